@@ -1,0 +1,284 @@
+"""The plan's abstract syntax tree.
+
+Every node carries the `Span` it came from.  Spans are excluded from equality,
+so two plans that differ only in layout compare equal (the formatter's tests
+rely on that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Union
+
+from .source import Source, Span
+
+
+#: The span of a node made by code rather than parsed from text.
+NO_SPAN = Span("<none>", 0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[return-value]
+
+
+@dataclass
+class Ident:
+    text: str
+    span: Span = _span()
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass
+class Literal:
+    """A literal value.  kind is money, percent, number, date, text or bool.
+
+    value holds a Decimal (percent as a fraction: 8% is 0.08), a date, a str
+    or a bool; currency is set for money.  text is the literal as written.
+    """
+
+    kind: str
+    value: Decimal | dt.date | str | bool
+    currency: str | None = None
+    text: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass
+class Name:
+    id: str
+    span: Span = _span()
+
+
+@dataclass
+class Unary:
+    op: str  # "-" or "not"
+    operand: "Expr"
+    span: Span = _span()
+
+
+@dataclass
+class Binary:
+    op: str  # + - * / of and or
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass
+class Compare:
+    op: str  # >= <= == != > <
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass
+class InSet:
+    operand: "Expr"
+    items: list[Literal]
+    span: Span = _span()
+
+
+@dataclass
+class If:
+    cond: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span = _span()
+
+
+@dataclass
+class Call:
+    func: Ident
+    args: list["Expr"]
+    span: Span = _span()
+
+
+Expr = Union[Literal, Name, Unary, Binary, Compare, InSet, If, Call]
+
+
+# ---- declarations ------------------------------------------------------------
+
+
+@dataclass
+class PlanHeader:
+    name: str
+    currency: Ident | None = None
+    period: Ident | None = None
+    effective: tuple[Literal, Literal] | None = None
+    rounding_mode: Ident | None = None
+    rounding_point: Ident | None = None
+    span: Span = _span()
+
+
+@dataclass
+class InputDecl:
+    name: Ident
+    type: Ident
+    default: Expr | None = None
+    range: tuple[Expr, Expr] | None = None
+    choices: list[Literal] | None = None
+    description: str | None = None
+    span: Span = _span()
+
+
+@dataclass
+class LetDecl:
+    name: Ident
+    expr: Expr
+    description: str | None = None
+    span: Span = _span()
+
+
+@dataclass
+class TableRow:
+    keys: list[Literal]
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass
+class TableDecl:
+    name: Ident
+    keys: list[tuple[Ident, Ident]]
+    value_type: Ident
+    rows: list[TableRow]
+    default: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass
+class Band:
+    """`from lower [to upper]: value [to value_to]`."""
+
+    lower: Expr
+    upper: Expr | None
+    value: Expr
+    value_to: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass
+class CurveDecl:
+    name: Ident
+    bands: list[Band]
+    span: Span = _span()
+
+
+@dataclass
+class PayLine:
+    expr: Expr
+    label: str | None = None
+    span: Span = _span()
+
+
+@dataclass
+class TiersLine:
+    kind: Ident
+    base: Expr
+    bands: list[Band]
+    upper_inclusive: bool = False
+    label: str | None = None
+    span: Span = _span()
+
+
+@dataclass
+class Kpi:
+    name: Ident
+    label: str | None
+    weight: Expr
+    attainment: Expr
+    curve: Ident | None = None
+    cap: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass
+class ScorecardLine:
+    target: Expr
+    kpis: list[Kpi]
+    cap: Expr | None = None
+    label: str | None = None
+    span: Span = _span()
+
+
+@dataclass
+class MultiplierStep:
+    base: Expr
+    bands: list[Band]
+    span: Span = _span()
+
+
+@dataclass
+class CapStep:
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass
+class FloorStep:
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass
+class GateStep:
+    cond: Expr
+    otherwise: Expr | None = None
+    span: Span = _span()
+
+
+Line = Union[PayLine, TiersLine, ScorecardLine]
+Step = Union[MultiplierStep, CapStep, FloorStep, GateStep]
+ComponentItem = Union[Line, Step]
+
+
+@dataclass
+class ComponentDecl:
+    name: Ident
+    label: str | None
+    items: list[ComponentItem]
+    span: Span = _span()
+
+
+@dataclass
+class AwardDecl:
+    name: Ident
+    label: str | None
+    kind: Ident | None = None
+    when: Expr | None = None
+    value: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass
+class PayoutDecl:
+    steps: list[CapStep | FloorStep]
+    span: Span = _span()
+
+
+Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl]
+
+
+@dataclass
+class Comment:
+    text: str
+    span: Span = _span()
+
+
+@dataclass
+class Plan:
+    decls: list[Decl]
+    source: Source = field(compare=False, repr=False)
+    comments: list[Comment] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def header(self) -> PlanHeader | None:
+        return next((d for d in self.decls if isinstance(d, PlanHeader)), None)
+
+    def of_type(self, cls):
+        return [d for d in self.decls if isinstance(d, cls)]

@@ -1,0 +1,498 @@
+"""Static checks of a parsed plan: names, types, units, bands, tables, weights.
+
+`check(plan)` returns a `CheckedPlan` (the AST plus what the checker learnt:
+the type of every expression, the inputs, the order of definitions) or raises
+`PlanError` with every error found.  Warnings ride along on the result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import ast
+from .check_bands import TIER_KINDS, BandChecker
+from .check_expr import ROUNDING_MODES, ExprChecker, Scope, literal_type
+from .currencies import currency_digits, is_currency
+from .diagnostics import Diagnostic, PlanError, Severity
+from .types import DIMENSIONLESS, INPUT_TYPES, T, describe, same_dimension
+
+PERIODS = ("month", "quarter", "half", "year")
+ROUNDING_POINTS = ("line", "component", "payout")
+AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
+KEY_TYPES = ("text", "count", "bool")
+#: Combinations of declared input values checked against a lookup table.
+MAX_KEY_COMBINATIONS = 10_000
+
+
+@dataclass
+class InputInfo:
+    name: str
+    type: T
+    decl: ast.InputDecl
+    default: Any = None
+    has_default: bool = False
+    range: tuple[Any, Any] | None = None
+    choices: list[Any] | None = None
+
+
+@dataclass
+class CheckedPlan:
+    plan: ast.Plan
+    name: str
+    currency: str
+    minor_units: int
+    period: str
+    effective: tuple | None
+    rounding_mode: str
+    rounding_point: str
+    inputs: dict[str, InputInfo]
+    lets: list[ast.LetDecl]
+    tables: dict[str, ast.TableDecl]
+    curves: dict[str, ast.CurveDecl]
+    components: list[ast.ComponentDecl]
+    awards: list[ast.AwardDecl]
+    payout: ast.PayoutDecl | None
+    types: dict[int, T]
+    value_types: dict[str, T]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def type_of(self, e: ast.Expr) -> T:
+        return self.types.get(id(e), T.ERROR)
+
+
+def check(plan: ast.Plan) -> CheckedPlan:
+    return _Checker(plan).run()
+
+
+class _Checker:
+    def __init__(self, plan: ast.Plan):
+        self.plan = plan
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+
+    def error(self, node, message: str, code: str, hint: str | None = None) -> None:
+        self.errors.append(Diagnostic(node.span, message, code, hint=hint))
+
+    # ---- the whole plan ----
+    def run(self) -> CheckedPlan:
+        plan = self.plan
+        header = self._header()
+        self.currency = header["currency"]
+        self.exprs = ExprChecker(self.currency, self.errors)
+        self.bands = BandChecker(self.exprs, self.errors, self.warnings)
+        self._unique_names()
+
+        tables = {d.name.text: d for d in plan.of_type(ast.TableDecl)}
+        for t in tables.values():
+            self._table(t)
+        curves = {d.name.text: d for d in plan.of_type(ast.CurveDecl)}
+        curve_types = {name: self._curve(c) for name, c in curves.items()}
+
+        inputs = {d.name.text: self._input(d) for d in plan.of_type(ast.InputDecl)}
+        values: dict[str, T] = {name: info.type for name, info in inputs.items()}
+        lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
+        values.update({let.name.text: T.ERROR for let in lets})  # a cycle is reported once, not per use
+        scope = Scope(values, tables, curve_types, "here")
+        for let in lets:
+            values[let.name.text] = self.exprs.check(let.expr, scope)
+        self.inputs = inputs
+
+        components = plan.of_type(ast.ComponentDecl)
+        for c in components:
+            self._component(c, scope)
+        after = Scope({**values, **{c.name.text: T.MONEY for c in components}}, tables, curve_types)
+        awards = plan.of_type(ast.AwardDecl)
+        for a in awards:
+            self._award(a, after)
+        payouts = plan.of_type(ast.PayoutDecl)
+        for extra in payouts[1:]:
+            self.error(extra, "a plan has one `payout` block", "duplicate")
+        for p in payouts:
+            for step in p.steps:
+                self.exprs.expect(step.expr, after, {T.MONEY}, f"a plan-wide {_step_word(step)}")
+        if not components and not awards:
+            self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
+                       "empty-plan")
+        self._table_keys(inputs)
+
+        if self.errors:
+            self.errors.sort(key=lambda d: (d.span.line, d.span.column))
+            raise PlanError(self.errors + self.warnings, plan.source)
+        return CheckedPlan(
+            plan=plan, name=header["name"], currency=self.currency,
+            minor_units=currency_digits(self.currency), period=header["period"],
+            effective=header["effective"], rounding_mode=header["mode"], rounding_point=header["point"],
+            inputs=inputs, lets=lets, tables=tables, curves=curves, components=components, awards=awards,
+            payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
+            warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
+        )
+
+    def _header(self) -> dict:
+        headers = self.plan.of_type(ast.PlanHeader)
+        out = {"name": "", "currency": None, "period": "month", "effective": None,
+               "mode": "half_up", "point": "line"}
+        if not headers:
+            self.error(_first(self.plan), "the plan has no header: start it with "
+                       "`plan \"Name\" { currency USD period quarter }`", "no-header")
+            return out
+        for extra in headers[1:]:
+            self.error(extra, "a plan has one header; this is a second `plan` block", "duplicate")
+        h = headers[0]
+        out["name"] = h.name
+        if h.currency is None:
+            self.error(h, "the plan must say its currency, for example `currency USD`", "no-currency")
+        elif not is_currency(h.currency.text):
+            self.error(h.currency, f"`{h.currency.text}` is not an ISO 4217 currency code", "currency",
+                       hint="for example USD, EUR, CNY, JPY")
+        else:
+            out["currency"] = h.currency.text
+        if h.period is None:
+            self.error(h, "the plan must say its period: " + ", ".join(PERIODS), "no-period")
+        elif h.period.text not in PERIODS:
+            self.error(h.period, f"unknown period `{h.period.text}`", "period", hint="periods are " + ", ".join(PERIODS))
+        else:
+            out["period"] = h.period.text
+        if h.effective is not None:
+            start, end = h.effective
+            if end.value < start.value:
+                self.error(end, f"the plan ends ({end.text}) before it starts ({start.text})", "dates")
+            out["effective"] = (start.value, end.value)
+        if h.rounding_mode is not None:
+            if h.rounding_mode.text not in ROUNDING_MODES:
+                self.error(h.rounding_mode, f"unknown rounding mode `{h.rounding_mode.text}`", "round",
+                           hint="modes are " + ", ".join(ROUNDING_MODES))
+            else:
+                out["mode"] = h.rounding_mode.text
+        if h.rounding_point is not None:
+            if h.rounding_point.text not in ROUNDING_POINTS:
+                self.error(h.rounding_point, f"unknown rounding point `{h.rounding_point.text}`", "round",
+                           hint="round at " + ", ".join(ROUNDING_POINTS))
+            else:
+                out["point"] = h.rounding_point.text
+        return out
+
+    def _unique_names(self) -> None:
+        seen: dict[str, ast.Ident] = {}
+        for d in self.plan.decls:
+            name = getattr(d, "name", None)
+            if not isinstance(name, ast.Ident):
+                continue
+            if name.text in seen:
+                first = seen[name.text]
+                self.error(name, f"`{name.text}` is already defined on line {first.span.line}", "duplicate")
+            else:
+                seen[name.text] = name
+            if name.text in ("min", "max", "abs", "round", "days_between"):
+                self.error(name, f"`{name.text}` is a built-in function; choose another name", "reserved")
+
+    # ---- declarations ----
+    def _input(self, d: ast.InputDecl) -> InputInfo:
+        t = INPUT_TYPES.get(d.type.text)
+        if t is None:
+            close = difflib.get_close_matches(d.type.text, list(INPUT_TYPES), n=1)
+            self.error(d.type, f"unknown type `{d.type.text}`", "type",
+                       hint=f"did you mean `{close[0]}`?" if close else "types are " + ", ".join(INPUT_TYPES))
+            t = T.ERROR
+        info = InputInfo(d.name.text, t, d)
+        empty = Scope({}, where="in an input declaration")
+        if d.default is not None:
+            dt = self.exprs.check(d.default, empty)
+            if not isinstance(d.default, (ast.Literal, ast.Unary)):
+                self.error(d.default, "a default must be a constant", "default")
+            elif T.ERROR not in (dt, t) and not _fits(dt, t):
+                self.error(d.default, f"the default is {describe(dt)}, but `{d.name.text}` is {describe(t)}", "type")
+            else:
+                info.default, info.has_default = _const(d.default), True
+        if d.range is not None:
+            lo, hi = d.range
+            for bound in (lo, hi):
+                bt = self.exprs.check(bound, empty)
+                if t not in (T.ERROR,) and t not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.DATE):
+                    self.error(d.range[0], f"a range needs numbers, money or dates; `{d.name.text}` is "
+                                           f"{describe(t)}", "range", hint="list the values with `in {...}`")
+                    break
+                if T.ERROR not in (bt, t) and not _fits(bt, t):
+                    self.error(bound, f"this bound is {describe(bt)}, but `{d.name.text}` is {describe(t)}", "type")
+            else:
+                if all(isinstance(b, (ast.Literal, ast.Unary)) for b in (lo, hi)):
+                    info.range = (_const(lo), _const(hi))
+                    if info.range[1] < info.range[0]:
+                        self.error(hi, "the range ends below where it starts", "range")
+                    elif info.has_default and not info.range[0] <= info.default <= info.range[1]:
+                        self.error(d.default, "the default lies outside the declared range", "range")
+        if d.choices is not None:
+            if t not in (T.TEXT, T.COUNT, T.NUMBER, T.ERROR):
+                self.error(d.choices[0], f"`in {{...}}` lists the values of a text or count input, "
+                                         f"not {describe(t)}", "type")
+            for c in d.choices:
+                ct = self.exprs.check(c, empty)
+                if T.ERROR not in (ct, t) and not _fits(ct, t):
+                    self.error(c, f"`{c.text}` is {describe(ct)}, but `{d.name.text}` is {describe(t)}", "type")
+            info.choices = [c.value for c in d.choices]
+            if info.has_default and info.default not in info.choices:
+                self.error(d.default, "the default is not one of the listed values", "default")
+        return info
+
+    def _let_order(self, lets: list[ast.LetDecl], inputs: set[str]) -> list[ast.LetDecl]:
+        by_name = {d.name.text: d for d in lets}
+        deps = {name: [n for n in _names(d.expr) if n in by_name] for name, d in by_name.items()}
+        order: list[ast.LetDecl] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                self.error(by_name[name].name, "this definition depends on itself: " + " -> ".join(cycle), "cycle")
+                return
+            state[name] = 1
+            for dep in deps[name]:
+                visit(dep, path + [name])
+            state[name] = 2
+            order.append(by_name[name])
+
+        for name in by_name:
+            visit(name, [])
+        return order
+
+    def _table(self, d: ast.TableDecl) -> None:
+        for key, key_type in d.keys:
+            if key_type.text not in KEY_TYPES:
+                self.error(key_type, f"a table key must be {', '.join(KEY_TYPES)}; not `{key_type.text}`", "table")
+        vt = INPUT_TYPES.get(d.value_type.text)
+        if vt is None:
+            self.error(d.value_type, f"unknown type `{d.value_type.text}`", "type",
+                       hint="types are " + ", ".join(INPUT_TYPES))
+        empty = Scope({}, where="in a table")
+        seen: dict[tuple, ast.TableRow] = {}
+        for row in d.rows:
+            if len(row.keys) != len(d.keys):
+                self.error(row, f"this row has {len(row.keys)} key(s); table `{d.name.text}` has {len(d.keys)}",
+                           "table")
+                continue
+            for lit, (key, key_type) in zip(row.keys, d.keys):
+                want = INPUT_TYPES.get(key_type.text)
+                lt = literal_type(lit)
+                if want and not _fits(lt, want):
+                    self.error(lit, f"key `{key.text}` is {describe(want)}, but `{lit.text}` is {describe(lt)}",
+                               "type")
+            k = tuple(lit.value for lit in row.keys)
+            if k in seen:
+                self.error(row, f"duplicate row: the same keys are on line {seen[k].span.line}", "duplicate")
+            seen[k] = row
+            self._table_value(row.value, vt, empty, d)
+        if d.default is not None:
+            self._table_value(d.default, vt, empty, d)
+        if not d.rows:
+            self.error(d, f"table `{d.name.text}` has no rows", "table")
+
+    def _table_value(self, e: ast.Expr, vt: T | None, scope: Scope, d: ast.TableDecl) -> None:
+        t = self.exprs.check(e, scope)
+        if vt and T.ERROR not in (t, vt) and not _fits(t, vt):
+            self.error(e, f"table `{d.name.text}` holds {describe(vt)}, but this is {describe(t)}", "type")
+
+    def _curve(self, c: ast.CurveDecl) -> T:
+        base = ast.Name("attainment", c.name.span)
+        t = self.bands.check(c.bands, base, T.PERCENT, "curve", Scope({}, where="in a curve"))
+        return T.PERCENT if t is T.ERROR else t
+
+    # ---- components ----
+    def _component(self, c: ast.ComponentDecl, scope: Scope) -> None:
+        has_line = False
+        for item in c.items:
+            if isinstance(item, ast.PayLine):
+                has_line = True
+                self.exprs.expect(item.expr, scope, {T.MONEY}, "what a `pay` line pays")
+            elif isinstance(item, ast.TiersLine):
+                has_line = True
+                self._tiers(item, scope)
+            elif isinstance(item, ast.ScorecardLine):
+                has_line = True
+                self._scorecard(item, scope)
+            elif isinstance(item, ast.MultiplierStep):
+                bt = self.exprs.check(item.base, scope)
+                self.bands.check(item.bands, item.base, bt, "multiplier", scope, self._range_of(item.base))
+            elif isinstance(item, (ast.CapStep, ast.FloorStep)):
+                self.exprs.expect(item.expr, scope, {T.MONEY}, f"a {_step_word(item)}")
+            elif isinstance(item, ast.GateStep):
+                self.exprs.expect(item.cond, scope, {T.BOOL}, "a gate's condition")
+                if item.otherwise is not None:
+                    self.exprs.expect(item.otherwise, scope, set(DIMENSIONLESS), "the factor when a gate fails")
+        if not has_line:
+            self.error(c.name, f"component `{c.name.text}` pays nothing: add a `pay`, `tiers` or "
+                               f"`scorecard` line", "empty-component")
+
+    def _range_of(self, e: ast.Expr):
+        if isinstance(e, ast.Name) and e.id in self.inputs:
+            d = self.inputs[e.id].decl
+            if d.range and all(isinstance(b, ast.Literal) for b in d.range):
+                return d.range
+        return None
+
+    def _tiers(self, line: ast.TiersLine, scope: Scope) -> None:
+        bt = self.exprs.check(line.base, scope)
+        if line.kind.text not in TIER_KINDS:
+            close = difflib.get_close_matches(line.kind.text, TIER_KINDS, n=1)
+            self.error(line.kind, f"unknown kind of tiers `{line.kind.text}`", "tiers",
+                       hint=f"did you mean `{close[0]}`?" if close else "kinds are " + ", ".join(TIER_KINDS))
+            return
+        if bt not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.ERROR):
+            self.error(line.base, f"tiers need a base of money or numbers, not {describe(bt)}", "type")
+            return
+        self.bands.check(line.bands, line.base, bt, line.kind.text, scope, self._range_of(line.base))
+
+    def _scorecard(self, s: ast.ScorecardLine, scope: Scope) -> None:
+        self.exprs.expect(s.target, scope, {T.MONEY}, "a scorecard's target amount")
+        if s.cap is not None:
+            self.exprs.expect(s.cap, scope, set(DIMENSIONLESS), "a scorecard's overall cap")
+        total, all_literal = Decimal(0), True
+        names: set[str] = set()
+        for k in s.kpis:
+            if k.name.text in names:
+                self.error(k.name, f"KPI `{k.name.text}` appears twice", "duplicate")
+            names.add(k.name.text)
+            wt = self.exprs.expect(k.weight, scope, {T.PERCENT}, "a KPI weight")
+            if isinstance(k.weight, ast.Literal) and wt == T.PERCENT:
+                total += k.weight.value
+                if k.weight.value < 0:
+                    self.error(k.weight, "a weight cannot be negative", "weights")
+            else:
+                all_literal = False
+                if wt != T.ERROR:
+                    self.error(k.weight, "a KPI weight must be written as a percentage, such as `40%`", "weights")
+            self.exprs.expect(k.attainment, scope, set(DIMENSIONLESS), "a KPI's attainment")
+            if k.curve is not None and k.curve.text not in scope.curves and k.curve.text != "linear":
+                close = difflib.get_close_matches(k.curve.text, list(scope.curves), n=1)
+                self.error(k.curve, f"unknown curve `{k.curve.text}`", "name",
+                           hint=f"did you mean `{close[0]}`?" if close else "declare it with `curve NAME { ... }`")
+            if k.cap is not None:
+                self.exprs.expect(k.cap, scope, set(DIMENSIONLESS), "a KPI's cap")
+        if all_literal and total != 1:
+            self.error(s, f"the KPI weights add up to {_pct(total)}, not 100%", "weights")
+
+    def _award(self, a: ast.AwardDecl, scope: Scope) -> None:
+        if a.kind is None:
+            self.error(a.name, "an award needs a kind: " + ", ".join(AWARD_KINDS), "award")
+        elif a.kind.text not in AWARD_KINDS:
+            self.error(a.kind, f"unknown kind of award `{a.kind.text}`", "award",
+                       hint="kinds are " + ", ".join(AWARD_KINDS))
+        if a.when is not None:
+            self.exprs.expect(a.when, scope, {T.BOOL}, "an award's condition")
+        if a.value is not None:
+            self.exprs.expect(a.value, scope, {T.MONEY}, "an award's cash-equivalent value")
+
+    # ---- lookup keys that declared inputs can reach ----
+    def _table_keys(self, inputs: dict[str, InputInfo]) -> None:
+        for call, table in self.exprs.table_calls:
+            if table.default is not None or len(call.args) != len(table.keys):
+                continue
+            domains = []
+            for arg in call.args:
+                dom = _domain(arg, inputs)
+                if dom is None:
+                    break
+                domains.append(dom)
+            else:
+                size = 1
+                for dom in domains:
+                    size *= len(dom)
+                if size > MAX_KEY_COMBINATIONS:
+                    continue
+                present = {tuple(lit.value for lit in row.keys) for row in table.rows}
+                missing = [combo for combo in itertools.product(*domains) if combo not in present]
+                if missing:
+                    shown = ", ".join(f"{table.name.text}(" + ", ".join(_show_key(v) for v in combo) + ")"
+                                      for combo in missing[:5])
+                    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                    self.error(call, f"table `{table.name.text}` has no row for {shown}{more}, "
+                                     f"which the inputs can take", "missing-key",
+                               hint="add the rows, or a `default: ...` row to the table")
+
+
+def _domain(arg: ast.Expr, inputs: dict[str, InputInfo]) -> list | None:
+    if isinstance(arg, ast.Literal):
+        return [arg.value]
+    if not isinstance(arg, ast.Name) or arg.id not in inputs:
+        return None
+    info = inputs[arg.id]
+    if info.choices is not None:
+        return list(info.choices)
+    if info.type == T.BOOL:
+        return [True, False]
+    if info.type == T.COUNT and info.range is not None:
+        lo, hi = info.range
+        if hi - lo <= MAX_KEY_COMBINATIONS:
+            return [Decimal(i) for i in range(int(lo), int(hi) + 1)]
+    return None
+
+
+def _show_key(v) -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _pct(d: Decimal) -> str:
+    from .printer import decimal_text
+
+    return decimal_text(d * 100) + "%"
+
+
+def _fits(actual: T, declared: T) -> bool:
+    """Whether a literal of type actual may stand for a value of type declared."""
+    if actual == declared:
+        return True
+    if declared == T.COUNT:
+        return actual == T.NUMBER
+    if declared in (T.NUMBER, T.PERCENT):
+        return actual in DIMENSIONLESS
+    return False
+
+
+def _const(e: ast.Expr):
+    if isinstance(e, ast.Unary) and isinstance(e.operand, ast.Literal):
+        return -e.operand.value
+    return e.value
+
+
+def _names(e) -> list[str]:
+    out: list[str] = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            out.append(n.id)
+        elif isinstance(n, ast.Call):
+            stack.extend(n.args)
+        elif isinstance(n, ast.Unary):
+            stack.append(n.operand)
+        elif isinstance(n, (ast.Binary, ast.Compare)):
+            stack.extend((n.left, n.right))
+        elif isinstance(n, ast.InSet):
+            stack.append(n.operand)
+        elif isinstance(n, ast.If):
+            stack.extend((n.cond, n.then, n.otherwise))
+    return out
+
+
+def _step_word(step) -> str:
+    return "cap" if isinstance(step, ast.CapStep) else "floor"
+
+
+def _first(plan: ast.Plan):
+    if plan.decls:
+        return plan.decls[0]
+    return ast.Comment("", ast.NO_SPAN if not plan.source else _file_start(plan))
+
+
+def _file_start(plan: ast.Plan):
+    from .source import Span
+
+    return Span.point(plan.source.name, 1, 1)

@@ -1,0 +1,162 @@
+"""Checks of band tables: tiers, multipliers and curves.
+
+Bands are written `from lower [to upper]: value [to value]`.  A band includes
+its lower bound and excludes its upper bound (`upper_inclusive` flips this).
+Only the last band may be open-ended.  Where two bounds are written alike
+(constants, or percentages of the same expression such as `50% of quota`) the
+checker compares them and reports gaps, overlaps and empty or decreasing
+bands; bounds it cannot compare are checked when the plan runs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import ast
+from .check_expr import ExprChecker, Scope
+from .diagnostics import Diagnostic, Severity
+from .printer import decimal_text, expr_text
+from .types import DIMENSIONLESS, T, arithmetic, describe, same_dimension, UnitError
+
+TIER_KINDS = ("marginal", "retroactive", "step", "cumulative", "interpolated")
+
+
+def linear_form(e: ast.Expr) -> tuple[Decimal, str | None] | None:
+    """A bound as coefficient x scale, where scale is the text of an expression.
+
+    `50% of quota` is (0.5, "quota"), `100 USD` is (100, None), `quota` is
+    (1, "quota").  None when the bound is not of that simple form.
+    """
+    if isinstance(e, ast.Literal) and e.kind in ("money", "percent", "number"):
+        return e.value, None
+    if isinstance(e, ast.Binary) and e.op in ("of", "*"):
+        for coef, scale in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(coef, ast.Literal) and coef.kind in ("percent", "number"):
+                return coef.value, expr_text(scale)
+    if isinstance(e, (ast.Name, ast.Call)):
+        return Decimal(1), expr_text(e)
+    return None
+
+
+def _show(form: tuple[Decimal, str | None]) -> str:
+    coef, scale = form
+    if scale is None:
+        return decimal_text(coef)
+    return f"{decimal_text(coef * 100)}% of {scale}"
+
+
+class BandChecker:
+    def __init__(self, exprs: ExprChecker, errors: list[Diagnostic], warnings: list[Diagnostic]):
+        self.exprs = exprs
+        self.errors = errors
+        self.warnings = warnings
+
+    def check(self, bands: list[ast.Band], base: ast.Expr, base_type: T, kind: str, scope: Scope,
+              base_range: tuple[ast.Literal, ast.Literal] | None = None) -> T:
+        """Check a band table and return the type of the values it yields."""
+        value_types: list[T] = []
+        for band in bands:
+            for bound in (band.lower, band.upper):
+                if bound is None:
+                    continue
+                t = self.exprs.check(bound, scope)
+                if T.ERROR not in (t, base_type) and not same_dimension(t, base_type):
+                    hint = "a bound that is a share of a quota is written `50% of quota`" \
+                        if base_type == T.MONEY and t == T.PERCENT else None
+                    self.errors.append(Diagnostic(bound.span, f"this bound is {describe(t)}, but the base "
+                                                  f"`{expr_text(base)}` is {describe(base_type)}", "band-unit",
+                                                  hint=hint))
+            value_types.append(self._value(band, base_type, kind, scope))
+        self._order(bands)
+        if base_range is not None:
+            self._reachable(bands, base, base_range)
+        result = T.ERROR
+        for t in value_types:
+            if t is T.ERROR:
+                continue
+            try:
+                result = t if result is T.ERROR else _unify(result, t)
+            except UnitError:
+                pass
+        return result
+
+    def _value(self, band: ast.Band, base_type: T, kind: str, scope: Scope) -> T:
+        v = self.exprs.check(band.value, scope)
+        v2 = self.exprs.check(band.value_to, scope) if band.value_to is not None else None
+        interpolating = kind in ("interpolated", "curve")
+        if v2 is not None and not interpolating:
+            self.errors.append(Diagnostic(band.value_to.span, f"`to` after the value interpolates, which "
+                                          f"`{kind}` bands do not do", "band-value",
+                                          hint="use `tiers interpolated` for amounts that grow within a band"))
+        if v2 is not None and band.upper is None:
+            self.errors.append(Diagnostic(band.value_to.span, "an open-ended band cannot interpolate: "
+                                          "it has no upper bound to reach the second value at", "band-value"))
+        if v is T.ERROR:
+            return T.ERROR
+        if kind in ("marginal", "retroactive"):
+            try:
+                amount = arithmetic("*", v, base_type) if base_type is not T.ERROR else T.MONEY
+            except UnitError as err:
+                self.errors.append(Diagnostic(band.value.span, f"a {kind} rate times the base: {err}", "units"))
+                return T.ERROR
+            if amount != T.MONEY:
+                self.errors.append(Diagnostic(band.value.span, f"a {kind} band pays rate x base, which must be "
+                                              f"money; here it is {describe(amount)}", "band-value",
+                                              hint="on a money base write a percentage (`8%`); "
+                                                   "on a count write an amount per unit (`50 USD`)"))
+                return T.ERROR
+            return T.MONEY
+        if kind in ("step", "cumulative", "interpolated"):
+            for t, node in ((v, band.value), (v2, band.value_to)):
+                if t is not None and t not in (T.MONEY, T.ERROR):
+                    self.errors.append(Diagnostic(node.span, f"a {kind} band pays an amount of money, "
+                                                  f"but this is {describe(t)}", "band-value"))
+                    return T.ERROR
+            return T.MONEY
+        # multiplier and curve: dimensionless values
+        for t, node in ((v, band.value), (v2, band.value_to)):
+            if t is not None and t not in DIMENSIONLESS and t is not T.ERROR:
+                what = "a multiplier" if kind == "multiplier" else "a curve value"
+                self.errors.append(Diagnostic(node.span, f"{what} must be a percentage or a number, "
+                                              f"not {describe(t)}", "band-value"))
+                return T.ERROR
+        return v if v2 is None else _unify(v, v2)
+
+    def _order(self, bands: list[ast.Band]) -> None:
+        for i, band in enumerate(bands):
+            if band.upper is None and i < len(bands) - 1:
+                self.errors.append(Diagnostic(band.span, "only the last band can be open-ended: "
+                                              "this one needs `to ...`", "band-open"))
+            lo, hi = linear_form(band.lower), linear_form(band.upper) if band.upper is not None else None
+            if lo and hi and lo[1] == hi[1] and hi[0] <= lo[0]:
+                word = "empty" if hi[0] == lo[0] else "decreasing"
+                self.errors.append(Diagnostic(band.span, f"this band is {word}: it goes from {_show(lo)} "
+                                              f"to {_show(hi)}", "band-order"))
+            if i == 0 or bands[i - 1].upper is None:
+                continue
+            prev = linear_form(bands[i - 1].upper)
+            if prev and lo and prev[1] == lo[1]:
+                if lo[0] > prev[0]:
+                    self.errors.append(Diagnostic(band.lower.span, f"gap between bands: the previous band ends "
+                                                  f"at {_show(prev)} but this one starts at {_show(lo)}",
+                                                  "band-gap", hint="start each band where the previous one ends"))
+                elif lo[0] < prev[0]:
+                    self.errors.append(Diagnostic(band.lower.span, f"bands overlap: the previous band ends at "
+                                                  f"{_show(prev)} but this one starts at {_show(lo)}",
+                                                  "band-overlap", hint="start each band where the previous one ends"))
+
+    def _reachable(self, bands: list[ast.Band], base: ast.Expr,
+                   base_range: tuple[ast.Literal, ast.Literal]) -> None:
+        top = base_range[1]
+        for band in bands:
+            lo = linear_form(band.lower)
+            if lo and lo[1] is None and isinstance(top.value, Decimal) and lo[0] > top.value:
+                self.warnings.append(Diagnostic(band.span, f"this band can never be reached: it starts at "
+                                                f"{_show(lo)} but `{expr_text(base)}` is at most {top.text}",
+                                                "unreachable-band", Severity.WARNING))
+
+
+def _unify(a: T, b: T) -> T:
+    from .types import unify
+
+    return unify(a, b)

@@ -1,0 +1,93 @@
+"""Diagnostics: located, plain-language messages about a plan.
+
+A diagnostic names the file, line and column, quotes the line with a caret
+under the place, and says what is wrong in plan terms.  `PlanError` carries a
+list of them so one run can report several problems.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .source import Source, Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    span: Span
+    message: str
+    code: str
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+
+    def render(self, source: Source | None = None) -> str:
+        """The diagnostic as an editor-friendly block of text.
+
+        ``file:line:col: error[code]: message`` then the source line and a caret.
+        """
+        head = f"{self.span}: {self.severity.value}[{self.code}]: {self.message}"
+        out = [head]
+        if source is not None:
+            text = source.line_text(self.span.line)
+            if text or self.span.line <= len(source.lines):
+                gutter = f"{self.span.line:>4} | "
+                out.append(gutter + text)
+                out.append(" " * (len(gutter) - 2) + "| " + _caret(text, self.span))
+        if self.hint:
+            out.append(f"     = hint: {self.hint}")
+        return "\n".join(out)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def _width(s: str) -> int:
+    """Display width: East Asian wide characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _caret(text: str, span: Span) -> str:
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line and span.end_column > span.column:
+        end = span.end_column - 1
+    else:
+        end = len(text)
+    end = max(end, start + 1)
+    prefix = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in text[:start])
+    marked = text[start:end] or " "
+    return prefix + "^" * max(_width(marked), 1)
+
+
+@dataclass
+class PlanError(Exception):
+    """Raised when a plan cannot be parsed, checked or evaluated."""
+
+    diagnostics: list[Diagnostic]
+    source: Source | None = field(default=None)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def render(self) -> str:
+        return "\n\n".join(d.render(self.source) for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]

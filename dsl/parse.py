@@ -1,0 +1,494 @@
+"""Text to AST: the Lark parser, the tree-to-AST transformer and error recovery.
+
+`parse(source)` returns a `Plan` or raises `PlanError` with every syntax error
+it could find: when the whole file does not parse, each top-level declaration
+is parsed on its own so that one mistake does not hide the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.visitors import Transformer_NonRecursive, v_args
+
+from . import ast
+from .diagnostics import Diagnostic, PlanError
+from .source import MAX_PLAN_BYTES, Source, Span
+
+#: Expressions nested deeper than this are refused with a located error.
+MAX_NESTING = 100
+
+TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout")
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        lexer="contextual",
+    )
+
+
+class _TooDeep(Exception):
+    def __init__(self, span: Span):
+        self.span = span
+
+
+def _unescape(raw: str) -> str:
+    body = raw[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _depth(node) -> int:
+    return getattr(node, "_depth", 0)
+
+
+def _deep(node, *children):
+    depth = 1 + max((_depth(c) for c in children if c is not None), default=0)
+    if depth > MAX_NESTING:
+        raise _TooDeep(node.span)
+    node._depth = depth
+    return node
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    def __init__(self, source: Source, line_offset: int = 0):
+        super().__init__()
+        self.file = source.name
+        self.off = line_offset
+        self.errors: list[Diagnostic] = []
+
+    # -- positions --
+    def tspan(self, tok: Token) -> Span:
+        return Span(self.file, tok.line + self.off, tok.column, tok.end_line + self.off, tok.end_column)
+
+    def mspan(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.file, 1, 1, 1, 1)
+        return Span(self.file, meta.line + self.off, meta.column, meta.end_line + self.off, meta.end_column)
+
+    def ident(self, tok: Token) -> ast.Ident:
+        return ast.Ident(str(tok), self.tspan(tok))
+
+    def text(self, tok: Token | None) -> str | None:
+        return None if tok is None else _unescape(str(tok))
+
+    # -- literals --
+    def __default_token__(self, tok):
+        return tok
+
+    def scalar(self, meta, children):
+        (tok,) = children
+        span = self.tspan(tok)
+        raw = str(tok)
+        kind = tok.type
+        if kind == "MONEY":
+            m = re.match(r"([\d_]+(?:\.\d+)?)\s*([A-Z]{3})", raw)
+            return ast.Literal("money", Decimal(m.group(1).replace("_", "")), m.group(2), raw, span)
+        if kind == "PERCENT":
+            return ast.Literal("percent", Decimal(raw[:-1].replace("_", "")) / 100, None, raw, span)
+        if kind == "NUMBER":
+            return ast.Literal("number", Decimal(raw.replace("_", "")), None, raw, span)
+        if kind == "DATE":
+            try:
+                value = dt.date.fromisoformat(raw)
+            except ValueError:
+                self.errors.append(Diagnostic(span, f"`{raw}` is not a calendar date", "bad-date",
+                                              hint="dates are written YYYY-MM-DD"))
+                value = dt.date(1, 1, 1)
+            return ast.Literal("date", value, None, raw, span)
+        if kind == "STRING":
+            return ast.Literal("text", _unescape(raw), None, raw, span)
+        return ast.Literal("bool", kind == "TRUE", None, raw, span)
+
+    def literal(self, meta, children):
+        return children[0]
+
+    def negative_literal(self, meta, children):
+        _, tok = children
+        lit = self.scalar(meta, [tok])
+        lit.value = -lit.value
+        lit.text = "-" + lit.text
+        lit.span = self.mspan(meta)
+        return lit
+
+    # -- expressions --
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), self.tspan(children[0]))
+
+    def call(self, meta, children):
+        func, *args = children
+        args = [a for a in args if a is not None]
+        return _deep(ast.Call(self.ident(func), args, self.mspan(meta)), *args)
+
+    def neg(self, meta, children):
+        return _deep(ast.Unary("-", children[1], self.mspan(meta)), children[1])
+
+    def not_(self, meta, children):
+        return _deep(ast.Unary("not", children[0], self.mspan(meta)), children[0])
+
+    def binop(self, meta, children):
+        left, op, right = children
+        return _deep(ast.Binary(str(op), left, right, self.mspan(meta)), left, right)
+
+    def or_(self, meta, children):
+        return _deep(ast.Binary("or", children[0], children[1], self.mspan(meta)), *children)
+
+    def and_(self, meta, children):
+        return _deep(ast.Binary("and", children[0], children[1], self.mspan(meta)), *children)
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return _deep(ast.Compare(str(op), left, right, self.mspan(meta)), left, right)
+
+    def in_set(self, meta, children):
+        operand, *items = children
+        return _deep(ast.InSet(operand, items, self.mspan(meta)), operand)
+
+    def if_expr(self, meta, children):
+        return _deep(ast.If(*children, span=self.mspan(meta)), *children)
+
+    # -- header --
+    def plan_decl(self, meta, children):
+        name, *items = children
+        header = ast.PlanHeader(self.text(name), span=self.mspan(meta))
+        for kind, value in items:
+            if kind == "currency":
+                header.currency = value
+            elif kind == "period":
+                header.period = value
+            elif kind == "effective":
+                header.effective = value
+            else:
+                header.rounding_mode, header.rounding_point = value
+        return header
+
+    def h_currency(self, meta, children):
+        return ("currency", self.ident(children[0]))
+
+    def h_period(self, meta, children):
+        return ("period", self.ident(children[0]))
+
+    def h_effective(self, meta, children):
+        return ("effective", tuple(self.scalar(meta, [t]) for t in children))
+
+    def h_rounding(self, meta, children):
+        mode, point = children
+        return ("rounding", (self.ident(mode), self.ident(point) if point is not None else None))
+
+    # -- inputs, lets --
+    def input_decl(self, meta, children):
+        name, typ, *rest = children
+        desc = rest.pop()
+        decl = ast.InputDecl(self.ident(name), self.ident(typ), description=self.text(desc), span=self.mspan(meta))
+        for kind, value in rest:
+            setattr(decl, kind, value)
+        return decl
+
+    def opt_default(self, meta, children):
+        return ("default", children[0])
+
+    def opt_range(self, meta, children):
+        return ("range", (children[0], children[1]))
+
+    def opt_in(self, meta, children):
+        return ("choices", list(children))
+
+    def let_decl(self, meta, children):
+        name, expr, desc = children
+        return ast.LetDecl(self.ident(name), expr, self.text(desc), self.mspan(meta))
+
+    # -- tables and curves --
+    def key_param(self, meta, children):
+        return (self.ident(children[0]), self.ident(children[1]))
+
+    def table_row(self, meta, children):
+        *keys, value = children
+        return ast.TableRow(keys, value, self.mspan(meta))
+
+    def table_default(self, meta, children):
+        return children[0]
+
+    def table_decl(self, meta, children):
+        name, *rest = children
+        default = rest.pop()
+        keys = [c for c in rest if isinstance(c, tuple)]
+        value_type = next(c for c in rest if isinstance(c, Token))
+        rows = [c for c in rest if isinstance(c, ast.TableRow)]
+        return ast.TableDecl(self.ident(name), keys, self.ident(value_type), rows, default, self.mspan(meta))
+
+    def band(self, meta, children):
+        lower, upper, value, value_to = children
+        return ast.Band(lower, upper, value, value_to, self.mspan(meta))
+
+    def curve_decl(self, meta, children):
+        name, *bands = children
+        return ast.CurveDecl(self.ident(name), bands, self.mspan(meta))
+
+    # -- components --
+    def label(self, meta, children):
+        return self.text(children[0])
+
+    def pay_line(self, meta, children):
+        return ast.PayLine(children[0], children[1], self.mspan(meta))
+
+    def tiers_line(self, meta, children):
+        kind, base, upper, *bands, label = children
+        return ast.TiersLine(self.ident(kind), base, bands, upper is not None, label, self.mspan(meta))
+
+    def multiplier_step(self, meta, children):
+        base, *bands = children
+        return ast.MultiplierStep(base, bands, self.mspan(meta))
+
+    def cap_step(self, meta, children):
+        return ast.CapStep(children[0], self.mspan(meta))
+
+    def floor_step(self, meta, children):
+        return ast.FloorStep(children[0], self.mspan(meta))
+
+    def gate_step(self, meta, children):
+        return ast.GateStep(children[0], children[1], self.mspan(meta))
+
+    def kpi(self, meta, children):
+        name, label, weight, attainment, curve, cap = children
+        return ast.Kpi(self.ident(name), self.text(label), weight, attainment,
+                       self.ident(curve) if curve is not None else None, cap, self.mspan(meta))
+
+    def scorecard_line(self, meta, children):
+        target, cap, *kpis, label = children
+        return ast.ScorecardLine(target, kpis, cap, label, self.mspan(meta))
+
+    def component_decl(self, meta, children):
+        name, label, *items = children
+        return ast.ComponentDecl(self.ident(name), self.text(label), items, self.mspan(meta))
+
+    # -- awards, payout --
+    def award_decl(self, meta, children):
+        name, label, *items = children
+        decl = ast.AwardDecl(self.ident(name), self.text(label), span=self.mspan(meta))
+        for kind, value in items:
+            setattr(decl, kind, value)
+        return decl
+
+    def a_kind(self, meta, children):
+        return ("kind", self.ident(children[0]))
+
+    def a_when(self, meta, children):
+        return ("when", children[0])
+
+    def a_value(self, meta, children):
+        return ("value", children[0])
+
+    def payout_decl(self, meta, children):
+        return ast.PayoutDecl(list(children), self.mspan(meta))
+
+    def start(self, meta, children):
+        return list(children)
+
+
+# ---- error messages in plan terms ---------------------------------------------
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "STRING": 'a text in double quotes',
+    "NUMBER": "a number",
+    "MONEY": "an amount of money such as `100 USD`",
+    "PERCENT": "a percentage such as `8%`",
+    "DATE": "a date such as `2026-01-31`",
+    "COMP_OP": "a comparison (`>=`, `<`, `==`, ...)",
+    "UPPER_INCLUSIVE": "`upper_inclusive`",
+    "$END": "the end of the file",
+}
+_EXPR_START = {"NAME", "NUMBER", "MONEY", "PERCENT", "DATE", "STRING", "TRUE", "FALSE", "LPAR", "MINUS", "IF", "NOT"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "OF", "COMP_OP", "AND", "OR", "IN"}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        return _TERMINAL_NAMES[name]
+    try:
+        term = parser().get_terminal(name)
+    except KeyError:
+        return name.lower()
+    pattern = term.pattern
+    if pattern.type == "str":
+        return f"`{pattern.value}`"
+    return name.lower()
+
+
+_COMPONENT_ITEMS = {"PAY", "TIERS", "SCORECARD", "MULTIPLIER", "CAP", "FLOOR", "GATE"}
+_TOP = {k.upper() for k in TOP_KEYWORDS}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    parts: list[str] = []
+    expected = set(expected)
+    if len(expected & _TOP) >= 6:
+        parts.append("a declaration (" + ", ".join(TOP_KEYWORDS) + ")")
+        expected -= _TOP | {"$END"}
+    if expected >= _COMPONENT_ITEMS:
+        parts.append("a component line (" + ", ".join(k.lower() for k in sorted(_COMPONENT_ITEMS)) + ")")
+        expected -= _COMPONENT_ITEMS
+    if len(expected & _EXPR_START) >= 6:
+        parts.append("a value or an expression")
+        expected -= _EXPR_START
+    if len(expected & _OPERATORS) >= 5:
+        parts.append("an operator")
+        expected -= _OPERATORS
+    parts.extend(sorted(_describe_terminal(n) for n in expected))
+    if not parts:
+        return "something else"
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _keyword_words(expected: set[str]) -> list[str]:
+    words = []
+    for name in expected:
+        try:
+            pattern = parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and pattern.value.isalpha():
+            words.append(pattern.value)
+    return words
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    noun = {"NAME": "name", "NUMBER": "number", "MONEY": "amount", "PERCENT": "percentage",
+            "DATE": "date", "STRING": "text"}.get(tok.type)
+    return f"{noun} `{tok}`" if noun else f"`{tok}`"
+
+
+def _end_of(text: str, line_offset: int) -> tuple[int, int]:
+    """Line and column just after the last non-blank character of a chunk."""
+    lines = text.split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        stripped = lines[i].split("#")[0].rstrip()
+        if stripped:
+            return i + 1 + line_offset, len(stripped) + 1
+    return line_offset + 1, 1
+
+
+def _syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, text: str) -> Diagnostic:
+    if isinstance(err, UnexpectedCharacters):
+        line = err.line + line_offset
+        ch = source.line_text(line)[err.column - 1 : err.column] or "?"
+        span = Span.point(source.name, line, err.column)
+        if ch == '"':
+            return Diagnostic(span, "this text is not closed: a `\"` is missing before the end of the line",
+                              "unclosed-text")
+        return Diagnostic(span, f"unexpected character `{ch}`", "bad-character",
+                          hint="the language has no such symbol; arithmetic uses + - * / and `of`")
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        expected = set(err.interactive_parser.accepts()) if err.interactive_parser else set(err.expected)
+        if tok.type == "$END":
+            line, column = _end_of(text, line_offset)
+            span = Span.point(source.name, line, column)
+            return Diagnostic(span, "the declaration ends too early: expected " + _describe_expected(expected),
+                              "unexpected-end", hint="is a closing `}` missing?" if "RBRACE" in expected else None)
+        span = Span(source.name, tok.line + line_offset, tok.column, tok.end_line + line_offset, tok.end_column)
+        hint = None
+        if tok.type == "NAME" and str(tok) in TOP_KEYWORDS:
+            hint = "is a closing `}` missing before this declaration?"
+        elif tok.type == "NAME" and "NAME" not in expected:
+            close = difflib.get_close_matches(str(tok), _keyword_words(expected), n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "is an operator or a keyword missing before it?"
+        return Diagnostic(span, f"unexpected {_describe_token(tok)}: expected {_describe_expected(expected)}",
+                          "syntax", hint=hint)
+    if isinstance(err, UnexpectedEOF):
+        line, column = _end_of(text, line_offset)
+        return Diagnostic(Span.point(source.name, line, column), "the declaration ends too early", "unexpected-end")
+    return Diagnostic(Span.point(source.name, 1, 1), str(err), "syntax")  # pragma: no cover
+
+
+# ---- chunking for error recovery ------------------------------------------------
+
+_KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join(TOP_KEYWORDS) + r")\b")
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """Split the text into top-level declarations: (line offset, text).
+
+    A declaration starts at a line that begins with a top-level keyword.  No
+    keyword of the language starts a line inside a declaration, so this holds
+    even where the broken declaration leaves a brace or parenthesis open.
+    """
+    lines = text.split("\n")
+    starts = [0] + [n for n, line in enumerate(lines) if n and _KEYWORD_AT_LINE_START.match(line)]
+    starts.append(len(lines))
+    return [(a, "\n".join(lines[a:b])) for a, b in zip(starts, starts[1:]) if a < b]
+
+
+def _comments(text: str, source: Source) -> list[ast.Comment]:
+    """Every comment with its position (the parser drops them; fmt keeps them)."""
+    comments = []
+    for tok in parser().lex(text, dont_ignore=True):
+        if tok.type == "COMMENT":
+            span = Span(source.name, tok.line, tok.column, tok.end_line, tok.end_column)
+            comments.append(ast.Comment(str(tok).rstrip(), span))
+    return comments
+
+
+def _parse_text(text: str, source: Source, line_offset: int) -> list:
+    tree = parser().parse(text)
+    builder = _ToAst(source, line_offset)
+    try:
+        decls = builder.transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, _TooDeep):
+            raise PlanError([Diagnostic(e.orig_exc.span, f"this expression is nested too deeply "
+                                        f"(more than {MAX_NESTING} levels)", "too-deep",
+                                        hint="split it into named `let` definitions")], source) from None
+        raise
+    if builder.errors:
+        raise PlanError(builder.errors, source)
+    return decls
+
+
+def parse(source: Source | str, name: str = "<plan>") -> ast.Plan:
+    """Parse plan text into an AST, raising PlanError with every syntax error found."""
+    if isinstance(source, str):
+        source = Source(name, source)
+    if len(source.text.encode("utf-8")) > MAX_PLAN_BYTES:
+        raise PlanError([Diagnostic(Span.point(source.name, 1, 1),
+                                    f"the plan is larger than {MAX_PLAN_BYTES:,} bytes", "too-large")], source)
+    try:
+        decls = _parse_text(source.text, source, 0)
+    except UnexpectedInput:
+        diagnostics = _recover(source)
+        raise PlanError(diagnostics, source) from None
+    return ast.Plan(decls, source, _comments(source.text, source))
+
+
+def _recover(source: Source) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for first_line, text in _chunks(source.text):
+        try:
+            _parse_text(text, source, first_line)
+        except UnexpectedInput as err:
+            diagnostics.append(_syntax_diagnostic(err, source, first_line, text))
+        except PlanError as err:
+            diagnostics.extend(err.diagnostics)
+    if not diagnostics:  # pragma: no cover - the whole failed, so some chunk must
+        try:
+            _parse_text(source.text, source, 0)
+        except UnexpectedInput as err:
+            diagnostics.append(_syntax_diagnostic(err, source, 0, source.text))
+    return diagnostics
