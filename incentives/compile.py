@@ -1,0 +1,167 @@
+"""IR expressions to Python functions over one payee's values.
+
+Each IR node becomes a closure `fn(values) -> value`; nothing is generated as
+source text and nothing from the plan is ever passed to eval or exec.  The
+closures are kept by node so an explanation can ask any sub-expression for
+its value.
+"""
+
+from __future__ import annotations
+
+import operator
+from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP,
+                     ROUND_UP, Decimal)
+from typing import Any, Callable
+
+from dsl.printer import expr_text
+from dsl.source import Span
+
+from . import ir, tiers
+from .errors import EvaluationError
+
+Fn = Callable[[dict], Any]
+
+ROUNDING = {
+    "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "half_down": ROUND_HALF_DOWN,
+    "up": ROUND_UP, "down": ROUND_DOWN, "ceiling": ROUND_CEILING, "floor": ROUND_FLOOR,
+}
+
+_BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne,
+}
+
+
+def _span(node) -> Span:
+    return node.src.span
+
+
+def _text(node) -> str:
+    return expr_text(node.src) if node.src is not None else "?"
+
+
+class Compiler:
+    def __init__(self, plan: ir.Plan):
+        self.plan = plan
+        self.fns: dict[int, Fn] = {}
+        self.curves = {name: self.bands(b) for name, b in plan.curves.items()}
+
+    def __call__(self, node: ir.Expr) -> Fn:
+        fn = self.fns.get(id(node))
+        if fn is None:
+            fn = self._compile(node)
+            self.fns[id(node)] = fn
+        return fn
+
+    def opt(self, node) -> Fn | None:
+        return None if node is None else self(node)
+
+    def _compile(self, n: ir.Expr) -> Fn:
+        if isinstance(n, ir.Const):
+            value = n.value
+            return lambda v: value
+        if isinstance(n, ir.Var):
+            name = n.name
+            return lambda v: v[name]
+        if isinstance(n, ir.Op):
+            return self._op(n)
+        if isinstance(n, ir.Cond):
+            c, a, b = self(n.cond), self(n.then), self(n.otherwise)
+            return lambda v: a(v) if c(v) else b(v)
+        if isinstance(n, ir.InSet):
+            x, values = self(n.operand), n.values
+            return lambda v: x(v) in values
+        if isinstance(n, ir.Func):
+            return self._func(n)
+        if isinstance(n, ir.Lookup):
+            return self._lookup(n)
+        if isinstance(n, ir.CurveApply):
+            bands_fn, x = self.curves[n.curve], self(n.arg)
+
+            def curve(v):
+                base = x(v)
+                bands = bands_fn(v)
+                return tiers.band_value(base, bands, tiers.reached(base, bands))
+            return curve
+        raise TypeError(n)  # pragma: no cover
+
+    def _op(self, n: ir.Op) -> Fn:
+        if n.op == "neg":
+            x = self(n.args[0])
+            return lambda v: -x(v)
+        if n.op == "not":
+            x = self(n.args[0])
+            return lambda v: not x(v)
+        a, b = self(n.args[0]), self(n.args[1])
+        if n.op == "and":
+            return lambda v: a(v) and b(v)
+        if n.op == "or":
+            return lambda v: a(v) or b(v)
+        if n.op == "/":
+            span, divisor = _span(n.args[1]), _text(n.args[1])
+
+            def divide(v):
+                d = b(v)
+                if d == 0:
+                    raise EvaluationError(span, f"division by zero: `{divisor}` is 0")
+                return a(v) / d
+            return divide
+        f = _BINARY[n.op]
+        return lambda v: f(a(v), b(v))
+
+    def _func(self, n: ir.Func) -> Fn:
+        args = [self(a) for a in n.args]
+        if n.name == "min":
+            return lambda v: min(f(v) for f in args)
+        if n.name == "max":
+            return lambda v: max(f(v) for f in args)
+        if n.name == "abs":
+            x = args[0]
+            return lambda v: abs(x(v))
+        if n.name == "days_between":
+            a, b = args
+            return lambda v: Decimal((b(v) - a(v)).days)
+        if n.name == "round":
+            x = args[0]
+            quantum = Decimal(1).scaleb(-int(n.args[1].value))
+            mode = ROUNDING[n.mode]
+            return lambda v: x(v).quantize(quantum, rounding=mode)
+        raise TypeError(n.name)  # pragma: no cover
+
+    def _lookup(self, n: ir.Lookup) -> Fn:
+        table = self.plan.tables[n.table]
+        rows = {key: self(value) for key, value in table.rows.items()}
+        default = self.opt(table.default)
+        args = [self(a) for a in n.args]
+        span = _span(n)
+
+        def lookup(v):
+            key = tuple(f(v) for f in args)
+            fn = rows.get(key, default)
+            if fn is None:
+                shown = ", ".join(f'"{k}"' if isinstance(k, str) else str(k).lower() if isinstance(k, bool)
+                                  else str(k) for k in key)
+                raise EvaluationError(span, f"table `{n.table}` has no row for {n.table}({shown})")
+            return fn(v)
+        return lookup
+
+    def bands(self, bands: tuple[ir.Band, ...]) -> Callable[[dict], list[tiers.Band]]:
+        """A function giving the payee's bands, checked for order where the checker could not."""
+        parts = [(self(b.lower), self.opt(b.upper), self(b.value), self.opt(b.value_to), b.span) for b in bands]
+        constant = all(isinstance(x, ir.Const) for b in bands
+                       for x in (b.lower, b.upper, b.value, b.value_to) if x is not None)
+
+        def evaluate(v):
+            out = [tiers.Band(lo(v), hi(v) if hi else None, val(v), to(v) if to else None)
+                   for lo, hi, val, to, _ in parts]
+            problem = tiers.order_problem(out)
+            if problem is not None:
+                index, what = problem
+                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {what}")
+            return out
+
+        if constant:
+            fixed = evaluate({})
+            return lambda v: fixed
+        return evaluate

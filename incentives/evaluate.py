@@ -1,0 +1,217 @@
+"""Evaluate a compiled plan for payees: exact Decimal amounts, optionally traced.
+
+`Evaluator(plan)` compiles the IR once; `evaluator.run(values, payee)` gives a
+`PayeeResult`.  With `trace=True` every line and step is recorded for the
+explanation; without it only the amounts are kept, which is the fast path.
+"""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal, localcontext
+from typing import Any, Callable, Iterable
+
+from . import ir, tiers
+from .compile import ROUNDING, Compiler
+from .errors import EvaluationError
+from .result import AwardResult, BandHit, ComponentResult, ItemResult, KpiResult, PayeeResult
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+#: Every evaluation runs in this context, whatever the caller's is: 34 significant
+#: digits (IEEE decimal128) for intermediate values, so results never depend on globals.
+CONTEXT = Context(prec=34)
+
+
+class Evaluator:
+    def __init__(self, plan: ir.Plan):
+        self.plan = plan
+        self.compile = Compiler(plan)
+        c = self.compile
+        self.quantum = Decimal(1).scaleb(-plan.minor_units)
+        self.mode = ROUNDING[plan.rounding_mode]
+        point = plan.rounding_point
+        self.round_line = self.round if point == "line" else _same
+        self.round_component = self.round if point in ("line", "component") else _same
+        self.lets = [(let.name, c(let.expr)) for let in plan.lets]
+        self.defaults = {name: info.default for name, info in plan.inputs.items() if info.has_default}
+        self.components = [(comp, [self._item(i) for i in comp.items]) for comp in plan.components]
+        self.payout = [self._item(i) for i in plan.payout]
+        self.awards = [(a, c.opt(a.when), c.opt(a.value)) for a in plan.awards]
+
+    def round(self, amount: Decimal) -> Decimal:
+        return amount.quantize(self.quantum, rounding=self.mode)
+
+    # ---- running ----
+    def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
+        with localcontext(CONTEXT):
+            try:
+                return self._run(inputs, payee, trace)
+            except EvaluationError as err:
+                err.payee = payee
+                raise
+
+    def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
+        return [self.run(values, payee, trace) for payee, values in rows]
+
+    def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
+        values = {**self.defaults, **inputs}
+        for name, fn in self.lets:
+            values[name] = fn(values)
+        components = []
+        subtotal = ZERO
+        for comp, items in self.components:
+            running = ZERO
+            done: list[ItemResult] | None = [] if trace else None
+            for step in items:
+                running = step(values, running, done)
+            amount = self.round_component(running)
+            values[comp.name] = amount
+            subtotal += amount
+            components.append(ComponentResult(comp.name, comp.label, comp.span, amount, done or []))
+        total = subtotal
+        payout_done: list[ItemResult] | None = [] if trace else None
+        for step in self.payout:
+            total = step(values, total, payout_done)
+        total = self.round(total)
+        awards = []
+        for award, when, value in self.awards:
+            granted = True if when is None else bool(when(values))
+            awards.append(AwardResult(award.name, award.label, award.kind, award.span, granted,
+                                      value(values) if value is not None else None))
+        kept = values if trace else {}
+        return PayeeResult(payee, total, components, awards, subtotal, payout_done or [], kept)
+
+    # ---- lines and steps: each becomes fn(values, running, trace) -> running ----
+    def _item(self, item: ir.Item) -> Callable:
+        c = self.compile
+        if isinstance(item, ir.Pay):
+            fn = c(item.expr)
+
+            def pay(v, running, done):
+                amount = self.round_line(fn(v))
+                if done is not None:
+                    done.append(ItemResult(item, "pay", running, amount, running + amount))
+                return running + amount
+            return pay
+        if isinstance(item, ir.Tiers):
+            return self._tiers(item)
+        if isinstance(item, ir.Scorecard):
+            return self._scorecard(item)
+        if isinstance(item, ir.Multiplier):
+            base_fn, bands_fn = c(item.base), c.bands(item.bands)
+
+            def multiply(v, running, done):
+                base, bands = base_fn(v), bands_fn(v)
+                index = tiers.reached(base, bands)
+                factor = ONE if index is None else tiers.band_value(base, bands, index)
+                after = self.round_line(running * factor)
+                if done is not None:
+                    done.append(ItemResult(item, "multiplier", running, after - running, after, base=base,
+                                           bands=_hits(bands, index), reached=index, factor=factor))
+                return after
+            return multiply
+        if isinstance(item, (ir.Cap, ir.Floor)):
+            fn, is_cap = c(item.amount), isinstance(item, ir.Cap)
+
+            def limit(v, running, done):
+                bound = fn(v)
+                after = self.round_line(min(running, bound) if is_cap else max(running, bound))
+                if done is not None:
+                    done.append(ItemResult(item, "cap" if is_cap else "floor", running, after - running, after,
+                                           limit=bound))
+                return after
+            return limit
+        if isinstance(item, ir.Gate):
+            cond, factor_fn = c(item.cond), c(item.factor)
+
+            def gate(v, running, done):
+                passed = bool(cond(v))
+                factor = ONE if passed else factor_fn(v)
+                after = running if passed else self.round_line(running * factor)
+                if done is not None:
+                    done.append(ItemResult(item, "gate", running, after - running, after, passed=passed,
+                                           factor=factor))
+                return after
+            return gate
+        raise TypeError(item)  # pragma: no cover
+
+    def _tiers(self, item: ir.Tiers) -> Callable:
+        base_fn, bands_fn = self.compile(item.base), self.compile.bands(item.bands)
+        kind, upper_inclusive = item.kind, item.upper_inclusive
+        rl = self.round_line
+
+        def tiered(v, running, done):
+            base, bands = base_fn(v), bands_fn(v)
+            hits: list[BandHit] = []
+            index = None
+            if kind == "marginal":
+                amount = ZERO
+                for part in tiers.marginal(base, bands):
+                    part_amount = rl(part.amount)
+                    amount += part_amount
+                    if done is not None:
+                        hits.append(BandHit(part.index, part.lower, part.upper, part.rate, None,
+                                            part.portion, part_amount))
+                index = hits[-1].index if hits else None
+            else:
+                index = tiers.reached(base, bands, upper_inclusive)
+                if kind == "retroactive":
+                    amount = rl(base * (bands[index].value if index is not None else ZERO))
+                elif kind == "cumulative":
+                    amount = rl(tiers.cumulative(bands, index))
+                else:  # step, interpolated
+                    amount = rl(tiers.band_value(base, bands, index))
+                if done is not None:
+                    hits = _hits(bands, index, cumulative=kind == "cumulative")
+            if done is not None:
+                done.append(ItemResult(item, "tiers", running, amount, running + amount, base=base, bands=hits,
+                                       reached=index))
+            return running + amount
+        return tiered
+
+    def _scorecard(self, item: ir.Scorecard) -> Callable:
+        c = self.compile
+        target_fn, cap_fn = c(item.target), c.opt(item.cap)
+        kpis = [(k, c(k.weight), c(k.attainment), c.bands(self.plan.curves[k.curve]) if k.curve else None,
+                 c.opt(k.cap)) for k in item.kpis]
+        rl = self.round_line
+
+        def scorecard(v, running, done):
+            target = target_fn(v)
+            results, uncapped = [], ZERO
+            for k, weight_fn, att_fn, curve_fn, kcap_fn in kpis:
+                weight, attainment = weight_fn(v), att_fn(v)
+                if curve_fn is None:
+                    curved = attainment
+                else:
+                    bands = curve_fn(v)
+                    curved = tiers.band_value(attainment, bands, tiers.reached(attainment, bands))
+                kcap = kcap_fn(v) if kcap_fn else None
+                factor = min(curved, kcap) if kcap is not None else curved
+                weighted = weight * factor
+                uncapped += weighted
+                results.append(KpiResult(k.name, k.label, weight, attainment, k.curve, curved, kcap, factor,
+                                         weighted, rl(target * weighted)))
+            cap = cap_fn(v) if cap_fn else None
+            overall = min(uncapped, cap) if cap is not None else uncapped
+            if overall == uncapped and self.round_line is self.round:
+                amount = sum((r.amount for r in results), ZERO)  # the parts add up to the line
+            else:
+                amount = rl(target * overall)
+            if done is not None:
+                done.append(ItemResult(item, "scorecard", running, amount, running + amount, factor=overall,
+                                       uncapped=uncapped, limit=cap, target=target, kpis=results))
+            return running + amount
+        return scorecard
+
+
+def _same(x: Decimal) -> Decimal:
+    return x
+
+
+def _hits(bands: list[tiers.Band], index: int | None, cumulative: bool = False) -> list[BandHit]:
+    if index is None:
+        return []
+    chosen = range(index + 1) if cumulative else (index,)
+    return [BandHit(i, bands[i].lower, bands[i].upper, bands[i].value, bands[i].value_to) for i in chosen]

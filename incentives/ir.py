@@ -1,0 +1,325 @@
+"""The compiled form of a plan: a typed, resolved intermediate representation.
+
+The IR is plain data.  Names are resolved (an input, a definition, a
+component), `of` is multiplication, tables are dictionaries, and every node
+keeps the AST node it came from for explanations.  Nothing in it is tied to
+one payee: the row evaluator (`incentives.compile`) turns it into functions
+over one payee's values, and a columnar evaluator can interpret the same nodes
+over whole arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Union
+
+from dsl import ast
+from dsl.check import CheckedPlan, InputInfo
+from dsl.source import Span
+from dsl.types import T
+
+
+def _src():
+    return field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+    type: T
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    type: T
+    kind: str  # input, let or component
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Op:
+    """Arithmetic (+ - * /), comparison (>= ...), logic (and, or, not) or negation (neg)."""
+
+    op: str
+    args: tuple["Expr", ...]
+    type: T
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Cond:
+    cond: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    type: T
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class InSet:
+    operand: "Expr"
+    values: frozenset
+    type: T = T.BOOL
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Func:
+    """min, max, abs, days_between, round (args: value, places, mode name)."""
+
+    name: str
+    args: tuple["Expr", ...]
+    type: T
+    mode: str | None = None
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    table: str
+    args: tuple["Expr", ...]
+    type: T
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class CurveApply:
+    curve: str
+    arg: "Expr"
+    type: T
+    src: Any = _src()
+
+
+Expr = Union[Const, Var, Op, Cond, InSet, Func, Lookup, CurveApply]
+
+
+@dataclass(frozen=True)
+class Band:
+    lower: Expr
+    upper: Expr | None
+    value: Expr
+    value_to: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key_types: tuple[T, ...]
+    rows: dict[tuple, Expr]
+    default: Expr | None
+    span: Span
+
+
+# ---- component lines and steps ----
+
+
+@dataclass(frozen=True)
+class Pay:
+    expr: Expr
+    label: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Tiers:
+    kind: str
+    base: Expr
+    bands: tuple[Band, ...]
+    upper_inclusive: bool
+    label: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str | None
+    weight: Expr
+    attainment: Expr
+    curve: str | None  # None or "linear": the attainment itself
+    cap: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    target: Expr
+    kpis: tuple[Kpi, ...]
+    cap: Expr | None
+    label: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Multiplier:
+    base: Expr
+    bands: tuple[Band, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cap:
+    amount: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Floor:
+    amount: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Gate:
+    cond: Expr
+    factor: Expr
+    span: Span
+
+
+Item = Union[Pay, Tiers, Scorecard, Multiplier, Cap, Floor, Gate]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    label: str | None
+    items: tuple[Item, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Award:
+    name: str
+    label: str | None
+    kind: str
+    when: Expr | None
+    value: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Let:
+    name: str
+    expr: Expr
+    description: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    file: str
+    currency: str
+    minor_units: int
+    period: str
+    effective: tuple | None
+    rounding_mode: str
+    rounding_point: str
+    inputs: dict[str, InputInfo]
+    lets: tuple[Let, ...]
+    tables: dict[str, Table]
+    curves: dict[str, tuple[Band, ...]]
+    components: tuple[Component, ...]
+    awards: tuple[Award, ...]
+    payout: tuple[Cap | Floor, ...]
+    payout_span: Span | None
+
+
+# ---- lowering: checked AST to IR ----------------------------------------------
+
+
+class _Lower:
+    def __init__(self, checked: CheckedPlan):
+        self.c = checked
+        self.lets = {d.name.text for d in checked.lets}
+        self.components = {d.name.text for d in checked.components}
+
+    def expr(self, e: ast.Expr) -> Expr:
+        t = self.c.type_of(e)
+        if isinstance(e, ast.Literal):
+            return Const(e.value, t, e)
+        if isinstance(e, ast.Name):
+            kind = "input" if e.id in self.c.inputs else "let" if e.id in self.lets else "component"
+            return Var(e.id, t, kind, e)
+        if isinstance(e, ast.Unary):
+            return Op("neg" if e.op == "-" else "not", (self.expr(e.operand),), t, e)
+        if isinstance(e, ast.Binary):
+            op = "*" if e.op == "of" else e.op
+            return Op(op, (self.expr(e.left), self.expr(e.right)), t, e)
+        if isinstance(e, ast.Compare):
+            return Op(e.op, (self.expr(e.left), self.expr(e.right)), T.BOOL, e)
+        if isinstance(e, ast.InSet):
+            return InSet(self.expr(e.operand), frozenset(i.value for i in e.items), T.BOOL, e)
+        if isinstance(e, ast.If):
+            return Cond(self.expr(e.cond), self.expr(e.then), self.expr(e.otherwise), t, e)
+        if isinstance(e, ast.Call):
+            name = e.func.text
+            if name in self.c.tables:
+                return Lookup(name, tuple(self.expr(a) for a in e.args), t, e)
+            if name in self.c.curves:
+                return CurveApply(name, self.expr(e.args[0]), t, e)
+            if name == "round":
+                value, places, mode = e.args
+                return Func("round", (self.expr(value), Const(places.value, T.NUMBER, places)), t, mode.id, e)
+            return Func(name, tuple(self.expr(a) for a in e.args), t, None, e)
+        raise TypeError(e)  # pragma: no cover
+
+    def opt(self, e):
+        return None if e is None else self.expr(e)
+
+    def bands(self, bands: list[ast.Band]) -> tuple[Band, ...]:
+        return tuple(Band(self.expr(b.lower), self.opt(b.upper), self.expr(b.value), self.opt(b.value_to), b.span)
+                     for b in bands)
+
+    def item(self, i) -> Item:
+        if isinstance(i, ast.PayLine):
+            return Pay(self.expr(i.expr), i.label, i.span)
+        if isinstance(i, ast.TiersLine):
+            return Tiers(i.kind.text, self.expr(i.base), self.bands(i.bands), i.upper_inclusive, i.label, i.span)
+        if isinstance(i, ast.ScorecardLine):
+            kpis = tuple(Kpi(k.name.text, k.label, self.expr(k.weight), self.expr(k.attainment),
+                             None if k.curve is None or k.curve.text == "linear" else k.curve.text,
+                             self.opt(k.cap), k.span) for k in i.kpis)
+            return Scorecard(self.expr(i.target), kpis, self.opt(i.cap), i.label, i.span)
+        if isinstance(i, ast.MultiplierStep):
+            return Multiplier(self.expr(i.base), self.bands(i.bands), i.span)
+        if isinstance(i, ast.CapStep):
+            return Cap(self.expr(i.expr), i.span)
+        if isinstance(i, ast.FloorStep):
+            return Floor(self.expr(i.expr), i.span)
+        if isinstance(i, ast.GateStep):
+            factor = self.expr(i.otherwise) if i.otherwise is not None else Const(Decimal(0), T.PERCENT)
+            return Gate(self.expr(i.cond), factor, i.span)
+        raise TypeError(i)  # pragma: no cover
+
+    def plan(self) -> Plan:
+        c = self.c
+        tables = {}
+        for name, d in c.tables.items():
+            rows = {tuple(k.value for k in row.keys): self.expr(row.value) for row in d.rows}
+            key_types = tuple(T(kt.text) for _, kt in d.keys)
+            tables[name] = Table(name, key_types, rows, self.opt(d.default), d.span)
+        payout = c.payout
+        return Plan(
+            name=c.name, file=c.plan.source.name, currency=c.currency, minor_units=c.minor_units,
+            period=c.period, effective=c.effective, rounding_mode=c.rounding_mode,
+            rounding_point=c.rounding_point, inputs=c.inputs,
+            lets=tuple(Let(d.name.text, self.expr(d.expr), d.description, d.span) for d in c.lets),
+            tables=tables,
+            curves={name: self.bands(d.bands) for name, d in c.curves.items()},
+            components=tuple(Component(d.name.text, d.label, tuple(self.item(i) for i in d.items), d.span)
+                             for d in c.components),
+            awards=tuple(Award(a.name.text, a.label, a.kind.text, self.opt(a.when), self.opt(a.value), a.span)
+                         for a in c.awards),
+            payout=tuple(self.item(s) for s in payout.steps) if payout else (),
+            payout_span=payout.span if payout else None,
+        )
+
+
+def lower(checked: CheckedPlan) -> Plan:
+    """Turn a checked plan into IR."""
+    return _Lower(checked).plan()

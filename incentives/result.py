@@ -1,0 +1,104 @@
+"""What evaluating a plan for one payee produces.
+
+Amounts are Decimals.  With tracing on, each component keeps the lines and
+steps it went through, in the order written, with the running amount after
+each: the raw material of an explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from dsl.source import Span
+
+from . import ir
+
+
+@dataclass(slots=True)
+class BandHit:
+    """A band that took part in a line: its bounds and value for this payee."""
+
+    index: int
+    lower: Decimal
+    upper: Decimal | None
+    value: Decimal
+    value_to: Decimal | None = None
+    portion: Decimal | None = None  # marginal: the part of the base inside the band
+    amount: Decimal | None = None
+
+
+@dataclass(slots=True)
+class KpiResult:
+    name: str
+    label: str | None
+    weight: Decimal
+    attainment: Decimal
+    curve: str | None
+    curved: Decimal  # the attainment after its curve
+    cap: Decimal | None
+    factor: Decimal  # after the KPI cap
+    weighted: Decimal
+    amount: Decimal
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """One line or step of a component (or of the plan-wide payout block)."""
+
+    node: ir.Item
+    kind: str  # pay, tiers, scorecard, multiplier, cap, floor, gate
+    before: Decimal
+    amount: Decimal  # a line's own amount; for a step, the change it made
+    after: Decimal
+    base: Decimal | None = None
+    bands: list[BandHit] = field(default_factory=list)
+    reached: int | None = None
+    limit: Decimal | None = None  # a cap or floor's value
+    passed: bool | None = None  # a gate
+    factor: Decimal | None = None  # a gate's or multiplier's factor, a scorecard's overall factor
+    uncapped: Decimal | None = None  # a scorecard's factor before the overall cap
+    target: Decimal | None = None
+    kpis: list[KpiResult] = field(default_factory=list)
+
+    @property
+    def span(self) -> Span:
+        return self.node.span
+
+
+@dataclass(slots=True)
+class ComponentResult:
+    name: str
+    label: str | None
+    span: Span
+    amount: Decimal
+    items: list[ItemResult] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AwardResult:
+    name: str
+    label: str | None
+    kind: str
+    span: Span
+    granted: bool
+    value: Decimal | None
+
+
+@dataclass(slots=True)
+class PayeeResult:
+    payee: str
+    total: Decimal
+    components: list[ComponentResult]
+    awards: list[AwardResult]
+    subtotal: Decimal = Decimal(0)
+    payout_items: list[ItemResult] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def component(self, name: str) -> ComponentResult:
+        return next(c for c in self.components if c.name == name)
+
+    @property
+    def award_value(self) -> Decimal:
+        return sum((a.value or Decimal(0) for a in self.awards if a.granted), Decimal(0))
