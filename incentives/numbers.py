@@ -1,0 +1,70 @@
+"""How amounts and values are written in explanations: exact, grouped, stable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from dsl.printer import decimal_text
+from dsl.types import T
+
+
+def money(d: Decimal, digits: int = 2) -> str:
+    """`150,000.00`: grouped, at the currency's minor unit (more digits only if the value has them)."""
+    exp = -d.as_tuple().exponent if isinstance(d.as_tuple().exponent, int) else 0
+    places = max(digits, min(exp, digits + 4)) if exp > digits else digits
+    q = d.quantize(Decimal(1).scaleb(-places)) if exp > digits + 4 else d
+    return f"{q:,.{places}f}"
+
+
+def percent(d: Decimal) -> str:
+    """`12%`, `12.5%`, `33.33%` (at most two decimals of a percent)."""
+    p = d * 100
+    if -p.as_tuple().exponent > 2 if isinstance(p.as_tuple().exponent, int) else False:
+        p = p.quantize(Decimal("0.01"))
+    return decimal_text(p) + "%"
+
+
+def number(d: Decimal) -> str:
+    if isinstance(d.as_tuple().exponent, int) and -d.as_tuple().exponent > 4:
+        d = d.quantize(Decimal("0.0001"))
+    text = decimal_text(d)
+    whole, _, frac = text.partition(".")
+    grouped = f"{int(whole):,}" if whole not in ("-0",) else whole
+    if whole.startswith("-") and grouped[0] != "-":  # pragma: no cover
+        grouped = "-" + grouped
+    return grouped + ("." + frac if frac else "")
+
+
+def value(v, t: T, digits: int = 2) -> str:
+    """Any plan value, written for a person."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return f'"{v}"'
+    if v is None:
+        return "-"
+    if t == T.MONEY:
+        return money(v, digits)
+    if t == T.PERCENT:
+        return percent(v)
+    return number(v)
+
+
+def plain(v) -> str | bool | None:
+    """A value for JSON: Decimals as exact strings, dates ISO, text and booleans as they are."""
+    if isinstance(v, Decimal):
+        return decimal_text(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def exact(d: Decimal, digits: int = 2) -> str:
+    """An amount as an exact, ungrouped decimal string with at least the minor unit's digits: `12100.00`."""
+    exp = d.as_tuple().exponent
+    if isinstance(exp, int) and -exp < digits:
+        d = d.quantize(Decimal(1).scaleb(-digits))
+    return format(d, "f")

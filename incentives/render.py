@@ -1,0 +1,105 @@
+"""Breakdowns rendered for people and programs: text, JSON, Markdown, HTML.
+
+Text is for the terminal, JSON follows the versioned schema in
+`incentives.explain`, Markdown and HTML are statements a rep can read.
+Every renderer is deterministic: the same breakdown gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import numbers
+from .explain import Breakdown, Item
+
+WIDTH = 78
+
+
+def _money(s: str | None, digits: int = 2) -> str:
+    return "-" if s is None else numbers.money(Decimal(s), digits)
+
+
+def _digits(b: Breakdown) -> int:
+    return len(b.total.partition(".")[2])
+
+
+def _row(left: str, right: str, indent: int = 0) -> str:
+    left = " " * indent + left
+    gap = max(WIDTH - len(left) - len(right), 2)
+    return left + " " * gap + right
+
+
+def _item_lines(item: Item, digits: int, indent: int) -> list[str]:
+    signed = item.kind not in ("pay", "tiers", "scorecard")
+    amount = _money(item.amount, digits)
+    if signed and not amount.startswith("-"):
+        amount = "+" + amount
+    out = [_row(f"line {item.where.line}: {item.label}", amount, indent)]
+    out.append(" " * (indent + 4) + item.formula)
+    out.extend(" " * (indent + 6) + d for d in item.details)
+    return out
+
+
+def render_text(b: Breakdown) -> str:
+    d = _digits(b)
+    out = [f"{b.plan.name} - payee {b.payee}", f"{b.plan.file} | {b.currency} | per {b.plan.period} | "
+           f"rounding {b.plan.rounding}", ""]
+    if b.inputs:
+        out.append("Inputs")
+        width = max(len(v.name) for v in b.inputs)
+        out.extend(f"  {v.name:<{width}}  {v.shown}" for v in b.inputs)
+        out.append("")
+    if b.definitions:
+        out.append("Definitions")
+        out.extend(f"  {v.name} = {v.formula.split(' = ', 1)[1] if v.formula else v.shown}   (line {v.where.line})"
+                   for v in b.definitions)
+        out.append("")
+    for c in b.components:
+        title = c.name + (f" - {c.label}" if c.label else "")
+        out.append(_row(title, _money(c.amount, d)))
+        for item in c.items:
+            out.extend(_item_lines(item, d, 2))
+        out.append("")
+    out.append(_row("Subtotal", _money(b.subtotal, d)))
+    for item in b.adjustments:
+        out.extend(_item_lines(item, d, 2))
+    out.append(_row(f"Total ({b.currency})", _money(b.total, d)))
+    if b.awards:
+        out += ["", "Awards (not paid as cash)"]
+        for a in b.awards:
+            mark = "[x]" if a.granted else "[ ]"
+            value = f"  value {_money(a.value, d)}" if a.value is not None else ""
+            out.append(f"  {mark} {a.kind}: {a.label or a.name}{value}   (line {a.where.line})")
+    return "\n".join(out) + "\n"
+
+
+def render_json(b: Breakdown) -> str:
+    return b.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def render_json_many(breakdowns: list[Breakdown]) -> str:
+    docs = [b.model_dump(mode="json", by_alias=True) for b in breakdowns]
+    return json.dumps(docs, indent=2, ensure_ascii=False) + "\n"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("incentives", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["money"] = _money
+    return env
+
+
+def render_markdown(b: Breakdown) -> str:
+    return _env().get_template("statement.md").render(b=b, d=_digits(b))
+
+
+def render_html(b: Breakdown) -> str:
+    return _env().get_template("statement.html").render(b=b, d=_digits(b))
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
