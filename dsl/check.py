@@ -82,7 +82,7 @@ class _Checker:
         plan = self.plan
         header = self._header()
         self.currency = header["currency"]
-        self.exprs = ExprChecker(self.currency, self.errors)
+        self.exprs = ExprChecker(self.currency, self.errors, self.warnings)
         self.bands = BandChecker(self.exprs, self.errors, self.warnings)
         self._unique_names()
 
@@ -323,6 +323,13 @@ class _Checker:
                 self.exprs.expect(item.cond, scope, {T.BOOL}, "a gate's condition")
                 if item.otherwise is not None:
                     self.exprs.expect(item.otherwise, scope, set(DIMENSIONLESS), "the factor when a gate fails")
+                    o = item.otherwise
+                    if isinstance(o, ast.Literal) and o.kind in ("number", "percent") and o.value > 1:
+                        self.warnings.append(Diagnostic(o.span, f"when the gate fails the amount is multiplied by "
+                                                        f"{o.text}, more than when it passes", "gate-factor",
+                                                        Severity.WARNING,
+                                                        hint=f"did you mean `{o.text}%`?" if o.kind == "number"
+                                                        else None))
         if not has_line:
             self.error(c.name, f"component `{c.name.text}` pays nothing: add a `pay`, `tiers` or "
                                f"`scorecard` line", "empty-component")

@@ -41,7 +41,8 @@ def linear_form(e: ast.Expr) -> tuple[Decimal, str | None] | None:
 def _show(form: tuple[Decimal, str | None]) -> str:
     coef, scale = form
     if scale is None:
-        return decimal_text(coef)
+        whole, _, frac = decimal_text(coef).partition(".")
+        return f"{int(whole):_}" + (f".{frac}" if frac else "")
     return f"{decimal_text(coef * 100)}% of {scale}"
 
 
@@ -61,8 +62,11 @@ class BandChecker:
                     continue
                 t = self.exprs.check(bound, scope)
                 if T.ERROR not in (t, base_type) and not same_dimension(t, base_type):
-                    hint = "a bound that is a share of a quota is written `50% of quota`" \
-                        if base_type == T.MONEY and t == T.PERCENT else None
+                    hint = None
+                    if base_type == T.MONEY and t == T.PERCENT:
+                        hint = "a bound that is a share of a quota is written `50% of quota`"
+                    elif base_type == T.MONEY and isinstance(bound, ast.Literal) and bound.kind == "number":
+                        hint = f"write an amount with the plan's currency, such as `{bound.text} {self.exprs.currency}`"
                     self.errors.append(Diagnostic(bound.span, f"this bound is {describe(t)}, but the base "
                                                   f"`{expr_text(base)}` is {describe(base_type)}", "band-unit",
                                                   hint=hint))
@@ -83,7 +87,7 @@ class BandChecker:
     def _value(self, band: ast.Band, base_type: T, kind: str, scope: Scope) -> T:
         v = self.exprs.check(band.value, scope)
         v2 = self.exprs.check(band.value_to, scope) if band.value_to is not None else None
-        interpolating = kind in ("interpolated", "curve")
+        interpolating = kind in ("interpolated", "curve", "multiplier")
         if v2 is not None and not interpolating:
             self.errors.append(Diagnostic(band.value_to.span, f"`to` after the value interpolates, which "
                                           f"`{kind}` bands do not do", "band-value",
@@ -109,8 +113,10 @@ class BandChecker:
         if kind in ("step", "cumulative", "interpolated"):
             for t, node in ((v, band.value), (v2, band.value_to)):
                 if t is not None and t not in (T.MONEY, T.ERROR):
+                    hint = (f"write an amount with the plan's currency, such as `{node.text} {self.exprs.currency}`"
+                            if isinstance(node, ast.Literal) and node.kind == "number" else None)
                     self.errors.append(Diagnostic(node.span, f"a {kind} band pays an amount of money, "
-                                                  f"but this is {describe(t)}", "band-value"))
+                                                  f"but this is {describe(t)}", "band-value", hint=hint))
                     return T.ERROR
             return T.MONEY
         # multiplier and curve: dimensionless values

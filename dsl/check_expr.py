@@ -38,9 +38,10 @@ def literal_type(lit: ast.Literal) -> T:
 
 
 class ExprChecker:
-    def __init__(self, currency: str | None, errors: list[Diagnostic]):
+    def __init__(self, currency: str | None, errors: list[Diagnostic], warnings: list[Diagnostic] | None = None):
         self.currency = currency
         self.errors = errors
+        self.warnings = warnings if warnings is not None else []
         self.types: dict[int, T] = {}
         self.table_calls: list[tuple[ast.Call, ast.TableDecl]] = []
 
@@ -148,6 +149,14 @@ class ExprChecker:
             if a == T.MONEY or b == T.MONEY:
                 hint = "compare money with money, for example `revenue >= 50% of quota`"
             self.error(e, f"cannot compare {describe(a)} with {describe(b)}", "units", hint)
+        elif {a, b} == {T.PERCENT, T.NUMBER}:
+            lit = e.right if b == T.NUMBER else e.left
+            if isinstance(lit, ast.Literal) and lit.kind == "number" and abs(lit.value) > 1:
+                from .diagnostics import Severity
+
+                self.warnings.append(Diagnostic(lit.span, f"a percentage is compared with the number {lit.text}, "
+                                                f"which means {lit.text}00%", "percent-number", Severity.WARNING,
+                                                hint=f"did you mean `{lit.text}%`?"))
         elif e.op not in ("==", "!=") and a in (T.TEXT, T.BOOL):
             self.error(e, f"`{e.op}` orders numbers, money and dates, not {describe(a)}", "type",
                        hint="use `==`, `!=` or `in {...}`")

@@ -393,6 +393,10 @@ def _syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, t
         if ch == '"':
             return Diagnostic(span, "this text is not closed: a `\"` is missing before the end of the line",
                               "unclosed-text")
+        wide = {"：": ":", "，": ",", "（": "(", "）": ")", "｛": "{", "｝": "}", "“": '"', "”": '"', "％": "%"}
+        if ch in wide:
+            return Diagnostic(span, f"unexpected full-width character `{ch}`", "bad-character",
+                              hint=f"use the plain `{wide[ch]}`")
         return Diagnostic(span, f"unexpected character `{ch}`", "bad-character",
                           hint="the language has no such symbol; arithmetic uses + - * / and `of`")
     if isinstance(err, UnexpectedToken):

@@ -1,0 +1,190 @@
+"""The canonical layout of a plan, comments kept.
+
+`format_plan(plan)` prints the AST back as text: two-space indents, one
+statement per line, one band or row per line, a blank line between
+declarations (consecutive one-line inputs and definitions stay together unless
+the source separated them).  Comments stay before the statement they preceded,
+or at the end of the line they ended.  Formatting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from . import ast
+from .printer import expr_text, literal_text, quote
+
+INDENT = "  "
+
+
+class _Printer:
+    def __init__(self, plan: ast.Plan):
+        self.lines: list[str] = []
+        self.comments = sorted(plan.comments, key=lambda c: (c.span.line, c.span.column))
+        self.source = plan.source
+        self.depth = 0
+
+    # ---- comments ----
+    def _full_line(self, c: ast.Comment) -> bool:
+        return self.source.line_text(c.span.line)[: c.span.column - 1].strip() == ""
+
+    def leading(self, line: int) -> None:
+        """Emit the comments that come before source line `line`."""
+        while self.comments and self.comments[0].span.line < line:
+            c = self.comments.pop(0)
+            if self._full_line(c) or not self.lines:
+                self.lines.append(INDENT * self.depth + c.text)
+            else:
+                self.lines[-1] += "  " + c.text
+
+    def trailing(self, line: int) -> None:
+        """Attach a comment that ends source line `line` to the last emitted line."""
+        while self.comments and self.comments[0].span.line == line and not self._full_line(self.comments[0]):
+            self.lines[-1] += "  " + self.comments.pop(0).text
+
+    def emit(self, text: str, start: int, end: int | None = None) -> None:
+        self.leading(start)
+        self.lines.append(INDENT * self.depth + text)
+        self.trailing(end if end is not None else start)
+
+    def open(self, text: str, span) -> None:
+        self.emit(text + " {", span.line)
+        self.depth += 1
+
+    def close(self, span, suffix: str = "") -> None:
+        self.leading(span.end_line)
+        self.depth -= 1
+        self.lines.append(INDENT * self.depth + "}" + suffix)
+        self.trailing(span.end_line)
+
+    # ---- declarations ----
+    def plan(self, plan: ast.Plan) -> str:
+        prev = None
+        for d in plan.decls:
+            if prev is not None and self._blank_between(prev, d):
+                self.lines.append("")
+            self.decl(d)
+            prev = d
+        self.leading(10**9)
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(line.rstrip() for line in self.lines) + "\n"
+
+    def _blank_between(self, a, b) -> bool:
+        one_liners = (ast.InputDecl, ast.LetDecl)
+        if type(a) is type(b) and isinstance(a, one_liners):
+            between = range(a.span.end_line + 1, b.span.line)
+            return any(not self.source.line_text(n).strip() for n in between)
+        return True
+
+    def decl(self, d) -> None:
+        if isinstance(d, ast.PlanHeader):
+            self.open(f"plan {quote(d.name)}", d.span)
+            if d.currency:
+                self.emit(f"currency {d.currency.text}", d.currency.span.line)
+            if d.period:
+                self.emit(f"period {d.period.text}", d.period.span.line)
+            if d.effective:
+                a, b = d.effective
+                self.emit(f"effective {a.text} to {b.text}", a.span.line)
+            if d.rounding_mode:
+                at = f" at {d.rounding_point.text}" if d.rounding_point else ""
+                self.emit(f"rounding {d.rounding_mode.text}{at}", d.rounding_mode.span.line)
+            self.close(d.span)
+        elif isinstance(d, ast.InputDecl):
+            parts = [f"input {d.name.text}: {d.type.text}"]
+            # `in {...}` comes before `default`: after a default it would read as a test `x in {...}`
+            if d.choices is not None:
+                parts.append("in {" + ", ".join(literal_text(c) for c in d.choices) + "}")
+            if d.range is not None:
+                parts.append(f"range {expr_text(d.range[0])} to {expr_text(d.range[1])}")
+            if d.default is not None:
+                parts.append(f"default {expr_text(d.default)}")
+            if d.description is not None:
+                parts.append(quote(d.description))
+            self.emit(" ".join(parts), d.span.line, d.span.end_line)
+        elif isinstance(d, ast.LetDecl):
+            desc = f" {quote(d.description)}" if d.description is not None else ""
+            self.emit(f"let {d.name.text} = {expr_text(d.expr)}{desc}", d.span.line, d.span.end_line)
+        elif isinstance(d, ast.TableDecl):
+            keys = ", ".join(f"{k.text}: {t.text}" for k, t in d.keys)
+            self.open(f"table {d.name.text}({keys}): {d.value_type.text}", d.span)
+            for row in d.rows:
+                self.emit(", ".join(literal_text(k) for k in row.keys) + f": {expr_text(row.value)}",
+                          row.span.line, row.span.end_line)
+            if d.default is not None:
+                self.emit(f"default: {expr_text(d.default)}", d.default.span.line)
+            self.close(d.span)
+        elif isinstance(d, ast.CurveDecl):
+            self.open(f"curve {d.name.text}", d.span)
+            self.bands(d.bands)
+            self.close(d.span)
+        elif isinstance(d, ast.ComponentDecl):
+            label = f" {quote(d.label)}" if d.label is not None else ""
+            self.open(f"component {d.name.text}{label}", d.span)
+            for item in d.items:
+                self.item(item)
+            self.close(d.span)
+        elif isinstance(d, ast.AwardDecl):
+            label = f" {quote(d.label)}" if d.label is not None else ""
+            self.open(f"award {d.name.text}{label}", d.span)
+            if d.kind is not None:
+                self.emit(f"kind {d.kind.text}", d.kind.span.line)
+            if d.when is not None:
+                self.emit(f"when {expr_text(d.when)}", d.when.span.line, d.when.span.end_line)
+            if d.value is not None:
+                self.emit(f"value {expr_text(d.value)}", d.value.span.line, d.value.span.end_line)
+            self.close(d.span)
+        elif isinstance(d, ast.PayoutDecl):
+            self.open("payout", d.span)
+            for step in d.steps:
+                self.item(step)
+            self.close(d.span)
+
+    def bands(self, bands: list[ast.Band]) -> None:
+        for b in bands:
+            text = f"from {expr_text(b.lower)}"
+            if b.upper is not None:
+                text += f" to {expr_text(b.upper)}"
+            text += f": {expr_text(b.value)}"
+            if b.value_to is not None:
+                text += f" to {expr_text(b.value_to)}"
+            self.emit(text, b.span.line, b.span.end_line)
+
+    def item(self, i) -> None:
+        label = lambda s: f" as {quote(s)}" if s is not None else ""  # noqa: E731
+        if isinstance(i, ast.PayLine):
+            self.emit(f"pay {expr_text(i.expr)}{label(i.label)}", i.span.line, i.span.end_line)
+        elif isinstance(i, ast.TiersLine):
+            upper = " upper_inclusive" if i.upper_inclusive else ""
+            self.open(f"tiers {i.kind.text} on {expr_text(i.base)}{upper}", i.span)
+            self.bands(i.bands)
+            self.close(i.span, label(i.label))
+        elif isinstance(i, ast.ScorecardLine):
+            cap = f" cap {expr_text(i.cap)}" if i.cap is not None else ""
+            self.open(f"scorecard on {expr_text(i.target)}{cap}", i.span)
+            for k in i.kpis:
+                text = f"kpi {k.name.text}"
+                if k.label is not None:
+                    text += f" {quote(k.label)}"
+                text += f" weight {expr_text(k.weight)} attainment {expr_text(k.attainment)}"
+                if k.curve is not None:
+                    text += f" curve {k.curve.text}"
+                if k.cap is not None:
+                    text += f" cap {expr_text(k.cap)}"
+                self.emit(text, k.span.line, k.span.end_line)
+            self.close(i.span, label(i.label))
+        elif isinstance(i, ast.MultiplierStep):
+            self.open(f"multiplier on {expr_text(i.base)}", i.span)
+            self.bands(i.bands)
+            self.close(i.span)
+        elif isinstance(i, ast.CapStep):
+            self.emit(f"cap {expr_text(i.expr)}", i.span.line, i.span.end_line)
+        elif isinstance(i, ast.FloorStep):
+            self.emit(f"floor {expr_text(i.expr)}", i.span.line, i.span.end_line)
+        elif isinstance(i, ast.GateStep):
+            otherwise = expr_text(i.otherwise) if i.otherwise is not None else "0%"
+            self.emit(f"gate {expr_text(i.cond)} else {otherwise}", i.span.line, i.span.end_line)
+
+
+def format_plan(plan: ast.Plan) -> str:
+    """The plan in canonical layout."""
+    return _Printer(plan).plan(plan)

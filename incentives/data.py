@@ -1,0 +1,204 @@
+"""Payee data from CSV and JSON: one row per payee, an `id` and the plan's inputs.
+
+Every value is parsed by the input's declared type and checked against its
+declared range and values.  Problems name the file, the row (as a spreadsheet
+numbers it: the header is row 1) or the item, the column and what was
+expected; all of them are reported at once, up to a limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable
+
+from dsl.check import InputInfo
+from dsl.types import T
+
+from . import numbers
+from .errors import DataError
+
+MAX_PROBLEMS = 50
+ID_COLUMN = "id"
+
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+class ValueProblem(ValueError):
+    pass
+
+
+def _decimal(text: str) -> Decimal:
+    t = text.strip().replace("_", "")
+    if _GROUPED.match(t):
+        t = t.replace(",", "")
+    if not _DECIMAL.match(t):
+        raise ValueProblem("a decimal number such as 1250.50")
+    return Decimal(t)
+
+
+def parse_value(raw: Any, t: T) -> Any:
+    """Turn a cell or JSON value into the plan's value for type t, or raise ValueProblem."""
+    if isinstance(raw, bool):
+        if t == T.BOOL:
+            return raw
+        raise ValueProblem(f"{t.value}, not true/false")
+    if isinstance(raw, (int, Decimal)) and t in (T.MONEY, T.NUMBER, T.COUNT, T.PERCENT):
+        value = Decimal(raw)
+    elif isinstance(raw, float):  # pragma: no cover - JSON is read with parse_float=Decimal
+        raise ValueProblem("an exact decimal, not a binary float")
+    elif not isinstance(raw, str):
+        raise ValueProblem(f"{t.value}, not {type(raw).__name__}")
+    else:
+        text = raw.strip()
+        if t == T.TEXT:
+            return text
+        if t == T.BOOL:
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueProblem("true or false")
+        if t == T.DATE:
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                raise ValueProblem("a date written YYYY-MM-DD") from None
+        if t == T.PERCENT and text.endswith("%"):
+            value = _decimal(text[:-1]) / 100
+        else:
+            try:
+                value = _decimal(text)
+            except ValueProblem:
+                if t == T.PERCENT:
+                    raise ValueProblem("a percentage such as 85% or 0.85") from None
+                if t == T.COUNT:
+                    raise ValueProblem("a whole number such as 12") from None
+                raise
+    if t == T.COUNT and value != value.to_integral_value():
+        raise ValueProblem("a whole number such as 12")
+    if t in (T.TEXT, T.DATE):
+        raise ValueProblem(f"{t.value}, not a number")
+    return value
+
+
+def _show(v) -> str:
+    if isinstance(v, Decimal):
+        return numbers.number(v)
+    return numbers.value(v, T.TEXT) if isinstance(v, str) else str(v)
+
+
+def check_value(value: Any, info: InputInfo) -> None:
+    if info.range is not None:
+        lo, hi = info.range
+        if not lo <= value <= hi:
+            line = info.decl.span.line
+            raise ValueProblem(f"a value from {_show(lo)} to {_show(hi)} (the range declared on plan line {line}); "
+                               f"got {_show(value)}")
+    if info.choices is not None and value not in info.choices:
+        raise ValueProblem("one of " + ", ".join(_show(c) for c in info.choices) + f"; got {_show(value)}")
+
+
+class _Problems:
+    def __init__(self, file: str):
+        self.file = file
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(f"{self.file}: {where}: {message}")
+        elif len(self.items) == MAX_PROBLEMS:
+            self.items.append(f"{self.file}: more problems not shown")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise DataError(self.items)
+
+
+def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, Any]]],
+          columns: list[str] | None, problems: _Problems) -> list[tuple[str, dict[str, Any]]]:
+    if columns is not None:
+        if ID_COLUMN not in columns:
+            problems.add("header", f"there is no `{ID_COLUMN}` column naming each payee")
+        for name, info in inputs.items():
+            if name not in columns and not info.has_default:
+                close = difflib.get_close_matches(name, columns, n=1)
+                hint = f" (is `{close[0]}` meant to be `{name}`?)" if close else ""
+                problems.add("header", f"missing column `{name}` ({info.type.value}, required by plan line "
+                                       f"{info.decl.span.line}){hint}")
+        problems.raise_if_any()
+    out: list[tuple[str, dict[str, Any]]] = []
+    seen: dict[str, str] = {}
+    for where, record in records:
+        payee = record.get(ID_COLUMN)
+        payee = "" if payee is None else str(payee).strip()
+        if not payee:
+            problems.add(where, f"`{ID_COLUMN}` is empty: every payee needs an id")
+            continue
+        if payee in seen:
+            problems.add(where, f"payee id `{payee}` appears twice (first at {seen[payee]})")
+            continue
+        seen[payee] = where
+        values: dict[str, Any] = {}
+        for name, info in inputs.items():
+            raw = record.get(name)
+            if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+                if info.has_default:
+                    values[name] = info.default
+                else:
+                    problems.add(f"{where}, column {name}", f"no value; expected {info.type.value}")
+                continue
+            try:
+                value = parse_value(raw, info.type)
+                check_value(value, info)
+            except ValueProblem as p:
+                problems.add(f"{where}, column {name}", f"expected {p}" if not str(p).startswith("a value from")
+                             else f"expected {p}")
+                continue
+            values[name] = value
+        out.append((payee, values))
+    problems.raise_if_any()
+    return out
+
+
+def load_csv(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
+    problems = _Problems(str(path))
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        reader.fieldnames = columns
+        records = ((f"row {i}", row) for i, row in enumerate(reader, start=2))
+        return _rows(inputs, records, columns, problems)
+
+
+def load_json(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
+    problems = _Problems(str(path))
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"), parse_float=Decimal)
+    except json.JSONDecodeError as e:
+        raise DataError([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}"]) from None
+    if isinstance(doc, dict) and isinstance(doc.get("payees"), list):
+        doc = doc["payees"]
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise DataError([f"{path}: expected a list of payee objects, or {{\"payees\": [...]}}"])
+    records = ((f"payee {i} (id {r.get(ID_COLUMN)!s})", r) for i, r in enumerate(doc, start=1))
+    return _rows(inputs, records, None, problems)
+
+
+def load_payees(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
+    """Payee rows from a .csv or .json file, parsed and checked against the plan's inputs."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return load_json(path, inputs)
+    if suffix in (".csv", ".txt"):
+        return load_csv(path, inputs)
+    raise DataError([f"{path}: unknown data format `{suffix}`: use .csv or .json"])
