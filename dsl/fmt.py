@@ -45,8 +45,13 @@ class _Printer:
         self.lines.append(INDENT * self.depth + text)
         self.trailing(end if end is not None else start)
 
-    def open(self, text: str, span) -> None:
-        self.emit(text + " {", span.line)
+    def open(self, text: str, span, children=()) -> None:
+        """Open a block; a comment on its first line stays with it unless a child starts on that line."""
+        first = min((c.span.line for c in children), default=None)
+        self.leading(span.line)
+        self.lines.append(INDENT * self.depth + text + " {")
+        if first != span.line:
+            self.trailing(span.line)
         self.depth += 1
 
     def close(self, span, suffix: str = "") -> None:
@@ -106,7 +111,7 @@ class _Printer:
             self.emit(f"let {d.name.text} = {expr_text(d.expr)}{desc}", d.span.line, d.span.end_line)
         elif isinstance(d, ast.TableDecl):
             keys = ", ".join(f"{k.text}: {t.text}" for k, t in d.keys)
-            self.open(f"table {d.name.text}({keys}): {d.value_type.text}", d.span)
+            self.open(f"table {d.name.text}({keys}): {d.value_type.text}", d.span, d.rows)
             for row in d.rows:
                 self.emit(", ".join(literal_text(k) for k in row.keys) + f": {expr_text(row.value)}",
                           row.span.line, row.span.end_line)
@@ -114,12 +119,12 @@ class _Printer:
                 self.emit(f"default: {expr_text(d.default)}", d.default.span.line)
             self.close(d.span)
         elif isinstance(d, ast.CurveDecl):
-            self.open(f"curve {d.name.text}", d.span)
+            self.open(f"curve {d.name.text}", d.span, d.bands)
             self.bands(d.bands)
             self.close(d.span)
         elif isinstance(d, ast.ComponentDecl):
             label = f" {quote(d.label)}" if d.label is not None else ""
-            self.open(f"component {d.name.text}{label}", d.span)
+            self.open(f"component {d.name.text}{label}", d.span, d.items)
             for item in d.items:
                 self.item(item)
             self.close(d.span)
@@ -134,7 +139,7 @@ class _Printer:
                 self.emit(f"value {expr_text(d.value)}", d.value.span.line, d.value.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.PayoutDecl):
-            self.open("payout", d.span)
+            self.open("payout", d.span, d.steps)
             for step in d.steps:
                 self.item(step)
             self.close(d.span)
@@ -155,12 +160,12 @@ class _Printer:
             self.emit(f"pay {expr_text(i.expr)}{label(i.label)}", i.span.line, i.span.end_line)
         elif isinstance(i, ast.TiersLine):
             upper = " upper_inclusive" if i.upper_inclusive else ""
-            self.open(f"tiers {i.kind.text} on {expr_text(i.base)}{upper}", i.span)
+            self.open(f"tiers {i.kind.text} on {expr_text(i.base)}{upper}", i.span, i.bands)
             self.bands(i.bands)
             self.close(i.span, label(i.label))
         elif isinstance(i, ast.ScorecardLine):
             cap = f" cap {expr_text(i.cap)}" if i.cap is not None else ""
-            self.open(f"scorecard on {expr_text(i.target)}{cap}", i.span)
+            self.open(f"scorecard on {expr_text(i.target)}{cap}", i.span, i.kpis)
             for k in i.kpis:
                 text = f"kpi {k.name.text}"
                 if k.label is not None:
@@ -173,7 +178,7 @@ class _Printer:
                 self.emit(text, k.span.line, k.span.end_line)
             self.close(i.span, label(i.label))
         elif isinstance(i, ast.MultiplierStep):
-            self.open(f"multiplier on {expr_text(i.base)}", i.span)
+            self.open(f"multiplier on {expr_text(i.base)}", i.span, i.bands)
             self.bands(i.bands)
             self.close(i.span)
         elif isinstance(i, ast.CapStep):

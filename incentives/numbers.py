@@ -10,11 +10,14 @@ from dsl.types import T
 
 
 def money(d: Decimal, digits: int = 2) -> str:
-    """`150,000.00`: grouped, at the currency's minor unit (more digits only if the value has them)."""
-    exp = -d.as_tuple().exponent if isinstance(d.as_tuple().exponent, int) else 0
-    places = max(digits, min(exp, digits + 4)) if exp > digits else digits
-    q = d.quantize(Decimal(1).scaleb(-places)) if exp > digits + 4 else d
-    return f"{q:,.{places}f}"
+    """`150,000.00`: grouped, at the currency's minor unit; more digits (up to four more) only
+    where the value is not a whole number of minor units, so nothing is hidden by display."""
+    q = Decimal(1).scaleb(-digits)
+    if d == d.quantize(q):
+        return f"{d.quantize(q):,.{digits}f}"
+    fine = d.quantize(Decimal(1).scaleb(-(digits + 4))).normalize()
+    places = max(digits, -fine.as_tuple().exponent)
+    return f"{fine:,.{places}f}"
 
 
 def percent(d: Decimal) -> str:
