@@ -8,24 +8,24 @@ the type of every expression, the inputs, the order of definitions) or raises
 from __future__ import annotations
 
 import difflib
-import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
-from .check_expr import ROUNDING_MODES, ExprChecker, Scope, literal_type
+from .check_expr import ROUNDING_MODES, ExprChecker, Scope
+from .check_tables import check_table, check_table_keys
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
-from .types import DIMENSIONLESS, INPUT_TYPES, T, describe, same_dimension
+from .source import Span
+from .types import DIMENSIONLESS, INPUT_TYPES, T, describe
 
 PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
+#: Words that can never be read as a name in an expression.
+RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of")
 AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
-KEY_TYPES = ("text", "count", "bool")
-#: Combinations of declared input values checked against a lookup table.
-MAX_KEY_COMBINATIONS = 10_000
 
 
 @dataclass
@@ -88,7 +88,7 @@ class _Checker:
 
         tables = {d.name.text: d for d in plan.of_type(ast.TableDecl)}
         for t in tables.values():
-            self._table(t)
+            check_table(t, self.exprs, self.errors)
         curves = {d.name.text: d for d in plan.of_type(ast.CurveDecl)}
         curve_types = {name: self._curve(c) for name, c in curves.items()}
 
@@ -117,7 +117,7 @@ class _Checker:
         if not components and not awards:
             self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
                        "empty-plan")
-        self._table_keys(inputs)
+        check_table_keys(self.exprs.table_calls, inputs, self.errors)
 
         if self.errors:
             self.errors.sort(key=lambda d: (d.span.line, d.span.column))
@@ -188,6 +188,8 @@ class _Checker:
                 seen[name.text] = name
             if name.text in ("min", "max", "abs", "round", "days_between"):
                 self.error(name, f"`{name.text}` is a built-in function; choose another name", "reserved")
+            elif name.text in RESERVED:
+                self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
 
     # ---- declarations ----
     def _input(self, d: ast.InputDecl) -> InputInfo:
@@ -203,7 +205,7 @@ class _Checker:
             dt = self.exprs.check(d.default, empty)
             if not isinstance(d.default, (ast.Literal, ast.Unary)):
                 self.error(d.default, "a default must be a constant", "default")
-            elif T.ERROR not in (dt, t) and not _fits(dt, t):
+            elif T.ERROR not in (dt, t) and not fits(dt, t, _const(d.default)):
                 self.error(d.default, f"the default is {describe(dt)}, but `{d.name.text}` is {describe(t)}", "type")
             else:
                 info.default, info.has_default = _const(d.default), True
@@ -215,7 +217,7 @@ class _Checker:
                     self.error(d.range[0], f"a range needs numbers, money or dates; `{d.name.text}` is "
                                            f"{describe(t)}", "range", hint="list the values with `in {...}`")
                     break
-                if T.ERROR not in (bt, t) and not _fits(bt, t):
+                if T.ERROR not in (bt, t) and not fits(bt, t, _const(bound) if isinstance(bound, (ast.Literal, ast.Unary)) else None):
                     self.error(bound, f"this bound is {describe(bt)}, but `{d.name.text}` is {describe(t)}", "type")
             else:
                 if all(isinstance(b, (ast.Literal, ast.Unary)) for b in (lo, hi)):
@@ -230,7 +232,7 @@ class _Checker:
                                          f"not {describe(t)}", "type")
             for c in d.choices:
                 ct = self.exprs.check(c, empty)
-                if T.ERROR not in (ct, t) and not _fits(ct, t):
+                if T.ERROR not in (ct, t) and not fits(ct, t, c.value):
                     self.error(c, f"`{c.text}` is {describe(ct)}, but `{d.name.text}` is {describe(t)}", "type")
             info.choices = [c.value for c in d.choices]
             if info.has_default and info.default not in info.choices:
@@ -260,42 +262,6 @@ class _Checker:
             visit(name, [])
         return order
 
-    def _table(self, d: ast.TableDecl) -> None:
-        for key, key_type in d.keys:
-            if key_type.text not in KEY_TYPES:
-                self.error(key_type, f"a table key must be {', '.join(KEY_TYPES)}; not `{key_type.text}`", "table")
-        vt = INPUT_TYPES.get(d.value_type.text)
-        if vt is None:
-            self.error(d.value_type, f"unknown type `{d.value_type.text}`", "type",
-                       hint="types are " + ", ".join(INPUT_TYPES))
-        empty = Scope({}, where="in a table")
-        seen: dict[tuple, ast.TableRow] = {}
-        for row in d.rows:
-            if len(row.keys) != len(d.keys):
-                self.error(row, f"this row has {len(row.keys)} key(s); table `{d.name.text}` has {len(d.keys)}",
-                           "table")
-                continue
-            for lit, (key, key_type) in zip(row.keys, d.keys):
-                want = INPUT_TYPES.get(key_type.text)
-                lt = literal_type(lit)
-                if want and not _fits(lt, want):
-                    self.error(lit, f"key `{key.text}` is {describe(want)}, but `{lit.text}` is {describe(lt)}",
-                               "type")
-            k = tuple(lit.value for lit in row.keys)
-            if k in seen:
-                self.error(row, f"duplicate row: the same keys are on line {seen[k].span.line}", "duplicate")
-            seen[k] = row
-            self._table_value(row.value, vt, empty, d)
-        if d.default is not None:
-            self._table_value(d.default, vt, empty, d)
-        if not d.rows:
-            self.error(d, f"table `{d.name.text}` has no rows", "table")
-
-    def _table_value(self, e: ast.Expr, vt: T | None, scope: Scope, d: ast.TableDecl) -> None:
-        t = self.exprs.check(e, scope)
-        if vt and T.ERROR not in (t, vt) and not _fits(t, vt):
-            self.error(e, f"table `{d.name.text}` holds {describe(vt)}, but this is {describe(t)}", "type")
-
     def _curve(self, c: ast.CurveDecl) -> T:
         base = ast.Name("attainment", c.name.span)
         t = self.bands.check(c.bands, base, T.PERCENT, "curve", Scope({}, where="in a curve"))
@@ -315,7 +281,7 @@ class _Checker:
                 has_line = True
                 self._scorecard(item, scope)
             elif isinstance(item, ast.MultiplierStep):
-                bt = self.exprs.check(item.base, scope)
+                bt = self.exprs.expect(item.base, scope, {T.MONEY, *DIMENSIONLESS}, "a multiplier's base")
                 self.bands.check(item.bands, item.base, bt, "multiplier", scope, self._range_of(item.base))
             elif isinstance(item, (ast.CapStep, ast.FloorStep)):
                 self.exprs.expect(item.expr, scope, {T.MONEY}, f"a {_step_word(item)}")
@@ -393,71 +359,19 @@ class _Checker:
         if a.value is not None:
             self.exprs.expect(a.value, scope, {T.MONEY}, "an award's cash-equivalent value")
 
-    # ---- lookup keys that declared inputs can reach ----
-    def _table_keys(self, inputs: dict[str, InputInfo]) -> None:
-        for call, table in self.exprs.table_calls:
-            if table.default is not None or len(call.args) != len(table.keys):
-                continue
-            domains = []
-            for arg in call.args:
-                dom = _domain(arg, inputs)
-                if dom is None:
-                    break
-                domains.append(dom)
-            else:
-                size = 1
-                for dom in domains:
-                    size *= len(dom)
-                if size > MAX_KEY_COMBINATIONS:
-                    continue
-                present = {tuple(lit.value for lit in row.keys) for row in table.rows}
-                missing = [combo for combo in itertools.product(*domains) if combo not in present]
-                if missing:
-                    shown = ", ".join(f"{table.name.text}(" + ", ".join(_show_key(v) for v in combo) + ")"
-                                      for combo in missing[:5])
-                    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-                    self.error(call, f"table `{table.name.text}` has no row for {shown}{more}, "
-                                     f"which the inputs can take", "missing-key",
-                               hint="add the rows, or a `default: ...` row to the table")
-
-
-def _domain(arg: ast.Expr, inputs: dict[str, InputInfo]) -> list | None:
-    if isinstance(arg, ast.Literal):
-        return [arg.value]
-    if not isinstance(arg, ast.Name) or arg.id not in inputs:
-        return None
-    info = inputs[arg.id]
-    if info.choices is not None:
-        return list(info.choices)
-    if info.type == T.BOOL:
-        return [True, False]
-    if info.type == T.COUNT and info.range is not None:
-        lo, hi = info.range
-        if hi - lo <= MAX_KEY_COMBINATIONS:
-            return [Decimal(i) for i in range(int(lo), int(hi) + 1)]
-    return None
-
-
-def _show_key(v) -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
 def _pct(d: Decimal) -> str:
     from .printer import decimal_text
 
     return decimal_text(d * 100) + "%"
 
 
-def _fits(actual: T, declared: T) -> bool:
-    """Whether a literal of type actual may stand for a value of type declared."""
+def fits(actual: T, declared: T, value=None) -> bool:
+    """Whether a literal of type actual (and value, if given) may stand for a value of type declared."""
     if actual == declared:
         return True
     if declared == T.COUNT:
-        return actual == T.NUMBER
+        whole = value is None or (isinstance(value, Decimal) and value == value.to_integral_value())
+        return actual == T.NUMBER and whole
     if declared in (T.NUMBER, T.PERCENT):
         return actual in DIMENSIONLESS
     return False
@@ -465,7 +379,7 @@ def _fits(actual: T, declared: T) -> bool:
 
 def _const(e: ast.Expr):
     if isinstance(e, ast.Unary) and isinstance(e.operand, ast.Literal):
-        return -e.operand.value
+        return (not e.operand.value) if e.op == "not" else -e.operand.value
     return e.value
 
 
@@ -494,12 +408,7 @@ def _step_word(step) -> str:
 
 
 def _first(plan: ast.Plan):
+    """Where to report a problem with the plan as a whole: its first declaration, or line 1."""
     if plan.decls:
         return plan.decls[0]
-    return ast.Comment("", ast.NO_SPAN if not plan.source else _file_start(plan))
-
-
-def _file_start(plan: ast.Plan):
-    from .source import Span
-
-    return Span.point(plan.source.name, 1, 1)
+    return ast.Comment("", Span.point(plan.source.name, 1, 1))

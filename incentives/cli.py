@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dsl import PlanError, Severity
+from dsl import PlanError
 from dsl.fmt import format_plan
 from dsl.parse import parse
 from dsl.source import Source

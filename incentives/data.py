@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
