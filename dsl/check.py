@@ -18,6 +18,7 @@ from .check_expr import ROUNDING_MODES, ExprChecker, Scope
 from .check_tables import check_table, check_table_keys
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
+from .printer import expr_text
 from .source import Span
 from .types import DIMENSIONLESS, INPUT_TYPES, T, describe
 
@@ -211,6 +212,7 @@ class _Checker:
                 info.default, info.has_default = _const(d.default), True
         if d.range is not None:
             lo, hi = d.range
+            errors_before = len(self.errors)
             for bound in (lo, hi):
                 bt = self.exprs.check(bound, empty)
                 if t not in (T.ERROR,) and t not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.DATE):
@@ -220,12 +222,13 @@ class _Checker:
                 if T.ERROR not in (bt, t) and not fits(bt, t, _const(bound) if isinstance(bound, (ast.Literal, ast.Unary)) else None):
                     self.error(bound, f"this bound is {describe(bt)}, but `{d.name.text}` is {describe(t)}", "type")
             else:
-                if all(isinstance(b, (ast.Literal, ast.Unary)) for b in (lo, hi)):
+                if len(self.errors) == errors_before and all(isinstance(b, (ast.Literal, ast.Unary)) for b in (lo, hi)):
                     info.range = (_const(lo), _const(hi))
                     if info.range[1] < info.range[0]:
                         self.error(hi, "the range ends below where it starts", "range")
                     elif info.has_default and not info.range[0] <= info.default <= info.range[1]:
-                        self.error(d.default, "the default lies outside the declared range", "range")
+                        self.error(d.default, f"the default {expr_text(d.default)} lies outside the declared range "
+                                              f"{expr_text(lo)} to {expr_text(hi)}", "range")
         if d.choices is not None:
             if t not in (T.TEXT, T.COUNT, T.NUMBER, T.ERROR):
                 self.error(d.choices[0], f"`in {{...}}` lists the values of a text or count input, "
@@ -240,26 +243,33 @@ class _Checker:
         return info
 
     def _let_order(self, lets: list[ast.LetDecl], inputs: set[str]) -> list[ast.LetDecl]:
+        """Definitions in dependency order (an iterative depth-first walk: long chains are fine)."""
         by_name = {d.name.text: d for d in lets}
         deps = {name: [n for n in _names(d.expr) if n in by_name] for name, d in by_name.items()}
         order: list[ast.LetDecl] = []
-        state: dict[str, int] = {}
-
-        def visit(name: str, path: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = path[path.index(name):] + [name]
-                self.error(by_name[name].name, "this definition depends on itself: " + " -> ".join(cycle), "cycle")
-                return
-            state[name] = 1
-            for dep in deps[name]:
-                visit(dep, path + [name])
-            state[name] = 2
-            order.append(by_name[name])
-
-        for name in by_name:
-            visit(name, [])
+        state: dict[str, int] = {}  # 1 on the current path, 2 done
+        for root in by_name:
+            if state.get(root):
+                continue
+            path: list[str] = [root]
+            pending: list[list[str]] = [list(deps[root])]
+            state[root] = 1
+            while path:
+                if pending[-1]:
+                    dep = pending[-1].pop()
+                    if state.get(dep) == 1:
+                        cycle = path[path.index(dep):] + [dep]
+                        self.error(by_name[dep].name, "this definition depends on itself: " + " -> ".join(cycle),
+                                   "cycle")
+                    elif not state.get(dep):
+                        state[dep] = 1
+                        path.append(dep)
+                        pending.append(list(deps[dep]))
+                else:
+                    done = path.pop()
+                    pending.pop()
+                    state[done] = 2
+                    order.append(by_name[done])
         return order
 
     def _curve(self, c: ast.CurveDecl) -> T:

@@ -101,7 +101,10 @@ class BandChecker:
             try:
                 amount = arithmetic("*", v, base_type) if base_type is not T.ERROR else T.MONEY
             except UnitError as err:
-                self.errors.append(Diagnostic(band.value.span, f"a {kind} rate times the base: {err}", "units"))
+                hint = ("on a money base a rate is a percentage such as `8%`; for a fixed amount per band "
+                        "use `tiers step`") if base_type == T.MONEY else None
+                self.errors.append(Diagnostic(band.value.span, f"a {kind} rate times the base: {err}", "units",
+                                              hint=hint))
                 return T.ERROR
             if amount != T.MONEY:
                 self.errors.append(Diagnostic(band.value.span, f"a {kind} band pays rate x base, which must be "
@@ -136,19 +139,20 @@ class BandChecker:
             lo, hi = linear_form(band.lower), linear_form(band.upper) if band.upper is not None else None
             if lo and hi and lo[1] == hi[1] and hi[0] <= lo[0]:
                 word = "empty" if hi[0] == lo[0] else "decreasing"
-                self.errors.append(Diagnostic(band.span, f"this band is {word}: it goes from {_show(lo)} "
-                                              f"to {_show(hi)}", "band-order"))
+                self.errors.append(Diagnostic(band.span, f"this band is {word}: it goes from "
+                                              f"{expr_text(band.lower)} to {expr_text(band.upper)}", "band-order"))
             if i == 0 or bands[i - 1].upper is None:
                 continue
             prev = linear_form(bands[i - 1].upper)
+            was, now = expr_text(bands[i - 1].upper), expr_text(band.lower)
             if prev and lo and prev[1] == lo[1]:
                 if lo[0] > prev[0]:
                     self.errors.append(Diagnostic(band.lower.span, f"gap between bands: the previous band ends "
-                                                  f"at {_show(prev)} but this one starts at {_show(lo)}",
+                                                  f"at {was} but this one starts at {now}",
                                                   "band-gap", hint="start each band where the previous one ends"))
                 elif lo[0] < prev[0]:
                     self.errors.append(Diagnostic(band.lower.span, f"bands overlap: the previous band ends at "
-                                                  f"{_show(prev)} but this one starts at {_show(lo)}",
+                                                  f"{was} but this one starts at {now}",
                                                   "band-overlap", hint="start each band where the previous one ends"))
 
     def _reachable(self, bands: list[ast.Band], base: ast.Expr,
@@ -158,7 +162,7 @@ class BandChecker:
             lo = linear_form(band.lower)
             if lo and lo[1] is None and isinstance(top.value, Decimal) and lo[0] > top.value:
                 self.warnings.append(Diagnostic(band.span, f"this band can never be reached: it starts at "
-                                                f"{_show(lo)} but `{expr_text(base)}` is at most {top.text}",
+                                                f"{expr_text(band.lower)} but `{expr_text(base)}` is at most {top.text}",
                                                 "unreachable-band", Severity.WARNING))
 
 

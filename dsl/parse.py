@@ -409,7 +409,7 @@ def _syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, t
                               "unexpected-end", hint="is a closing `}` missing?" if "RBRACE" in expected else None)
         span = Span(source.name, tok.line + line_offset, tok.column, tok.end_line + line_offset, tok.end_column)
         hint = None
-        if tok.type == "NAME" and str(tok) in TOP_KEYWORDS:
+        if tok.type in _TOP:
             hint = "is a closing `}` missing before this declaration?"
         elif tok.type == "NAME" and "NAME" not in expected:
             close = difflib.get_close_matches(str(tok), _keyword_words(expected), n=1, cutoff=0.6)
@@ -441,12 +441,29 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 
 def _comments(text: str, source: Source) -> list[ast.Comment]:
-    """Every comment with its position (the parser drops them; fmt keeps them)."""
+    """Every comment with its position (the parser drops them; fmt keeps them).
+
+    A comment runs from a `#` outside a text literal to the end of the line;
+    text literals never span lines, so a line-by-line scan is exact.
+    """
     comments = []
-    for tok in parser().lex(text, dont_ignore=True):
-        if tok.type == "COMMENT":
-            span = Span(source.name, tok.line, tok.column, tok.end_line, tok.end_column)
-            comments.append(ast.Comment(str(tok).rstrip(), span))
+    for number, line in enumerate(text.split("\n"), start=1):
+        in_string = False
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if in_string:
+                if ch == "\\":
+                    i += 1
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#":
+                body = line[i:].rstrip()
+                comments.append(ast.Comment(body, Span(source.name, number, i + 1, number, i + 1 + len(body))))
+                break
+            i += 1
     return comments
 
 

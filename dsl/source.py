@@ -42,7 +42,8 @@ class Source:
     lines: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", tuple(self.text.splitlines()))
+        # Split on \n only, as the parser counts lines (not on form feeds or U+2028).
+        object.__setattr__(self, "lines", tuple(line.rstrip("\r") for line in self.text.split("\n")))
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Source":

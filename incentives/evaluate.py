@@ -7,7 +7,7 @@ explanation; without it only the amounts are kept, which is the fast path.
 
 from __future__ import annotations
 
-from decimal import Context, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Any, Callable, Iterable
 
 from . import ir, tiers
@@ -35,6 +35,7 @@ class Evaluator:
         self.round_component = self.round if point in ("line", "component") else _same
         self.lets = [(let.name, c(let.expr)) for let in plan.lets]
         self.defaults = {name: info.default for name, info in plan.inputs.items() if info.has_default}
+        self.required = [(name, info.decl.span) for name, info in plan.inputs.items() if not info.has_default]
         self.components = [(comp, [self._item(i) for i in comp.items]) for comp in plan.components]
         self.payout = [self._item(i) for i in plan.payout]
         self.awards = [(a, c.opt(a.when), c.opt(a.value)) for a in plan.awards]
@@ -56,6 +57,9 @@ class Evaluator:
 
     def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
         values = {**self.defaults, **inputs}
+        for name, span in self.required:
+            if name not in values:
+                raise EvaluationError(span, f"no value for input `{name}`, which has no default")
         for name, fn in self.lets:
             values[name] = fn(values)
         components = []
@@ -113,9 +117,12 @@ class Evaluator:
             return multiply
         if isinstance(item, (ir.Cap, ir.Floor)):
             fn, is_cap = c(item.amount), isinstance(item, ir.Cap)
+            # A limit between two minor units is moved onto the grid on its safe side (a cap down,
+            # a floor up), so no later rounding can take the amount past it.
+            safe = ROUND_FLOOR if is_cap else ROUND_CEILING
 
             def limit(v, running, done):
-                bound = fn(v)
+                bound = fn(v).quantize(self.quantum, rounding=safe)
                 after = self.round_line(min(running, bound) if is_cap else max(running, bound))
                 if done is not None:
                     done.append(ItemResult(item, "cap" if is_cap else "floor", running, after - running, after,

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from dsl import ast
 from dsl.printer import expr_text
 from dsl.types import T
 
@@ -251,7 +252,9 @@ class _Explainer:
                 formula = f"capped at {limit}: {self.m(i.before)} - {self.m(-i.amount)} removed = {self.m(i.after)}"
             else:
                 formula = f"raised to the floor of {limit}: {self.m(i.before)} + {self.m(i.amount)} added = {self.m(i.after)}"
-            return Item(label=f"{i.kind} {expr_text(node.amount.src)}", formula=formula, **common)
+            source = node.amount.src
+            label = i.kind if isinstance(source, ast.Literal) else f"{i.kind} {expr_text(source)}"
+            return Item(label=label, formula=formula, **common)
         if i.kind == "gate":
             cond = f"{expr_text(node.cond.src)}: {self.fill(node.cond)}"
             if i.passed:

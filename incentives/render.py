@@ -91,7 +91,15 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("incentives", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["money"] = _money
+    env.filters["md"] = _markdown_text
     return env
+
+
+def _markdown_text(value) -> str:
+    """Plain text made safe inside Markdown tables and lists: no raw HTML, no stray column breaks."""
+    text = "" if value is None else str(value)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\n", " "))
 
 
 def render_markdown(b: Breakdown) -> str:

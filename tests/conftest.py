@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-_common = dict(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis/ folder in the work tree; failures print their reproduction blob instead.
+_common = {"deadline": None, "max_examples": 100, "database": None, "print_blob": True,
+           "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("dev", **_common)
-settings.register_profile("ci", derandomize=True, print_blob=True, **_common)
+settings.register_profile("ci", derandomize=True, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

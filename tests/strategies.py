@@ -20,13 +20,13 @@ CENT = Decimal("0.01")
 MAX_MONEY_CENTS = 1_000_000_000
 
 
-def money(min_value: Decimal | int = 0, max_value: Decimal | int = Decimal("10000000")) -> st.SearchStrategy[Decimal]:
+def money(min_value: Decimal | int = 0, max_value: Decimal | int = Decimal(10000000)) -> st.SearchStrategy[Decimal]:
     """An amount with exactly two decimal places in [min_value, max_value]."""
     lo, hi = int(Decimal(min_value) * 100), int(Decimal(max_value) * 100)
     return st.integers(lo, hi).map(lambda c: Decimal(c).scaleb(-2))
 
 
-def signed_money(bound: Decimal | int = Decimal("1000000")) -> st.SearchStrategy[Decimal]:
+def signed_money(bound: Decimal | int = Decimal(1000000)) -> st.SearchStrategy[Decimal]:
     return money(-Decimal(bound), bound)
 
 
@@ -85,7 +85,7 @@ def table_and_base(draw, tables: st.SearchStrategy[list[Band]] | None = None) ->
     return table, base
 
 
-def bases(max_value: Decimal | int = Decimal("10000000")) -> st.SearchStrategy[Decimal]:
+def bases(max_value: Decimal | int = Decimal(10000000)) -> st.SearchStrategy[Decimal]:
     return money(0, max_value)
 
 
