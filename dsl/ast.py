@@ -261,7 +261,50 @@ class PayoutDecl:
     span: Span = _span()
 
 
-Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl]
+@dataclass
+class Given:
+    name: Ident
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass
+class Expect:
+    """`expect NAME = amount` (a component, total or subtotal), or `expect [no] award NAME`."""
+
+    name: Ident
+    value: Expr | None = None
+    award: bool | None = None  # True: expect the award; False: expect it not granted
+    span: Span = _span()
+
+
+@dataclass
+class ExampleDecl:
+    label: str
+    givens: list[Given]
+    expects: list[Expect]
+    span: Span = _span()
+
+
+@dataclass
+class Monotone:
+    """`monotone TARGET in INPUT`: TARGET never decreases when INPUT rises, all else equal."""
+
+    target: Ident
+    input: Ident
+    span: Span = _span()
+
+
+@dataclass
+class PropertyDecl:
+    label: str
+    assumes: list[Expr]
+    laws: list[Expr | Monotone]
+    span: Span = _span()
+
+
+Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
+             ExampleDecl, PropertyDecl]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from . import ast
 from .check_bands import TIER_KINDS, BandChecker
 from .check_expr import ROUNDING_MODES, ExprChecker, Scope
 from .check_tables import check_table, check_table_keys
+from .check_tests import RESULT_NAMES, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
 from .printer import expr_text
@@ -25,7 +26,7 @@ from .types import DIMENSIONLESS, INPUT_TYPES, T, describe
 PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
 #: Words that can never be read as a name in an expression.
-RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of")
+RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of", "total", "subtotal")
 AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
 
 
@@ -59,6 +60,8 @@ class CheckedPlan:
     payout: ast.PayoutDecl | None
     types: dict[int, T]
     value_types: dict[str, T]
+    examples: list[ast.ExampleDecl] = field(default_factory=list)
+    properties: list[ast.PropertyDecl] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
 
     def type_of(self, e: ast.Expr) -> T:
@@ -115,6 +118,15 @@ class _Checker:
         for p in payouts:
             for step in p.steps:
                 self.exprs.expect(step.expr, after, {T.MONEY}, f"a plan-wide {_step_word(step)}")
+        examples, properties = plan.of_type(ast.ExampleDecl), plan.of_type(ast.PropertyDecl)
+        component_names = {c.name.text for c in components}
+        award_names = {a.name.text for a in awards}
+        for ex in examples:
+            check_example(ex, inputs, component_names, award_names, self.exprs, self.errors)
+        results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},
+                         **{a: T.BOOL for a in award_names}}, tables, curve_types)
+        for prop in properties:
+            check_property(prop, results, inputs, self.exprs, self.errors)
         if not components and not awards:
             self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
                        "empty-plan")
@@ -129,6 +141,7 @@ class _Checker:
             effective=header["effective"], rounding_mode=header["mode"], rounding_point=header["point"],
             inputs=inputs, lets=lets, tables=tables, curves=curves, components=components, awards=awards,
             payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
+            examples=examples, properties=properties,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 

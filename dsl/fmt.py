@@ -138,6 +138,26 @@ class _Printer:
             if d.value is not None:
                 self.emit(f"value {expr_text(d.value)}", d.value.span.line, d.value.span.end_line)
             self.close(d.span)
+        elif isinstance(d, ast.ExampleDecl):
+            self.open(f"example {quote(d.label)}", d.span, [*d.givens, *d.expects])
+            for g in d.givens:
+                self.emit(f"given {g.name.text} = {expr_text(g.value)}", g.span.line, g.span.end_line)
+            for e in d.expects:
+                if e.award is None:
+                    self.emit(f"expect {e.name.text} = {expr_text(e.value)}", e.span.line, e.span.end_line)
+                else:
+                    self.emit(f"expect {'' if e.award else 'no '}award {e.name.text}", e.span.line)
+            self.close(d.span)
+        elif isinstance(d, ast.PropertyDecl):
+            self.open(f"property {quote(d.label)}", d.span, [*d.assumes, *d.laws])
+            for a in d.assumes:
+                self.emit(f"assume {expr_text(a)}", a.span.line, a.span.end_line)
+            for law in d.laws:
+                if isinstance(law, ast.Monotone):
+                    self.emit(f"monotone {law.target.text} in {law.input.text}", law.span.line)
+                else:
+                    self.emit(f"always {expr_text(law)}", law.span.line, law.span.end_line)
+            self.close(d.span)
         elif isinstance(d, ast.PayoutDecl):
             self.open("payout", d.span, d.steps)
             for step in d.steps:

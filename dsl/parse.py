@@ -25,7 +25,7 @@ from .source import MAX_PLAN_BYTES, Source, Span
 #: Expressions nested deeper than this are refused with a located error.
 MAX_NESTING = 100
 
-TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout")
+TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property")
 
 
 @lru_cache(maxsize=1)
@@ -293,6 +293,42 @@ class _ToAst(Transformer_NonRecursive):
 
     def payout_decl(self, meta, children):
         return ast.PayoutDecl(list(children), self.mspan(meta))
+
+    # -- examples and properties --
+    def assign(self, meta, children):
+        return ast.Given(self.ident(children[0]), children[1], self.mspan(meta))
+
+    def ex_given(self, meta, children):
+        return list(children)
+
+    def ex_expect(self, meta, children):
+        return [ast.Expect(self.ident(children[0]), children[1], None, self.mspan(meta))]
+
+    def ex_award(self, meta, children):
+        return [ast.Expect(self.ident(children[1]), None, True, self.mspan(meta))]
+
+    def ex_no_award(self, meta, children):
+        return [ast.Expect(self.ident(children[2]), None, False, self.mspan(meta))]
+
+    def example_decl(self, meta, children):
+        label, *groups = children
+        items = [i for g in groups for i in g]
+        return ast.ExampleDecl(self.text(label), [i for i in items if isinstance(i, ast.Given)],
+                               [i for i in items if isinstance(i, ast.Expect)], self.mspan(meta))
+
+    def p_assume(self, meta, children):
+        return ("assume", children[0])
+
+    def p_always(self, meta, children):
+        return ("law", children[0])
+
+    def p_monotone(self, meta, children):
+        return ("law", ast.Monotone(self.ident(children[0]), self.ident(children[1]), self.mspan(meta)))
+
+    def property_decl(self, meta, children):
+        label, *items = children
+        return ast.PropertyDecl(self.text(label), [e for k, e in items if k == "assume"],
+                                [e for k, e in items if k == "law"], self.mspan(meta))
 
     def start(self, meta, children):
         return list(children)

@@ -30,6 +30,7 @@ from .data import load_payees
 from .errors import DataError, EvaluationError
 from .explain import explain, json_schema
 from .plan import CompiledPlan, compile_source
+from .plantest import DEFAULT_EXAMPLES, new_seed, test_plan
 from .render import RENDERERS, render_json_many
 
 EXIT_OK, EXIT_PLAN, EXIT_USAGE, EXIT_DATA, EXIT_EVAL = 0, 1, 2, 3, 4
@@ -228,6 +229,53 @@ def fmt(plans: Annotated[list[Path], typer.Argument(help="Plan files to format."
         elif not check_ and not write:
             _out(text)
     raise typer.Exit(EXIT_PLAN if check_ and changed else EXIT_OK)
+
+
+def _plan_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.plan")))
+        else:
+            files.append(path)
+    return files
+
+
+@app.command("test")
+def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or directories (searched for *.plan).")],
+          seed: Annotated[Optional[int], typer.Option(help="Seed for generated inputs (printed on every run).")] = None,
+          max_examples: Annotated[int, typer.Option(help="Inputs tried per property.")] = DEFAULT_EXAMPLES,
+          strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
+    """Run the examples and properties that plans carry."""
+    seed = new_seed() if seed is None else seed
+    files = _plan_files(paths)
+    if not files:
+        err.print("no plan files found", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    _out(f"seed {seed} (rerun with --seed {seed})\n")
+    passed = failed = 0
+    plans_failed = False
+    for path in files:
+        try:
+            compiled = _compile(path, strict)
+        except typer.Exit:
+            plans_failed = True
+            continue
+        outcomes = test_plan(compiled, seed, max_examples)
+        for o in outcomes:
+            if o.passed:
+                passed += 1
+                tried = f", {o.tried} inputs" if o.kind == "property" else ""
+                _out(f"  ok    {o.title}{tried}\n")
+            else:
+                failed += 1
+                _out(f"  FAIL  {o.title}\n{o.message}\n")
+        if not outcomes:
+            _out(f"  none  {path}: the plan carries no examples or properties\n")
+    _out(f"{passed} passed, {failed} failed\n")
+    if failed or plans_failed:
+        _out(f"rerun: incentives test {' '.join(str(p) for p in paths)} --seed {seed}\n")
+    raise typer.Exit(EXIT_PLAN if failed or plans_failed else EXIT_OK)
 
 
 @app.command()

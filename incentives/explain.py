@@ -131,26 +131,17 @@ def where(span) -> Where:
     return Where(file=span.file, line=span.line, column=span.column)
 
 
-class _Explainer:
-    def __init__(self, plan: CompiledPlan, result: PayeeResult):
-        self.plan = plan.ir
+class Filler:
+    """Writes an expression with the values of one payee filled in."""
+
+    def __init__(self, plan: CompiledPlan, values: dict):
         self.fns = plan.evaluator.compile
-        self.result = result
-        self.values = result.values
+        self.values = values
         self.digits = plan.ir.minor_units
-
-    def m(self, d: Decimal | None) -> str:
-        """An amount for a person: grouped, as in formulas."""
-        return "-" if d is None else numbers.money(d, self.digits)
-
-    def a(self, d: Decimal | None) -> str | None:
-        """An amount for a machine: exact, ungrouped, at least the minor unit."""
-        return None if d is None else numbers.exact(d, self.digits)
 
     def show(self, v, t: T) -> str:
         return numbers.value(v, t, self.digits)
 
-    # ---- formulas with values filled in ----
     def fill(self, n: ir.Expr, min_prec: int = 0) -> str:
         from dsl.printer import PREC
 
@@ -177,6 +168,21 @@ class _Explainer:
         filled = self.fill(n)
         shown = self.show(result, t)
         return shown if filled == shown else f"{filled} = {shown}"
+
+
+class _Explainer(Filler):
+    def __init__(self, plan: CompiledPlan, result: PayeeResult):
+        super().__init__(plan, result.values)
+        self.plan = plan.ir
+        self.result = result
+
+    def m(self, d: Decimal | None) -> str:
+        """An amount for a person: grouped, as in formulas."""
+        return "-" if d is None else numbers.money(d, self.digits)
+
+    def a(self, d: Decimal | None) -> str | None:
+        """An amount for a machine: exact, ungrouped, at least the minor unit."""
+        return None if d is None else numbers.exact(d, self.digits)
 
     # ---- the parts of a breakdown ----
     def build(self) -> Breakdown:

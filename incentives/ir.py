@@ -210,6 +210,39 @@ class Let:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    name: str
+    amount: Expr | None  # an amount expected of a component, total or subtotal
+    award: bool | None  # or: the award is expected granted (True) or not (False)
+    span: Span
+
+
+@dataclass(frozen=True)
+class Example:
+    label: str
+    givens: dict[str, Expr]
+    expects: tuple[Expectation, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Law:
+    """`always CONDITION`, or `monotone TARGET in INPUT` (then expr is None)."""
+
+    expr: Expr | None
+    monotone: tuple[str, str] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Property:
+    label: str
+    assumes: tuple[Expr, ...]
+    laws: tuple[Law, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     file: str
@@ -227,6 +260,8 @@ class Plan:
     awards: tuple[Award, ...]
     payout: tuple[Cap | Floor, ...]
     payout_span: Span | None
+    examples: tuple[Example, ...] = ()
+    properties: tuple[Property, ...] = ()
 
 
 # ---- lowering: checked AST to IR ----------------------------------------------
@@ -243,7 +278,8 @@ class _Lower:
         if isinstance(e, ast.Literal):
             return Const(e.value, t, e)
         if isinstance(e, ast.Name):
-            kind = "input" if e.id in self.c.inputs else "let" if e.id in self.lets else "component"
+            kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
+                    else "component" if e.id in self.components else "result")
             return Var(e.id, t, kind, e)
         if isinstance(e, ast.Unary):
             return Op("neg" if e.op == "-" else "not", (self.expr(e.operand),), t, e)
@@ -317,7 +353,17 @@ class _Lower:
                          for a in c.awards),
             payout=tuple(self.item(s) for s in payout.steps) if payout else (),
             payout_span=payout.span if payout else None,
+            examples=tuple(Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens},
+                                   tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span)
+                                         for e in x.expects), x.span) for x in c.examples),
+            properties=tuple(Property(p.label, tuple(self.expr(a) for a in p.assumes),
+                                      tuple(self.law(law) for law in p.laws), p.span) for p in c.properties),
         )
+
+    def law(self, law) -> Law:
+        if isinstance(law, ast.Monotone):
+            return Law(None, (law.target.text, law.input.text), law.span)
+        return Law(self.expr(law), None, law.span)
 
 
 def lower(checked: CheckedPlan) -> Plan:

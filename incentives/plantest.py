@@ -1,0 +1,245 @@
+"""Run the tests a plan carries: its examples, and its properties with hypothesis.
+
+An example runs the plan on the given inputs and compares every expected
+amount exactly.  A property draws inputs from the declared types and ranges,
+keeps those that satisfy its assumptions, and checks each law; when a law
+breaks, hypothesis shrinks the inputs to a minimal counterexample, which is
+reported in plan terms: the inputs (as an example block you can paste into the
+plan), the law with the values filled in, and the payee's breakdown.  Runs are
+reproducible: the seed is part of every report.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as with_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from dsl.printer import decimal_text, expr_text
+from dsl.types import T
+
+from . import ir, numbers
+from .errors import EvaluationError
+from .explain import Filler, explain
+from .generate import input_strategy, inputs_strategy
+from .plan import CompiledPlan
+from .render import render_text
+from .result import PayeeResult
+
+DEFAULT_EXAMPLES = 200
+
+
+@dataclass
+class Outcome:
+    file: str
+    kind: str  # example or property
+    label: str
+    line: int
+    passed: bool
+    message: str = ""
+    tried: int = 0
+    counterexample: dict[str, Any] | None = None
+    law_line: int | None = None
+
+    @property
+    def title(self) -> str:
+        return f'{self.kind} "{self.label}" ({self.file}:{self.line})'
+
+
+@dataclass
+class Report:
+    seed: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 2**31)
+
+
+def given_text(plan: ir.Plan, name: str, value) -> str:
+    """A value written as the plan language writes it, for a pasteable example."""
+    t = plan.inputs[name].type
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if t == T.MONEY:
+        return f"{decimal_text(value)} {plan.currency}"
+    if t == T.PERCENT:
+        return decimal_text(value * 100) + "%"
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    return value.isoformat()
+
+
+def _law_values(result: PayeeResult) -> dict[str, Any]:
+    values = dict(result.values)
+    values["total"], values["subtotal"] = result.total, result.subtotal
+    values.update({a.name: a.granted for a in result.awards})
+    return values
+
+
+def _breakdown(compiled: CompiledPlan, values: dict, payee: str) -> str:
+    try:
+        return render_text(explain(compiled, compiled.run(values, payee, trace=True)))
+    except EvaluationError as e:
+        return str(e)
+
+
+def _indent(text: str, by: str = "    ") -> str:
+    return "\n".join(by + line if line else line for line in text.rstrip("\n").splitlines())
+
+
+# ---- examples ----
+
+
+def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
+    plan = compiled.ir
+    fns = compiled.evaluator.compile
+    outcome = Outcome(plan.file, "example", ex.label, ex.span.line, True)
+    values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
+    try:
+        result = compiled.run(values, ex.label, trace=True)
+    except EvaluationError as e:
+        outcome.passed, outcome.message = False, f"the plan could not be evaluated: {e}"
+        return outcome
+    amounts = {c.name: c.amount for c in result.components}
+    amounts.update(total=result.total, subtotal=result.subtotal)
+    granted = {a.name: a.granted for a in result.awards}
+    wrong = []
+    for e in ex.expects:
+        where = f"{plan.file}:{e.span.line}"
+        if e.award is not None:
+            if granted[e.name] != e.award:
+                wrong.append(f"{where}: expected award `{e.name}` {'granted' if e.award else 'not granted'}, "
+                             f"but it was {'granted' if granted[e.name] else 'not granted'}")
+            continue
+        expected = fns(e.amount)({})
+        got = amounts[e.name]
+        if got != expected:
+            diff = got - expected
+            wrong.append(f"{where}: expected {e.name} = {numbers.money(expected, plan.minor_units)}, "
+                         f"got {numbers.money(got, plan.minor_units)} "
+                         f"({'+' if diff > 0 else ''}{numbers.money(diff, plan.minor_units)})")
+    if wrong:
+        outcome.passed = False
+        outcome.message = "\n".join(wrong) + "\n  breakdown:\n" + _indent(
+            render_text(explain(compiled, result)))
+    return outcome
+
+
+# ---- properties ----
+
+
+class _Broken(AssertionError):
+    pass
+
+
+def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
+                   max_examples: int = DEFAULT_EXAMPLES) -> Outcome:
+    plan = compiled.ir
+    fns = compiled.evaluator.compile
+    outcome = Outcome(plan.file, "property", prop.label, prop.span.line, True)
+    assumes = [fns(a) for a in prop.assumes]
+    laws = [(law, fns(law.expr) if law.expr is not None else None) for law in prop.laws]
+    monotone_inputs = sorted({law.monotone[1] for law in prop.laws if law.monotone})
+    strategies = {"inputs": inputs_strategy(plan)}
+    for name in monotone_inputs:
+        strategies[f"raise {name}"] = input_strategy(plan.inputs[name], plan)
+    last: dict[str, Any] = {}
+
+    def run(values: dict) -> dict:
+        return _law_values(compiled.run(values, "counterexample", trace=True))
+
+    def test(drawn: dict) -> None:
+        from hypothesis import assume
+
+        values = drawn["inputs"]
+        outcome.tried += 1
+        try:
+            results = run(values)
+        except EvaluationError as e:
+            last.update(values=values, why=f"the plan could not be evaluated: {e.message}", line=e.span.line)
+            raise _Broken() from None
+        if not all(a(results) for a in assumes):
+            assume(False)
+        for law, fn in laws:
+            if fn is not None:
+                if not fn(results):
+                    filled = Filler(compiled, results).fill(law.expr)
+                    last.update(values=values, line=law.span.line,
+                                why=f"always {expr_text(law.expr.src)}\n  here it reads {filled}, "
+                                    f"which is false")
+                    raise _Broken()
+                continue
+            target, name = law.monotone
+            other = drawn[f"raise {name}"]
+            low, high = sorted((values[name], other))
+            if low == high:
+                continue
+            try:
+                at_low, at_high = run({**values, name: low}), run({**values, name: high})
+            except EvaluationError as e:
+                last.update(values={**values, name: high}, why=f"the plan could not be evaluated: {e.message}",
+                            line=e.span.line)
+                raise _Broken() from None
+            if not all(a(at_low) for a in assumes) or not all(a(at_high) for a in assumes):
+                continue
+            if at_high[target] < at_low[target]:
+                d = plan.minor_units
+                show = lambda v: given_text(plan, name, v)  # noqa: E731
+                last.update(values={**values, name: high}, line=law.span.line,
+                            why=f"monotone {target} in {name}\n  {name} rose from {show(low)} to {show(high)}, "
+                                f"but {target} fell from {numbers.money(at_low[target], d)} to "
+                                f"{numbers.money(at_high[target], d)}",
+                            lower={**values, name: low})
+                raise _Broken()
+
+    hypothesis_test = settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
+                               phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                               suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                               print_blob=False)(given(st.fixed_dictionaries(strategies))(test))
+    hypothesis_test = with_seed(seed)(hypothesis_test)
+    try:
+        hypothesis_test()
+    except _Broken:
+        outcome.passed = False
+        values = last["values"]
+        outcome.counterexample = values
+        outcome.law_line = last["line"]
+        lines = [f"{plan.file}:{last['line']}: law broken: {last['why']}",
+                 f"  after {outcome.tried} tries, the smallest counterexample found (paste it into the plan "
+                 f"to keep it as an example):",
+                 _indent(example_text(plan, values, prop.label)),
+                 "  breakdown:", _indent(_breakdown(compiled, values, "counterexample"))]
+        if "lower" in last:
+            lines += ["  and with the lower value:", _indent(_breakdown(compiled, last["lower"], "lower"))]
+        outcome.message = "\n".join(lines)
+    except Unsatisfiable:
+        outcome.passed = False
+        outcome.message = ("no inputs satisfying the assumptions were found: widen the declared ranges "
+                           "or relax the `assume` lines")
+    return outcome
+
+
+def example_text(plan: ir.Plan, values: dict, label: str) -> str:
+    givens = "\n".join(f"  given {name} = {given_text(plan, name, values[name])}" for name in plan.inputs
+                       if name in values)
+    return f'example "counterexample to {label}" {{\n{givens}\n}}'
+
+
+def test_plan(compiled: CompiledPlan, seed: int, max_examples: int = DEFAULT_EXAMPLES) -> list[Outcome]:
+    """Every example and property of a plan."""
+    out = [run_example(compiled, ex) for ex in compiled.ir.examples]
+    out += [check_property(compiled, p, seed, max_examples) for p in compiled.ir.properties]
+    return out
