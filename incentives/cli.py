@@ -30,7 +30,7 @@ from .data import load_payees
 from .errors import DataError, EvaluationError
 from .explain import explain, json_schema
 from .plan import CompiledPlan, compile_source
-from .plantest import DEFAULT_EXAMPLES, new_seed, test_plan
+from .plantest import DEFAULT_EXAMPLES, new_seed, run_plan_tests
 from .render import RENDERERS, render_json_many
 
 EXIT_OK, EXIT_PLAN, EXIT_USAGE, EXIT_DATA, EXIT_EVAL = 0, 1, 2, 3, 4
@@ -261,7 +261,7 @@ def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or direct
         except typer.Exit:
             plans_failed = True
             continue
-        outcomes = test_plan(compiled, seed, max_examples)
+        outcomes = run_plan_tests(compiled, seed, max_examples)
         for o in outcomes:
             if o.passed:
                 passed += 1

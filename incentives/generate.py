@@ -5,6 +5,11 @@ decimal places, counts as whole numbers, text from the declared values (or
 short strings), dates within the declared range (or the plan's effective
 dates).  Where no range is declared a generous default applies; declare ranges
 to say what is realistic.
+
+Numbers are drawn three ways at once: hypothesis's own (which favours small
+and simple values and shrinks well), uniformly over the whole range, and from
+the plan's own constants of the same kind (tier bounds, thresholds, caps) and
+one minor unit either side of them, where plans change behaviour.
 """
 
 from __future__ import annotations
@@ -44,10 +49,35 @@ def input_strategy(info: InputInfo, plan: ir.Plan) -> st.SearchStrategy:
             lo, hi = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
         return st.dates(lo, hi)
     lo, hi = info.range if info.range is not None else DEFAULT_RANGES[t]
-    if t == T.COUNT:
-        return st.integers(int(lo), int(hi)).map(Decimal)
-    places = plan.minor_units if t == T.MONEY else 4
-    return st.decimals(min_value=lo, max_value=hi, places=places, allow_nan=False, allow_infinity=False)
+    places = 0 if t == T.COUNT else plan.minor_units if t == T.MONEY else 4
+    step = Decimal(1).scaleb(-places)
+    simple = (st.integers(int(lo), int(hi)).map(Decimal) if t == T.COUNT else
+              st.decimals(min_value=lo, max_value=hi, places=places, allow_nan=False, allow_infinity=False))
+    scale = 10 ** places
+    uniform = st.integers(int(lo * scale), int(hi * scale)).map(lambda i: Decimal(i).scaleb(-places))
+    near = sorted({(c + d).quantize(step) for c in plan_constants(plan, t) for d in (-step, Decimal(0), step)
+                   if lo <= c + d <= hi and (c + d) == (c + d).quantize(step)})
+    branches = [simple, uniform] + ([st.sampled_from(near)] if near else [])
+    return st.one_of(*branches)
+
+
+def plan_constants(plan: ir.Plan, t: T) -> set[Decimal]:
+    """The plan's constants that can stand for a value of type t (money for money, ...)."""
+    wanted = {T.MONEY} if t == T.MONEY else {T.PERCENT, T.NUMBER, T.COUNT}
+    found: set[Decimal] = set()
+    stack: list = [plan.lets, plan.components, plan.awards, plan.payout, plan.curves, plan.tables]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Const):
+            if node.type in wanted and isinstance(node.value, Decimal):
+                found.add(node.value)
+        elif isinstance(node, (tuple, list)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__ if f not in ("src", "span"))
+    return found
 
 
 def inputs_strategy(plan: ir.Plan) -> st.SearchStrategy[dict]:

@@ -74,12 +74,19 @@ def given_text(plan: ir.Plan, name: str, value) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if t == T.MONEY:
-        return f"{decimal_text(value)} {plan.currency}"
+        return f"{_grouped(value)} {plan.currency}"
     if t == T.PERCENT:
         return decimal_text(value * 100) + "%"
     if isinstance(value, Decimal):
-        return decimal_text(value)
+        return _grouped(value)
     return value.isoformat()
+
+
+def _grouped(value: Decimal) -> str:
+    """`1_250.5`: the plan language's digit grouping."""
+    whole, _, frac = decimal_text(value).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):_}" + (f".{frac}" if frac else "")
 
 
 def _law_values(result: PayeeResult) -> dict[str, Any]:
@@ -238,7 +245,7 @@ def example_text(plan: ir.Plan, values: dict, label: str) -> str:
     return f'example "counterexample to {label}" {{\n{givens}\n}}'
 
 
-def test_plan(compiled: CompiledPlan, seed: int, max_examples: int = DEFAULT_EXAMPLES) -> list[Outcome]:
+def run_plan_tests(compiled: CompiledPlan, seed: int, max_examples: int = DEFAULT_EXAMPLES) -> list[Outcome]:
     """Every example and property of a plan."""
     out = [run_example(compiled, ex) for ex in compiled.ir.examples]
     out += [check_property(compiled, p, seed, max_examples) for p in compiled.ir.properties]

@@ -25,3 +25,4 @@ _common = {"deadline": None, "max_examples": 100, "database": None, "print_blob"
 settings.register_profile("dev", **_common)
 settings.register_profile("ci", derandomize=True, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+pytest_plugins = ["pytester"]

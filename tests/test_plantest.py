@@ -1,0 +1,185 @@
+"""The plan-test runner: examples, properties, shrunk counterexamples, the CLI and the pytest plugin.
+
+The plans in tests/failing_plans/ break a law on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dsl import Source, parse
+from incentives import compile_text, load_plan
+from incentives.cli import EXIT_PLAN, app
+from incentives.plantest import check_property, run_example, run_plan_tests
+
+HERE = Path(__file__).resolve().parent
+FAILING = HERE / "failing_plans"
+SEEDS = [1, 2, 3]
+
+
+def only_outcome(name: str, seed: int):
+    (outcome,) = run_plan_tests(load_plan(FAILING / f"{name}.plan"), seed)
+    return outcome
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cap_violation_shrinks_to_the_first_revenue_that_breaks_it(seed):
+    # 10% of 100,000.04 is 10,000.004 -> 10,000.00; of 100,000.05 it is 10,000.005 -> 10,000.01 (half up)
+    o = only_outcome("over_cap", seed)
+    assert not o.passed
+    assert o.counterexample == {"revenue": D("100000.05")}
+    assert o.law_line == 14
+    assert "here it reads 10,000.01 <= 10,000.00, which is false" in o.message
+    assert "given revenue = 100_000.05 USD" in o.message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_monotone_violation_is_shrunk_to_the_threshold(seed):
+    o = only_outcome("decelerator", seed)
+    assert not o.passed
+    assert o.counterexample == {"revenue": D("50000")}  # the decelerator's threshold
+    m = re.search(r"revenue rose from ([\d_.]+) USD to 50_000 USD, but total fell from ([\d,.]+) to 2,500.00", o.message)
+    assert m, o.message
+    low, paid = D(m.group(1).replace("_", "")), D(m.group(2).replace(",", ""))
+    assert low < 50_000 and paid == (low / 10).quantize(D("0.01"), rounding=ROUND_HALF_UP) and paid > D("2500.00")
+    assert "decelerator on revenue" in o.message  # the breakdown shows the line that broke the law
+
+
+def test_monotone_violation_with_seed_1_is_the_one_cent_drop():
+    # the smallest lower revenue that pays more: 10% of 25,000.05 = 2,500.005 -> 2,500.01 > 2,500.00
+    o = only_outcome("decelerator", 1)
+    assert "revenue rose from 25_000.05 USD to 50_000 USD, but total fell from 2,500.01 to 2,500.00" in o.message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_evaluation_error_is_a_failure_with_its_inputs(seed):
+    o = only_outcome("zero_quota", seed)
+    assert not o.passed
+    assert o.counterexample["quota"] == 0
+    assert "could not be evaluated: division by zero: `quota` is 0" in o.message
+
+
+def test_assumptions_that_never_hold_are_reported():
+    o = only_outcome("impossible", 1)
+    assert not o.passed and o.counterexample is None
+    assert "no inputs satisfying the assumptions were found" in o.message
+
+
+def test_same_seed_same_report():
+    plan = load_plan(FAILING / "decelerator.plan")
+    a = check_property(plan, plan.ir.properties[0], seed=42)
+    b = check_property(plan, plan.ir.properties[0], seed=42)
+    assert a.message == b.message and a.tried == b.tried
+
+
+def test_the_counterexample_pastes_back_into_the_plan_as_a_failing_example(tmp_path):
+    source = (FAILING / "over_cap.plan").read_text(encoding="utf-8")
+    o = only_outcome("over_cap", 1)
+    block = o.message.split("keep it as an example):\n", 1)[1].split("\n  breakdown:", 1)[0]
+    pasted = "\n".join(line[4:] for line in block.splitlines())
+    plan = compile_text(source + "\n" + pasted.replace("\n}", "\n  expect total = 10_000 USD\n}"), "pasted.plan")
+    (example,) = plan.ir.examples
+    result = run_example(plan, example)
+    assert not result.passed
+    assert "expected total = 10,000.00, got 10,000.01 (+0.01)" in result.message
+
+
+PASSING = '''plan "P" { currency USD period month }
+input revenue: money range 0 USD to 200_000 USD
+input quota: money range 1 USD to 100_000 USD
+let attainment = revenue / quota
+component commission {
+  tiers marginal on revenue { from 0 USD to 100% of quota: 5% from 100% of quota: 8% }
+  cap 12_000 USD
+}
+award star { kind title when attainment >= 150% }
+example "at quota" {
+  given revenue = 80_000 USD, quota = 80_000 USD
+  expect commission = 4_000 USD
+  expect total = 4_000 USD
+  expect no award star
+}
+example "star" {
+  given revenue = 150_000 USD, quota = 100_000 USD
+  expect commission = 9_000 USD
+  expect award star
+}
+property "capped, never negative, monotone" {
+  always total <= 12_000 USD and total >= 0 USD
+  monotone total in revenue
+}
+property "stars earn" {
+  assume star
+  always commission > 0 USD
+}
+'''
+
+
+def test_a_plan_whose_tests_all_pass():
+    outcomes = run_plan_tests(compile_text(PASSING, "p.plan"), seed=5)
+    assert [(o.kind, o.label, o.passed) for o in outcomes] == [
+        ("example", "at quota", True), ("example", "star", True),
+        ("property", "capped, never negative, monotone", True), ("property", "stars earn", True)]
+    assert all(o.tried >= 100 for o in outcomes if o.kind == "property")
+
+
+def test_a_wrong_expectation_names_its_line_and_the_difference():
+    plan = compile_text(PASSING.replace("expect commission = 9_000 USD", "expect commission = 9_500 USD"), "p.plan")
+    o = run_example(plan, plan.ir.examples[1])
+    assert not o.passed
+    assert o.message.startswith("p.plan:18: expected commission = 9,500.00, got 9,000.00 (-500.00)")
+    assert "band 2: 8% x (150,000.00 - 100,000.00) = 4,000.00" in o.message
+
+
+def test_a_wrong_award_expectation():
+    plan = compile_text(PASSING.replace("expect no award star", "expect award star"), "p.plan")
+    o = run_example(plan, plan.ir.examples[0])
+    assert "expected award `star` granted, but it was not granted" in o.message
+
+
+def test_examples_and_properties_survive_fmt():
+    source = Source("p.plan", PASSING)
+    from dsl.fmt import format_plan
+
+    once = format_plan(parse(source))
+    assert parse(Source("p.plan", once)).decls == parse(source).decls
+    assert format_plan(parse(Source("p.plan", once))) == once
+
+
+def test_cli_test_command_reports_and_exits(tmp_path):
+    runner = CliRunner()
+    good = tmp_path / "good.plan"
+    good.write_text(PASSING, encoding="utf-8")
+    ok = runner.invoke(app, ["test", str(good), "--seed", "3"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.startswith("seed 3 (rerun with --seed 3)\n")
+    assert "4 passed, 0 failed" in ok.stdout
+    bad = runner.invoke(app, ["test", str(FAILING), "--seed", "3", "--max-examples", "300"])
+    assert bad.exit_code == EXIT_PLAN
+    assert "0 passed, 4 failed" in bad.stdout
+    assert f"rerun: incentives test {FAILING} --seed 3" in bad.stdout
+
+
+@pytest.mark.skipif(shutil.which("incentives") is None,
+                    reason="the pytest plugin is registered by installing the package (pip install -e .)")
+def test_pytest_plugin_collects_plans_and_reports_in_plan_terms(pytester):
+    pytester.makeini("[pytest]\nincentives_plans = plans\n")
+    plans = pytester.mkdir("plans")
+    (plans / "good.plan").write_text(PASSING, encoding="utf-8")
+    shutil.copy(FAILING / "over_cap.plan", plans / "over_cap.plan")
+    result = pytester.runpytest("--incentives-seed", "9", "-rf")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines([
+        "*incentives: plan properties use seed 9*",
+        '*property "never above 10,000"*failed*',
+        "*law broken: always total <= 10_000 USD*",
+        "*given revenue = 100_000.05 USD*",
+        "*repeat with: pytest --incentives-seed 9*",
+    ])
