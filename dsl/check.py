@@ -17,6 +17,7 @@ from .check_bands import TIER_KINDS, BandChecker
 from .check_expr import ROUNDING_MODES, ExprChecker, Scope
 from .check_tables import check_table, check_table_keys
 from .check_tests import RESULT_NAMES, check_example, check_property
+from .lint import lint
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
 from .printer import expr_text
@@ -132,6 +133,8 @@ class _Checker:
                        "empty-plan")
         check_table_keys(self.exprs.table_calls, inputs, self.errors)
 
+        if not self.errors:
+            self.warnings.extend(lint(plan, inputs, self.exprs.types, self.currency))
         if self.errors:
             self.errors.sort(key=lambda d: (d.span.line, d.span.column))
             raise PlanError(self.errors + self.warnings, plan.source)
@@ -305,7 +308,7 @@ class _Checker:
                 self._scorecard(item, scope)
             elif isinstance(item, ast.MultiplierStep):
                 bt = self.exprs.expect(item.base, scope, {T.MONEY, *DIMENSIONLESS}, "a multiplier's base")
-                self.bands.check(item.bands, item.base, bt, "multiplier", scope, self._range_of(item.base))
+                self.bands.check(item.bands, item.base, bt, "multiplier", scope)
             elif isinstance(item, (ast.CapStep, ast.FloorStep)):
                 self.exprs.expect(item.expr, scope, {T.MONEY}, f"a {_step_word(item)}")
             elif isinstance(item, ast.GateStep):
@@ -323,13 +326,6 @@ class _Checker:
             self.error(c.name, f"component `{c.name.text}` pays nothing: add a `pay`, `tiers` or "
                                f"`scorecard` line", "empty-component")
 
-    def _range_of(self, e: ast.Expr):
-        if isinstance(e, ast.Name) and e.id in self.inputs:
-            d = self.inputs[e.id].decl
-            if d.range and all(isinstance(b, ast.Literal) for b in d.range):
-                return d.range
-        return None
-
     def _tiers(self, line: ast.TiersLine, scope: Scope) -> None:
         bt = self.exprs.check(line.base, scope)
         if line.kind.text not in TIER_KINDS:
@@ -340,7 +336,7 @@ class _Checker:
         if bt not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.ERROR):
             self.error(line.base, f"tiers need a base of money or numbers, not {describe(bt)}", "type")
             return
-        self.bands.check(line.bands, line.base, bt, line.kind.text, scope, self._range_of(line.base))
+        self.bands.check(line.bands, line.base, bt, line.kind.text, scope)
 
     def _scorecard(self, s: ast.ScorecardLine, scope: Scope) -> None:
         self.exprs.expect(s.target, scope, {T.MONEY}, "a scorecard's target amount")

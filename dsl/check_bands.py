@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from . import ast
 from .check_expr import ExprChecker, Scope
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic
 from .printer import decimal_text, expr_text
 from .types import DIMENSIONLESS, T, arithmetic, describe, same_dimension, UnitError
 
@@ -52,8 +52,7 @@ class BandChecker:
         self.errors = errors
         self.warnings = warnings
 
-    def check(self, bands: list[ast.Band], base: ast.Expr, base_type: T, kind: str, scope: Scope,
-              base_range: tuple[ast.Literal, ast.Literal] | None = None) -> T:
+    def check(self, bands: list[ast.Band], base: ast.Expr, base_type: T, kind: str, scope: Scope) -> T:
         """Check a band table and return the type of the values it yields."""
         value_types: list[T] = []
         for band in bands:
@@ -72,8 +71,6 @@ class BandChecker:
                                                   hint=hint))
             value_types.append(self._value(band, base_type, kind, scope))
         self._order(bands)
-        if base_range is not None:
-            self._reachable(bands, base, base_range)
         result = T.ERROR
         for t in value_types:
             if t is T.ERROR:
@@ -154,16 +151,6 @@ class BandChecker:
                     self.errors.append(Diagnostic(band.lower.span, f"bands overlap: the previous band ends at "
                                                   f"{was} but this one starts at {now}",
                                                   "band-overlap", hint="start each band where the previous one ends"))
-
-    def _reachable(self, bands: list[ast.Band], base: ast.Expr,
-                   base_range: tuple[ast.Literal, ast.Literal]) -> None:
-        top = base_range[1]
-        for band in bands:
-            lo = linear_form(band.lower)
-            if lo and lo[1] is None and isinstance(top.value, Decimal) and lo[0] > top.value:
-                self.warnings.append(Diagnostic(band.span, f"this band can never be reached: it starts at "
-                                                f"{expr_text(band.lower)} but `{expr_text(base)}` is at most {top.text}",
-                                                "unreachable-band", Severity.WARNING))
 
 
 def _unify(a: T, b: T) -> T:

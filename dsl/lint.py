@@ -1,0 +1,144 @@
+"""Lint: warnings about plans that check but probably do not say what was meant.
+
+* an input or definition that nothing uses;
+* a band that can never be reached, a gate that can never pass, an award that
+  can never be granted, given the inputs' declared ranges (interval analysis);
+* a cap below a floor in the same component or payout block, so one of them
+  always wins.
+
+Warnings carry locations like errors; `--strict` turns them into errors.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import ast
+from .diagnostics import Diagnostic, Severity
+from .intervals import Bounds
+from .printer import decimal_text, expr_text
+from .types import T
+
+
+def _warn(out: list[Diagnostic], node, message: str, code: str, hint: str | None = None) -> None:
+    out.append(Diagnostic(node.span, message, code, Severity.WARNING, hint))
+
+
+def _names(node, out: set[str]) -> set[str]:
+    """Every name an AST node (or list of nodes) refers to."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(n, "__dataclass_fields__") and not isinstance(n, (ast.Literal, ast.Ident)):
+            stack.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
+    return out
+
+
+class _Show:
+    """Values written in the plan's own notation: `100_000 USD`, `250%`, `12`."""
+
+    def __init__(self, types: dict, currency: str | None):
+        self.types, self.currency = types, currency
+
+    def __call__(self, value: Decimal, like: ast.Expr) -> str:
+        t = self.types.get(id(like))
+        if t == T.PERCENT:
+            return decimal_text(value * 100) + "%"
+        whole, _, frac = decimal_text(value).partition(".")
+        text = f"{int(whole):_}" + (f".{frac}" if frac else "")
+        return f"{text} {self.currency}" if t == T.MONEY and self.currency else text
+
+
+def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str | None = None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    show = _Show(types or {}, currency)
+    lets = {d.name.text: d for d in plan.of_type(ast.LetDecl)}
+    bounds = Bounds(inputs, {name: d.expr for name, d in lets.items()})
+    payers = [*plan.of_type(ast.ComponentDecl), *plan.of_type(ast.AwardDecl), *plan.of_type(ast.PayoutDecl)]
+    laws = plan.of_type(ast.PropertyDecl)
+
+    # unused inputs and definitions: what neither the payout nor a property depends on
+    used = _names([payers, laws], set())
+    frontier = list(used)
+    while frontier:
+        name = frontier.pop()
+        if name in lets:
+            for dep in _names(lets[name].expr, set()) - used:
+                used.add(dep)
+                frontier.append(dep)
+    for name, info in inputs.items():
+        if name not in used:
+            _warn(out, info.decl.name, f"input `{name}` is never used by the plan's components, awards or properties",
+                  "unused")
+    for name, d in lets.items():
+        if name not in used:
+            _warn(out, d.name, f"definition `{name}` is never used by the plan's components, awards or "
+                                f"properties", "unused")
+
+    for c in plan.of_type(ast.ComponentDecl):
+        for item in c.items:
+            if isinstance(item, ast.TiersLine):
+                _bands(out, bounds, item.base, item.bands, show)
+            elif isinstance(item, ast.MultiplierStep):
+                _bands(out, bounds, item.base, item.bands, show)
+            elif isinstance(item, ast.GateStep) and bounds.possible(item.cond) == {False}:
+                _warn(out, item.cond, f"this gate can never pass given the declared ranges: "
+                                      f"{_ranges(bounds, item.cond, show)}", "gate-never-passes")
+        _cap_below_floor(out, c.items)
+    for a in plan.of_type(ast.AwardDecl):
+        if a.when is not None and bounds.possible(a.when) == {False}:
+            _warn(out, a.when, f"award `{a.name.text}` can never be granted given the declared ranges: "
+                               f"{_ranges(bounds, a.when, show)}", "award-never-granted")
+    for p in plan.of_type(ast.PayoutDecl):
+        _cap_below_floor(out, p.steps)
+    return out
+
+
+def _ranges(bounds: Bounds, cond: ast.Expr, show: _Show) -> str:
+    parts, seen = [], set()
+    stack = [cond]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name) and n.id not in seen:
+            seen.add(n.id)
+            b = bounds.of(n)
+            if b is not None:
+                parts.append(f"`{n.id}` is from {show(b.lo, n)} to {show(b.hi, n)}")
+        elif hasattr(n, "__dataclass_fields__") and not isinstance(n, (ast.Literal, ast.Ident)):
+            stack.extend(v for f in n.__dataclass_fields__ if f != "span"
+                         for v in (getattr(n, f) if isinstance(getattr(n, f), list) else [getattr(n, f)]))
+    return "; ".join(sorted(parts)) or "the condition is always false"
+
+
+def _bands(out: list[Diagnostic], bounds: Bounds, base: ast.Expr, bands: list[ast.Band], show: _Show) -> None:
+    b = bounds.of(base)
+    if b is None:
+        return
+    for band in bands:
+        lower = bounds.of(band.lower)
+        if lower is not None and lower.lo > b.hi:
+            start = expr_text(band.lower)
+            least = show(lower.lo, band.lower)
+            at_least = "" if least == start else f" (at least {least})"
+            _warn(out, band, f"this band can never be reached: it starts at {start}{at_least} but "
+                             f"`{expr_text(base)}` is at most {show(b.hi, base)}", "unreachable-band")
+            return
+
+
+def _cap_below_floor(out: list[Diagnostic], steps) -> None:
+    caps = [(s, s.expr.value) for s in steps if isinstance(s, ast.CapStep) and _const(s.expr)]
+    floors = [(s, s.expr.value) for s in steps if isinstance(s, ast.FloorStep) and _const(s.expr)]
+    for cap, c in caps:
+        for floor, f in floors:
+            if c < f:
+                _warn(out, floor if floor.span.line > cap.span.line else cap,
+                      f"the cap {expr_text(cap.expr)} is below the floor {expr_text(floor.expr)}: "
+                      f"whichever comes last always decides the amount", "cap-below-floor")
+
+
+def _const(e) -> bool:
+    return isinstance(e, ast.Literal) and isinstance(e.value, Decimal)

@@ -1,0 +1,91 @@
+"""Lint warnings: located, in plan units, and errors under --strict."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsl import Severity, Source, check, parse
+
+HEAD = 'plan "L" { currency USD period month }\n'
+
+
+def warnings(body: str) -> list[tuple[str, int, str]]:
+    checked = check(parse(Source("l.plan", HEAD + body)))
+    assert all(w.severity is Severity.WARNING for w in checked.warnings)
+    return [(w.code, w.span.line, w.message) for w in checked.warnings]
+
+
+def test_unused_input_and_definition():
+    found = warnings("input revenue: money\ninput region: text\nlet spare = revenue * 2\n"
+                     "let used = revenue * 3\ncomponent c { pay used }\n")
+    assert found == [
+        ("unused", 3, "input `region` is never used by the plan's components, awards or properties"),
+        ("unused", 4, "definition `spare` is never used by the plan's components, awards or properties"),
+    ]
+
+
+def test_a_definition_used_only_by_a_property_is_used():
+    assert warnings("input revenue: money range 0 USD to 10 USD\nlet half = revenue / 2\n"
+                    "component c { pay revenue }\nproperty \"p\" { always half <= revenue }\n") == []
+
+
+def test_unreachable_band_through_a_definition():
+    found = warnings("input revenue: money range 0 USD to 100_000 USD\n"
+                     "input quota: money range 50_000 USD to 100_000 USD\nlet attainment = revenue / quota\n"
+                     "component c {\n  pay 10% of revenue\n  multiplier on attainment {\n    from 0% to 100%: 1\n"
+                     "    from 100% to 250%: 1.2\n    from 250%: 1.5\n  }\n}\n")
+    assert found == [("unreachable-band", 10,
+                      "this band can never be reached: it starts at 250% but `attainment` is at most 200%")]
+
+
+def test_unreachable_tier_with_a_bound_relative_to_quota():
+    found = warnings("input revenue: money range 0 USD to 100_000 USD\n"
+                     "input quota: money range 80_000 USD to 200_000 USD\ncomponent c {\n"
+                     "  tiers marginal on revenue {\n    from 0 USD to 100% of quota: 5%\n"
+                     "    from 100% of quota to 150% of quota: 8%\n    from 150% of quota: 10%\n  }\n}\n")
+    assert found == [("unreachable-band", 8, "this band can never be reached: it starts at 150% of quota "
+                                             "(at least 120_000 USD) but `revenue` is at most 100_000 USD")]
+
+
+def test_gate_that_can_never_pass_and_award_never_granted():
+    found = warnings("input meetings: count range 0 to 20\ncomponent c {\n  pay 50 USD * meetings\n"
+                     "  gate meetings >= 25 or meetings < 0 else 0%\n}\n"
+                     "award a { kind title when meetings > 30 }\n")
+    assert found == [
+        ("gate-never-passes", 5, "this gate can never pass given the declared ranges: `meetings` is from 0 to 20"),
+        ("award-never-granted", 7, "award `a` can never be granted given the declared ranges: "
+                                   "`meetings` is from 0 to 20"),
+    ]
+
+
+def test_gate_that_can_pass_is_quiet():
+    assert warnings("input meetings: count range 0 to 20\n"
+                    "component c { pay 50 USD * meetings gate meetings >= 8 and not (meetings > 19) }\n") == []
+
+
+def test_unknown_ranges_give_no_warning():
+    assert warnings("input revenue: money\ncomponent c { pay 1 USD gate revenue > 1_000_000_000 USD }\n") == []
+
+
+def test_cap_below_floor():
+    found = warnings("component c {\n  pay 5 USD\n  cap 1_000 USD\n  floor 2_000 USD\n}\n")
+    assert found == [("cap-below-floor", 5, "the cap 1_000 USD is below the floor 2_000 USD: whichever comes "
+                                            "last always decides the amount")]
+
+
+@pytest.mark.parametrize("body", [
+    "input x: money range 0 USD to 10 USD\ncomponent c { pay x gate x > 20 USD }\n",
+    "input x: money\ninput y: money\ncomponent c { pay x }\n",
+])
+def test_strict_cli_makes_warnings_errors(tmp_path, body):
+    from typer.testing import CliRunner
+
+    from incentives.cli import EXIT_PLAN, app
+
+    path = tmp_path / "w.plan"
+    path.write_text(HEAD + body, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    strict = runner.invoke(app, ["check", "--strict", str(path)])
+    assert strict.exit_code == EXIT_PLAN
+    assert "warning[" in strict.output
