@@ -14,7 +14,6 @@ from typing import Union
 
 from .source import Source, Span
 
-
 #: The span of a node made by code rather than parsed from text.
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
 

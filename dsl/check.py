@@ -14,15 +14,15 @@ from typing import Any
 
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
-from .check_expr import ROUNDING_MODES, ExprChecker, Scope
+from .check_expr import ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_tests import RESULT_NAMES, check_example, check_property
-from .lint import lint
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
-from .printer import expr_text
+from .lint import lint
+from .printer import decimal_text, expr_text
 from .source import Span
-from .types import DIMENSIONLESS, INPUT_TYPES, T, describe
+from .types import DIMENSIONLESS, INPUT_TYPES, T, describe, fits
 
 PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
@@ -101,12 +101,12 @@ class _Checker:
         values: dict[str, T] = {name: info.type for name, info in inputs.items()}
         lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
         values.update({let.name.text: T.ERROR for let in lets})  # a cycle is reported once, not per use
-        scope = Scope(values, tables, curve_types, "here")
+        components = plan.of_type(ast.ComponentDecl)
+        scope = Scope(values, tables, curve_types, "here", frozenset(c.name.text for c in components))
         for let in lets:
             values[let.name.text] = self.exprs.check(let.expr, scope)
         self.inputs = inputs
 
-        components = plan.of_type(ast.ComponentDecl)
         for c in components:
             self._component(c, scope)
         after = Scope({**values, **{c.name.text: T.MONEY for c in components}}, tables, curve_types)
@@ -203,7 +203,9 @@ class _Checker:
                 self.error(name, f"`{name.text}` is already defined on line {first.span.line}", "duplicate")
             else:
                 seen[name.text] = name
-            if name.text in ("min", "max", "abs", "round", "days_between"):
+            if name.text == "linear" and isinstance(d, ast.CurveDecl):
+                self.error(name, "`linear` names the straight curve of a KPI; choose another name", "reserved")
+            elif name.text in ("min", "max", "abs", "round", "days_between"):
                 self.error(name, f"`{name.text}` is a built-in function; choose another name", "reserved")
             elif name.text in RESERVED:
                 self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
@@ -220,26 +222,35 @@ class _Checker:
         empty = Scope({}, where="in an input declaration")
         if d.default is not None:
             dt = self.exprs.check(d.default, empty)
-            if not isinstance(d.default, (ast.Literal, ast.Unary)):
+            value = fold(d.default)
+            if dt is T.ERROR:
+                pass
+            elif value is None:
                 self.error(d.default, "a default must be a constant", "default")
-            elif T.ERROR not in (dt, t) and not fits(dt, t, _const(d.default)):
+            elif t is not T.ERROR and not fits(dt, t, value):
                 self.error(d.default, f"the default is {describe(dt)}, but `{d.name.text}` is {describe(t)}", "type")
             else:
-                info.default, info.has_default = _const(d.default), True
+                info.default, info.has_default = value, True
         if d.range is not None:
             lo, hi = d.range
-            errors_before = len(self.errors)
-            for bound in (lo, hi):
-                bt = self.exprs.check(bound, empty)
-                if t not in (T.ERROR,) and t not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.DATE):
-                    self.error(d.range[0], f"a range needs numbers, money or dates; `{d.name.text}` is "
-                                           f"{describe(t)}", "range", hint="list the values with `in {...}`")
-                    break
-                if T.ERROR not in (bt, t) and not fits(bt, t, _const(bound) if isinstance(bound, (ast.Literal, ast.Unary)) else None):
-                    self.error(bound, f"this bound is {describe(bt)}, but `{d.name.text}` is {describe(t)}", "type")
+            if t not in (T.ERROR, T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.DATE):
+                self.error(lo, f"a range needs numbers, money or dates; `{d.name.text}` is {describe(t)}", "range",
+                           hint="list the values with `in {...}`")
             else:
-                if len(self.errors) == errors_before and all(isinstance(b, (ast.Literal, ast.Unary)) for b in (lo, hi)):
-                    info.range = (_const(lo), _const(hi))
+                bounds = []
+                for bound in (lo, hi):
+                    bt = self.exprs.check(bound, empty)
+                    value = fold(bound)
+                    if bt is T.ERROR:
+                        continue
+                    if value is None:
+                        self.error(bound, "a range bound must be a constant", "range")
+                    elif t is not T.ERROR and not fits(bt, t, value):
+                        self.error(bound, f"this bound is {describe(bt)}, but `{d.name.text}` is {describe(t)}", "type")
+                    else:
+                        bounds.append(value)
+                if len(bounds) == 2:
+                    info.range = (bounds[0], bounds[1])
                     if info.range[1] < info.range[0]:
                         self.error(hi, "the range ends below where it starts", "range")
                     elif info.has_default and not info.range[0] <= info.default <= info.range[1]:
@@ -349,9 +360,10 @@ class _Checker:
                 self.error(k.name, f"KPI `{k.name.text}` appears twice", "duplicate")
             names.add(k.name.text)
             wt = self.exprs.expect(k.weight, scope, {T.PERCENT}, "a KPI weight")
-            if isinstance(k.weight, ast.Literal) and wt == T.PERCENT:
-                total += k.weight.value
-                if k.weight.value < 0:
+            weight = fold(k.weight)
+            if weight is not None and wt == T.PERCENT:
+                total += weight
+                if weight < 0:
                     self.error(k.weight, "a weight cannot be negative", "weights")
             else:
                 all_literal = False
@@ -365,7 +377,7 @@ class _Checker:
             if k.cap is not None:
                 self.exprs.expect(k.cap, scope, set(DIMENSIONLESS), "a KPI's cap")
         if all_literal and total != 1:
-            self.error(s, f"the KPI weights add up to {_pct(total)}, not 100%", "weights")
+            self.error(s, f"the KPI weights add up to {decimal_text(total * 100)}%, not 100%", "weights")
 
     def _award(self, a: ast.AwardDecl, scope: Scope) -> None:
         if a.kind is None:
@@ -377,30 +389,6 @@ class _Checker:
             self.exprs.expect(a.when, scope, {T.BOOL}, "an award's condition")
         if a.value is not None:
             self.exprs.expect(a.value, scope, {T.MONEY}, "an award's cash-equivalent value")
-
-def _pct(d: Decimal) -> str:
-    from .printer import decimal_text
-
-    return decimal_text(d * 100) + "%"
-
-
-def fits(actual: T, declared: T, value=None) -> bool:
-    """Whether a literal of type actual (and value, if given) may stand for a value of type declared."""
-    if actual == declared:
-        return True
-    if declared == T.COUNT:
-        whole = value is None or (isinstance(value, Decimal) and value == value.to_integral_value())
-        return actual == T.NUMBER and whole
-    if declared in (T.NUMBER, T.PERCENT):
-        return actual in DIMENSIONLESS
-    return False
-
-
-def _const(e: ast.Expr):
-    if isinstance(e, ast.Unary) and isinstance(e.operand, ast.Literal):
-        return (not e.operand.value) if e.op == "not" else -e.operand.value
-    return e.value
-
 
 def _names(e) -> list[str]:
     out: list[str] = []

@@ -13,10 +13,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import ast
-from .check_expr import ExprChecker, Scope
+from .check_expr import ExprChecker, Scope, fold
 from .diagnostics import Diagnostic
-from .printer import decimal_text, expr_text
-from .types import DIMENSIONLESS, T, arithmetic, describe, same_dimension, UnitError
+from .printer import expr_text
+from .types import (
+    DIMENSIONLESS,
+    T,
+    UnitError,
+    arithmetic,
+    describe,
+    same_dimension,
+    unify,
+)
 
 TIER_KINDS = ("marginal", "retroactive", "step", "cumulative", "interpolated")
 
@@ -27,23 +35,17 @@ def linear_form(e: ast.Expr) -> tuple[Decimal, str | None] | None:
     `50% of quota` is (0.5, "quota"), `100 USD` is (100, None), `quota` is
     (1, "quota").  None when the bound is not of that simple form.
     """
-    if isinstance(e, ast.Literal) and e.kind in ("money", "percent", "number"):
-        return e.value, None
+    value = fold(e)
+    if isinstance(value, Decimal) and not isinstance(value, bool):
+        return value, None
     if isinstance(e, ast.Binary) and e.op in ("of", "*"):
         for coef, scale in ((e.left, e.right), (e.right, e.left)):
-            if isinstance(coef, ast.Literal) and coef.kind in ("percent", "number"):
-                return coef.value, expr_text(scale)
+            c = fold(coef)
+            if isinstance(c, Decimal):
+                return c, expr_text(scale)
     if isinstance(e, (ast.Name, ast.Call)):
         return Decimal(1), expr_text(e)
     return None
-
-
-def _show(form: tuple[Decimal, str | None]) -> str:
-    coef, scale = form
-    if scale is None:
-        whole, _, frac = decimal_text(coef).partition(".")
-        return f"{int(whole):_}" + (f".{frac}" if frac else "")
-    return f"{decimal_text(coef * 100)}% of {scale}"
 
 
 class BandChecker:
@@ -76,7 +78,7 @@ class BandChecker:
             if t is T.ERROR:
                 continue
             try:
-                result = t if result is T.ERROR else _unify(result, t)
+                result = t if result is T.ERROR else unify(result, t)
             except UnitError:
                 pass
         return result
@@ -126,7 +128,7 @@ class BandChecker:
                 self.errors.append(Diagnostic(node.span, f"{what} must be a percentage or a number, "
                                               f"not {describe(t)}", "band-value"))
                 return T.ERROR
-        return v if v2 is None else _unify(v, v2)
+        return v if v2 is None else unify(v, v2)
 
     def _order(self, bands: list[ast.Band]) -> None:
         for i, band in enumerate(bands):
@@ -153,7 +155,3 @@ class BandChecker:
                                                   "band-overlap", hint="start each band where the previous one ends"))
 
 
-def _unify(a: T, b: T) -> T:
-    from .types import unify
-
-    return unify(a, b)

@@ -11,8 +11,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ast
-from .diagnostics import Diagnostic
-from .types import DIMENSIONLESS, NUMERIC, T, UnitError, arithmetic, describe, same_dimension, unify
+from .diagnostics import Diagnostic, Severity
+from .printer import decimal_text
+from .types import (
+    DIMENSIONLESS,
+    INPUT_TYPES,
+    NUMERIC,
+    T,
+    UnitError,
+    arithmetic,
+    describe,
+    same_dimension,
+    unify,
+)
 
 ROUNDING_MODES = ("half_up", "half_even", "half_down", "up", "down", "ceiling", "floor")
 BUILTINS = ("min", "max", "abs", "round", "days_between")
@@ -29,12 +40,30 @@ class Scope:
     tables: dict[str, "ast.TableDecl"] = field(default_factory=dict)
     curves: dict[str, T] = field(default_factory=dict)
     where: str = "here"
+    components: frozenset[str] = frozenset()  # named here only to explain where they may be used
 
 
 def literal_type(lit: ast.Literal) -> T:
-    if lit.kind == "number" and lit.value == lit.value.to_integral_value():
-        return T.NUMBER
     return LITERAL_TYPES[lit.kind]
+
+
+def fold(e: ast.Expr):
+    """The value of a constant expression (`-5`, `not true`, `5 USD + 10 USD`, `50% of 200 USD`), else None."""
+    if isinstance(e, ast.Literal):
+        return e.value
+    if isinstance(e, ast.Unary):
+        x = fold(e.operand)
+        if e.op == "not":
+            return (not x) if isinstance(x, bool) else None
+        return -x if isinstance(x, Decimal) else None
+    if isinstance(e, ast.Binary) and e.op in ("+", "-", "*", "/", "of"):
+        a, b = fold(e.left), fold(e.right)
+        if not (isinstance(a, Decimal) and isinstance(b, Decimal)) or isinstance(a, bool) or isinstance(b, bool):
+            return None
+        if e.op == "/":
+            return a / b if b != 0 else None
+        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+    return None
 
 
 class ExprChecker:
@@ -115,6 +144,9 @@ class ExprChecker:
     def _name(self, e: ast.Name, scope: Scope) -> T:
         if e.id in scope.values:
             return scope.values[e.id]
+        if e.id in scope.components:
+            return self.error(e, f"`{e.id}` is a component: its amount can be used only in awards, the payout "
+                                 f"block and properties, once every component is worked out", "name")
         if e.id in scope.tables or e.id in scope.curves:
             kind = "table" if e.id in scope.tables else "curve"
             return self.error(e, f"`{e.id}` is a {kind}: look a value up with `{e.id}(...)`", "name")
@@ -152,10 +184,9 @@ class ExprChecker:
         elif {a, b} == {T.PERCENT, T.NUMBER}:
             lit = e.right if b == T.NUMBER else e.left
             if isinstance(lit, ast.Literal) and lit.kind == "number" and abs(lit.value) > 1:
-                from .diagnostics import Severity
-
+                means = decimal_text(lit.value * 100)
                 self.warnings.append(Diagnostic(lit.span, f"a percentage is compared with the number {lit.text}, "
-                                                f"which means {lit.text}00%", "percent-number", Severity.WARNING,
+                                                f"which means {means}%", "percent-number", Severity.WARNING,
                                                 hint=f"did you mean `{lit.text}%`?"))
         elif e.op not in ("==", "!=") and a in (T.TEXT, T.BOOL):
             self.error(e, f"`{e.op}` orders numbers, money and dates, not {describe(a)}", "type",
@@ -227,8 +258,6 @@ class ExprChecker:
         return t
 
     def _table_call(self, e: ast.Call, table: ast.TableDecl, scope: Scope) -> T:
-        from .types import INPUT_TYPES
-
         if len(e.args) != len(table.keys):
             keys = ", ".join(k.text for k, _ in table.keys)
             return self.error(e, f"table `{table.name.text}` is looked up by {len(table.keys)} "
@@ -242,6 +271,3 @@ class ExprChecker:
         self.table_calls.append((e, table))
         return INPUT_TYPES.get(table.value_type.text, T.ERROR)
 
-
-def is_zero(lit: ast.Literal) -> bool:
-    return isinstance(lit.value, Decimal) and lit.value == 0

@@ -11,9 +11,9 @@ import itertools
 from decimal import Decimal
 
 from . import ast
-from .check_expr import ExprChecker, Scope, literal_type
+from .check_expr import ExprChecker, Scope, fold, literal_type
 from .diagnostics import Diagnostic
-from .types import INPUT_TYPES, T, describe
+from .types import INPUT_TYPES, T, describe, fits
 
 KEY_TYPES = ("text", "count", "bool")
 #: Combinations of declared input values checked against a lookup table.
@@ -43,7 +43,7 @@ def check_table(d: ast.TableDecl, exprs: ExprChecker, errors: list[Diagnostic]) 
         for lit, (key, key_type) in zip(row.keys, d.keys):
             want = INPUT_TYPES.get(key_type.text)
             lt = literal_type(lit)
-            if want and not _fits(lt, want, lit.value):
+            if want and not fits(lt, want, lit.value):
                 _error(errors, lit, f"key `{key.text}` is {describe(want)}, but `{lit.text}` is {describe(lt)}",
                            "type")
         k = tuple(lit.value for lit in row.keys)
@@ -59,7 +59,7 @@ def check_table(d: ast.TableDecl, exprs: ExprChecker, errors: list[Diagnostic]) 
 def _value(e: ast.Expr, vt: T | None, scope: Scope, d: ast.TableDecl, exprs: ExprChecker,
            errors: list[Diagnostic]) -> None:
     t = exprs.check(e, scope)
-    if vt and T.ERROR not in (t, vt) and not _fits(t, vt):
+    if vt and T.ERROR not in (t, vt) and not fits(t, vt, fold(e)):
         _error(errors, e, f"table `{d.name.text}` holds {describe(vt)}, but this is {describe(t)}", "type")
 
 
@@ -118,8 +118,3 @@ def _show_key(v) -> str:
 
 
 
-
-def _fits(actual: T, declared: T, value=None) -> bool:
-    from .check import fits
-
-    return fits(actual, declared, value)

@@ -11,9 +11,9 @@ numeric or date input.
 from __future__ import annotations
 
 from . import ast
-from .check_expr import ExprChecker, Scope
+from .check_expr import ExprChecker, Scope, fold
 from .diagnostics import Diagnostic
-from .types import NUMERIC, T, describe
+from .types import NUMERIC, T, describe, fits
 
 RESULT_NAMES = ("total", "subtotal")
 
@@ -24,8 +24,6 @@ def _error(errors: list[Diagnostic], node, message: str, code: str, hint: str | 
 
 def check_example(ex: ast.ExampleDecl, inputs: dict, components: set[str], awards: set[str],
                   exprs: ExprChecker, errors: list[Diagnostic]) -> None:
-    from .check import fits
-
     constants = Scope({}, where="in an example: give constant values")
     given: set[str] = set()
     for g in ex.givens:
@@ -39,7 +37,7 @@ def check_example(ex: ast.ExampleDecl, inputs: dict, components: set[str], award
             _error(errors, g.name, f"`{name}` is given twice in this example", "duplicate")
         given.add(name)
         want = inputs[name].type
-        value = g.value.value if isinstance(g.value, ast.Literal) else None
+        value = fold(g.value)
         if T.ERROR not in (t, want) and not fits(t, want, value):
             _error(errors, g.value, f"`{name}` is {describe(want)}, but this is {describe(t)}", "type")
     missing = [n for n, info in inputs.items() if not info.has_default and n not in given]

@@ -58,7 +58,7 @@ class Diagnostic:
         }
 
 
-def _width(s: str) -> int:
+def display_width(s: str) -> int:
     """Display width: East Asian wide characters take two columns."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
@@ -70,9 +70,9 @@ def _caret(text: str, span: Span) -> str:
     else:
         end = len(text)
     end = max(end, start + 1)
-    prefix = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in text[:start])
+    prefix = "".join("\t" if ch == "\t" else " " * display_width(ch) for ch in text[:start])
     marked = text[start:end] or " "
-    return prefix + "^" * max(_width(marked), 1)
+    return prefix + "^" * max(display_width(marked), 1)
 
 
 @dataclass

@@ -8,24 +8,23 @@ is parsed on its own so that one mistake does not hide the next.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
 from . import ast
 from .diagnostics import Diagnostic, PlanError
 from .source import MAX_PLAN_BYTES, Source, Span
+from .syntax_errors import TOP_KEYWORDS, syntax_diagnostic
 
 #: Expressions nested deeper than this are refused with a located error.
 MAX_NESTING = 100
 
-TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property")
 
 
 @lru_cache(maxsize=1)
@@ -334,130 +333,6 @@ class _ToAst(Transformer_NonRecursive):
         return list(children)
 
 
-# ---- error messages in plan terms ---------------------------------------------
-
-_TERMINAL_NAMES = {
-    "NAME": "a name",
-    "STRING": 'a text in double quotes',
-    "NUMBER": "a number",
-    "MONEY": "an amount of money such as `100 USD`",
-    "PERCENT": "a percentage such as `8%`",
-    "DATE": "a date such as `2026-01-31`",
-    "COMP_OP": "a comparison (`>=`, `<`, `==`, ...)",
-    "UPPER_INCLUSIVE": "`upper_inclusive`",
-    "$END": "the end of the file",
-}
-_EXPR_START = {"NAME", "NUMBER", "MONEY", "PERCENT", "DATE", "STRING", "TRUE", "FALSE", "LPAR", "MINUS", "IF", "NOT"}
-_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "OF", "COMP_OP", "AND", "OR", "IN"}
-
-
-def _describe_terminal(name: str) -> str:
-    if name in _TERMINAL_NAMES:
-        return _TERMINAL_NAMES[name]
-    try:
-        term = parser().get_terminal(name)
-    except KeyError:
-        return name.lower()
-    pattern = term.pattern
-    if pattern.type == "str":
-        return f"`{pattern.value}`"
-    return name.lower()
-
-
-_COMPONENT_ITEMS = {"PAY", "TIERS", "SCORECARD", "MULTIPLIER", "CAP", "FLOOR", "GATE"}
-_TOP = {k.upper() for k in TOP_KEYWORDS}
-
-
-def _describe_expected(expected: set[str]) -> str:
-    parts: list[str] = []
-    expected = set(expected)
-    if len(expected & _TOP) >= 6:
-        parts.append("a declaration (" + ", ".join(TOP_KEYWORDS) + ")")
-        expected -= _TOP | {"$END"}
-    if expected >= _COMPONENT_ITEMS:
-        parts.append("a component line (" + ", ".join(k.lower() for k in sorted(_COMPONENT_ITEMS)) + ")")
-        expected -= _COMPONENT_ITEMS
-    if len(expected & _EXPR_START) >= 6:
-        parts.append("a value or an expression")
-        expected -= _EXPR_START
-    if len(expected & _OPERATORS) >= 5:
-        parts.append("an operator")
-        expected -= _OPERATORS
-    parts.extend(sorted(_describe_terminal(n) for n in expected))
-    if not parts:
-        return "something else"
-    if len(parts) == 1:
-        return parts[0]
-    return ", ".join(parts[:-1]) + " or " + parts[-1]
-
-
-def _keyword_words(expected: set[str]) -> list[str]:
-    words = []
-    for name in expected:
-        try:
-            pattern = parser().get_terminal(name).pattern
-        except KeyError:
-            continue
-        if pattern.type == "str" and pattern.value.isalpha():
-            words.append(pattern.value)
-    return words
-
-
-def _describe_token(tok: Token) -> str:
-    if tok.type == "$END":
-        return "the end of the file"
-    noun = {"NAME": "name", "NUMBER": "number", "MONEY": "amount", "PERCENT": "percentage",
-            "DATE": "date", "STRING": "text"}.get(tok.type)
-    return f"{noun} `{tok}`" if noun else f"`{tok}`"
-
-
-def _end_of(text: str, line_offset: int) -> tuple[int, int]:
-    """Line and column just after the last non-blank character of a chunk."""
-    lines = text.split("\n")
-    for i in range(len(lines) - 1, -1, -1):
-        stripped = lines[i].split("#")[0].rstrip()
-        if stripped:
-            return i + 1 + line_offset, len(stripped) + 1
-    return line_offset + 1, 1
-
-
-def _syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, text: str) -> Diagnostic:
-    if isinstance(err, UnexpectedCharacters):
-        line = err.line + line_offset
-        ch = source.line_text(line)[err.column - 1 : err.column] or "?"
-        span = Span.point(source.name, line, err.column)
-        if ch == '"':
-            return Diagnostic(span, "this text is not closed: a `\"` is missing before the end of the line",
-                              "unclosed-text")
-        wide = {"：": ":", "，": ",", "（": "(", "）": ")", "｛": "{", "｝": "}", "“": '"', "”": '"', "％": "%"}
-        if ch in wide:
-            return Diagnostic(span, f"unexpected full-width character `{ch}`", "bad-character",
-                              hint=f"use the plain `{wide[ch]}`")
-        return Diagnostic(span, f"unexpected character `{ch}`", "bad-character",
-                          hint="the language has no such symbol; arithmetic uses + - * / and `of`")
-    if isinstance(err, UnexpectedToken):
-        tok = err.token
-        expected = set(err.interactive_parser.accepts()) if err.interactive_parser else set(err.expected)
-        if tok.type == "$END":
-            line, column = _end_of(text, line_offset)
-            span = Span.point(source.name, line, column)
-            return Diagnostic(span, "the declaration ends too early: expected " + _describe_expected(expected),
-                              "unexpected-end", hint="is a closing `}` missing?" if "RBRACE" in expected else None)
-        span = Span(source.name, tok.line + line_offset, tok.column, tok.end_line + line_offset, tok.end_column)
-        hint = None
-        if tok.type in _TOP:
-            hint = "is a closing `}` missing before this declaration?"
-        elif tok.type == "NAME" and "NAME" not in expected:
-            close = difflib.get_close_matches(str(tok), _keyword_words(expected), n=1, cutoff=0.6)
-            hint = f"did you mean `{close[0]}`?" if close else "is an operator or a keyword missing before it?"
-        return Diagnostic(span, f"unexpected {_describe_token(tok)}: expected {_describe_expected(expected)}",
-                          "syntax", hint=hint)
-    if isinstance(err, UnexpectedEOF):
-        line, column = _end_of(text, line_offset)
-        return Diagnostic(Span.point(source.name, line, column), "the declaration ends too early", "unexpected-end")
-    return Diagnostic(Span.point(source.name, 1, 1), str(err), "syntax")  # pragma: no cover
-
-
 # ---- chunking for error recovery ------------------------------------------------
 
 _KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join(TOP_KEYWORDS) + r")\b")
@@ -540,12 +415,12 @@ def _recover(source: Source) -> list[Diagnostic]:
         try:
             _parse_text(text, source, first_line)
         except UnexpectedInput as err:
-            diagnostics.append(_syntax_diagnostic(err, source, first_line, text))
+            diagnostics.append(syntax_diagnostic(err, source, first_line, text))
         except PlanError as err:
             diagnostics.extend(err.diagnostics)
     if not diagnostics:  # pragma: no cover - the whole failed, so some chunk must
         try:
             _parse_text(source.text, source, 0)
         except UnexpectedInput as err:
-            diagnostics.append(_syntax_diagnostic(err, source, 0, source.text))
+            diagnostics.append(syntax_diagnostic(err, source, 0, source.text))
     return diagnostics

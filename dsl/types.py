@@ -38,10 +38,6 @@ class UnitError(Exception):
     """An operation whose operand types do not fit; the message is in plan terms."""
 
 
-def _article(t: T) -> str:
-    return "an " if t.value[0] in "aeiou" else "a "
-
-
 def describe(t: T) -> str:
     return {T.MONEY: "money", T.PERCENT: "a percentage", T.NUMBER: "a number", T.COUNT: "a count",
             T.BOOL: "true/false", T.TEXT: "text", T.DATE: "a date"}.get(t, str(t))
@@ -105,3 +101,17 @@ def arithmetic(op: str, a: T, b: T) -> T:
             return T.PERCENT
         return T.NUMBER
     raise UnitError(f"unknown operator {op}")  # pragma: no cover
+
+
+def fits(actual: T, declared: T, value=None) -> bool:
+    """Whether a constant of type actual (and value, if given) may stand for a value of type declared."""
+    from decimal import Decimal
+
+    if actual == declared:
+        return True
+    if declared == T.COUNT:
+        whole = value is None or (isinstance(value, Decimal) and value == value.to_integral_value())
+        return actual == T.NUMBER and whole
+    if declared in (T.NUMBER, T.PERCENT):
+        return actual in DIMENSIONLESS
+    return False

@@ -40,6 +40,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -80,7 +85,7 @@ def _compile(path: Path, strict: bool = False) -> CompiledPlan:
 @app.command()
 def check(plans: Annotated[list[Path], typer.Argument(help="Plan files to check.")],
           strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
-          format: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
+          format: Annotated[CheckFormat, typer.Option("--format", help="text or json")] = CheckFormat.text) -> None:
     """Parse and check plans; report every error with file, line and column."""
     failed = False
     report = []
@@ -91,20 +96,20 @@ def check(plans: Annotated[list[Path], typer.Argument(help="Plan files to check.
         except PlanError as e:
             failed = True
             report.append({"file": str(path), "ok": False, "diagnostics": [d.to_dict() for d in e.diagnostics]})
-            if format == "text":
+            if format == CheckFormat.text:
                 err.print(e.render(), markup=False)
             continue
         warnings = plan.warnings
         failed |= strict and bool(warnings)
         report.append({"file": str(path), "ok": not (strict and warnings),
                        "diagnostics": [d.to_dict() for d in warnings]})
-        if format == "text":
+        if format == CheckFormat.text:
             for w in warnings:
                 err.print(w.render(source), markup=False)
             p = plan.ir
             _out(f"ok  {path}: {p.name!r} ({p.currency}, {p.period}): {len(p.inputs)} inputs, "
                  f"{len(p.components)} components, {len(p.awards)} awards\n")
-    if format == "json":
+    if format == CheckFormat.json:
         _out(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(EXIT_PLAN if failed else EXIT_OK)
 
@@ -138,11 +143,11 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
     trace = explain_ or format in (Format.markdown, Format.html)
     try:
         results = compiled.evaluator.run_many(rows, trace=trace)
+        breakdowns = [explain(compiled, r) for r in results] if trace else []
     except EvaluationError as e:
         err.print(e.diagnostic().render(compiled.source), markup=False)
         raise typer.Exit(EXIT_EVAL)
     if trace:
-        breakdowns = [explain(compiled, r) for r in results]
         if format == Format.json:
             text = render_json_many(breakdowns)
         elif format == Format.csv:

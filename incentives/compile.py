@@ -9,8 +9,16 @@ its value.
 from __future__ import annotations
 
 import operator
-from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP,
-                     ROUND_UP, Decimal)
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+)
 from typing import Any, Callable
 
 from dsl.printer import expr_text
@@ -77,13 +85,8 @@ class Compiler:
         if isinstance(n, ir.Lookup):
             return self._lookup(n)
         if isinstance(n, ir.CurveApply):
-            bands_fn, x = self.curves[n.curve], self(n.arg)
-
-            def curve(v):
-                base = x(v)
-                bands = bands_fn(v)
-                return tiers.band_value(base, bands, tiers.reached(base, bands))
-            return curve
+            curve, x = self.curve(n.curve), self(n.arg)
+            return lambda v: curve(x(v), v)
         raise TypeError(n)  # pragma: no cover
 
     def _op(self, n: ir.Op) -> Fn:
@@ -145,6 +148,15 @@ class Compiler:
                 raise EvaluationError(span, f"table `{n.table}` has no row for {n.table}({shown})")
             return fn(v)
         return lookup
+
+    def curve(self, name: str) -> Callable[[Any, dict], Any]:
+        """A declared curve as a function of (attainment, values)."""
+        bands_fn = self.curves[name]
+
+        def apply(x, v):
+            bands = bands_fn(v)
+            return tiers.band_value(x, bands, tiers.reached(x, bands))
+        return apply
 
     def bands(self, bands: tuple[ir.Band, ...]) -> Callable[[dict], list[tiers.Band]]:
         """A function giving the payee's bands, checked for order where the checker could not."""

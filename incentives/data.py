@@ -24,6 +24,9 @@ from . import numbers
 from .errors import DataError
 
 MAX_PROBLEMS = 50
+#: Digits before and after the decimal point a number in the data may have (exact Decimal arithmetic
+#: runs with 34 significant digits; these leave room for rates and products).
+MAX_WHOLE_DIGITS, MAX_FRACTION_DIGITS = 15, 10
 ID_COLUMN = "id"
 
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -42,7 +45,18 @@ def _decimal(text: str) -> Decimal:
         t = t.replace(",", "")
     if not _DECIMAL.match(t):
         raise ValueProblem("a decimal number such as 1250.50")
-    return Decimal(t)
+    return _sized(Decimal(t))
+
+
+def _sized(d: Decimal) -> Decimal:
+    if not d.is_finite():
+        raise ValueProblem("a finite decimal number")
+    sign, digits, exp = d.as_tuple()
+    whole = len(digits) + exp
+    if whole > MAX_WHOLE_DIGITS or -exp > MAX_FRACTION_DIGITS:
+        raise ValueProblem(f"a number with at most {MAX_WHOLE_DIGITS} digits before the decimal point and "
+                           f"{MAX_FRACTION_DIGITS} after it")
+    return d
 
 
 def parse_value(raw: Any, t: T) -> Any:
@@ -51,10 +65,14 @@ def parse_value(raw: Any, t: T) -> Any:
         if t == T.BOOL:
             return raw
         raise ValueProblem(f"{t.value}, not true/false")
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        if t == T.DATE:
+            return raw
+        raise ValueProblem(f"{t.value}, not a date")
     if isinstance(raw, (int, Decimal)) and t in (T.MONEY, T.NUMBER, T.COUNT, T.PERCENT):
-        value = Decimal(raw)
-    elif isinstance(raw, float):  # pragma: no cover - JSON is read with parse_float=Decimal
-        raise ValueProblem("an exact decimal, not a binary float")
+        value = _sized(Decimal(raw))
+    elif isinstance(raw, float):  # from the Python API; JSON is read with parse_float=Decimal
+        raise ValueProblem("an exact decimal (Decimal or text), not a binary float")
     elif not isinstance(raw, str):
         raise ValueProblem(f"{t.value}, not {type(raw).__name__}")
     else:
@@ -74,7 +92,7 @@ def parse_value(raw: Any, t: T) -> Any:
             except ValueError:
                 raise ValueProblem("a date written YYYY-MM-DD") from None
         if t == T.PERCENT and text.endswith("%"):
-            value = _decimal(text[:-1]) / 100
+            value = _decimal(text[:-1]).scaleb(-2)
         else:
             try:
                 value = _decimal(text)
@@ -124,8 +142,12 @@ class _Problems:
             raise DataError(self.items)
 
 
+def _at(where: str, field: str, name: str) -> str:
+    return f"{where}, {field} {name}" if where else f"{field} {name}"
+
+
 def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, Any]]],
-          columns: list[str] | None, problems: _Problems) -> list[tuple[str, dict[str, Any]]]:
+          columns: list[str] | None, problems: _Problems, field: str = "column") -> list[tuple[str, dict[str, Any]]]:
     if columns is not None:
         if ID_COLUMN not in columns:
             problems.add("header", f"there is no `{ID_COLUMN}` column naming each payee")
@@ -155,14 +177,13 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
                 if info.has_default:
                     values[name] = info.default
                 else:
-                    problems.add(f"{where}, column {name}", f"no value; expected {info.type.value}")
+                    problems.add(_at(where, field, name), f"no value; expected {info.type.value}")
                 continue
             try:
                 value = parse_value(raw, info.type)
                 check_value(value, info)
             except ValueProblem as p:
-                problems.add(f"{where}, column {name}", f"expected {p}" if not str(p).startswith("a value from")
-                             else f"expected {p}")
+                problems.add(_at(where, field, name), f"expected {p}")
                 continue
             values[name] = value
         out.append((payee, values))
@@ -172,26 +193,50 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
 
 def load_csv(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
     problems = _Problems(str(path))
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        columns = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = columns
-        records = ((f"row {i}", row) for i, row in enumerate(reader, start=2))
-        return _rows(inputs, records, columns, problems)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+            reader.fieldnames = columns
+            records = ((f"row {i}", row) for i, row in enumerate(reader, start=2))
+            return _rows(inputs, records, columns, problems)
+    except UnicodeDecodeError as e:
+        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text; save it as UTF-8 "
+                         f"(in Excel: CSV UTF-8)"]) from None
 
 
 def load_json(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
     problems = _Problems(str(path))
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"), parse_float=Decimal, parse_int=Decimal,
+                         parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise DataError([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}"]) from None
+    except UnicodeDecodeError as e:
+        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text"]) from None
+    except ValueError as e:
+        raise DataError([f"{path}: {e}"]) from None
     if isinstance(doc, dict) and isinstance(doc.get("payees"), list):
         doc = doc["payees"]
     if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
         raise DataError([f"{path}: expected a list of payee objects, or {{\"payees\": [...]}}"])
     records = ((f"payee {i} (id {r.get(ID_COLUMN)!s})", r) for i, r in enumerate(doc, start=1))
     return _rows(inputs, records, None, problems)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"`{name}` is not a number: write an exact decimal")
+
+
+def check_inputs(values: dict[str, Any], inputs: dict[str, InputInfo], payee: str = "") -> dict[str, Any]:
+    """One payee's values, given from Python, parsed and checked like a data row."""
+    problems = _Problems(f"payee {payee}" if payee else "inputs")
+    unknown = sorted(set(values) - set(inputs))
+    for name in unknown:
+        problems.add(f"input {name}", "the plan has no such input")
+    problems.raise_if_any()
+    (_, parsed), = _rows(inputs, [("", {ID_COLUMN: payee or "-", **values})], None, problems, field="input")
+    return parsed
 
 
 def load_payees(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:

@@ -7,30 +7,53 @@ explanation; without it only the amounts are kept, which is the fast path.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import Any, Callable, Iterable
+
+from dsl.source import Span
 
 from . import ir, tiers
 from .compile import ROUNDING, Compiler
 from .errors import EvaluationError
-from .result import AwardResult, BandHit, ComponentResult, ItemResult, KpiResult, PayeeResult
+from .result import (
+    AwardResult,
+    BandHit,
+    ComponentResult,
+    ItemResult,
+    KpiResult,
+    PayeeResult,
+)
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
 #: Every evaluation runs in this context, whatever the caller's is: 34 significant
 #: digits (IEEE decimal128) for intermediate values, so results never depend on globals.
-CONTEXT = Context(prec=34)
+CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
+                  flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 class Evaluator:
     def __init__(self, plan: ir.Plan):
         self.plan = plan
+        self.plan_span = plan.components[0].span if plan.components else Span.point(plan.file, 1, 1)
         self.compile = Compiler(plan)
         c = self.compile
         self.quantum = Decimal(1).scaleb(-plan.minor_units)
         self.mode = ROUNDING[plan.rounding_mode]
         point = plan.rounding_point
+        self.rounds_lines = point == "line"
         self.round_line = self.round if point == "line" else _same
         self.round_component = self.round if point in ("line", "component") else _same
         self.lets = [(let.name, c(let.expr)) for let in plan.lets]
@@ -41,7 +64,7 @@ class Evaluator:
         self.awards = [(a, c.opt(a.when), c.opt(a.value)) for a in plan.awards]
 
     def round(self, amount: Decimal) -> Decimal:
-        return amount.quantize(self.quantum, rounding=self.mode)
+        return amount.quantize(self.quantum, rounding=self.mode) + ZERO  # + 0 turns -0.00 into 0.00
 
     # ---- running ----
     def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
@@ -51,6 +74,9 @@ class Evaluator:
             except EvaluationError as err:
                 err.payee = payee
                 raise
+            except DecimalException as err:
+                raise EvaluationError(self.plan_span, f"a value is too large or too precise to compute exactly "
+                                                      f"({type(err).__name__})", payee) from None
 
     def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
         return [self.run(values, payee, trace) for payee, values in rows]
@@ -82,7 +108,7 @@ class Evaluator:
         for award, when, value in self.awards:
             granted = True if when is None else bool(when(values))
             awards.append(AwardResult(award.name, award.label, award.kind, award.span, granted,
-                                      value(values) if value is not None else None))
+                                      value(values) if value is not None and granted else None))
         kept = values if trace else {}
         return PayeeResult(payee, total, components, awards, subtotal, payout_done or [], kept)
 
@@ -180,8 +206,8 @@ class Evaluator:
     def _scorecard(self, item: ir.Scorecard) -> Callable:
         c = self.compile
         target_fn, cap_fn = c(item.target), c.opt(item.cap)
-        kpis = [(k, c(k.weight), c(k.attainment), c.bands(self.plan.curves[k.curve]) if k.curve else None,
-                 c.opt(k.cap)) for k in item.kpis]
+        kpis = [(k, c(k.weight), c(k.attainment), c.curve(k.curve) if k.curve else None, c.opt(k.cap))
+                for k in item.kpis]
         rl = self.round_line
 
         def scorecard(v, running, done):
@@ -189,11 +215,7 @@ class Evaluator:
             results, uncapped = [], ZERO
             for k, weight_fn, att_fn, curve_fn, kcap_fn in kpis:
                 weight, attainment = weight_fn(v), att_fn(v)
-                if curve_fn is None:
-                    curved = attainment
-                else:
-                    bands = curve_fn(v)
-                    curved = tiers.band_value(attainment, bands, tiers.reached(attainment, bands))
+                curved = attainment if curve_fn is None else curve_fn(attainment, v)
                 kcap = kcap_fn(v) if kcap_fn else None
                 factor = min(curved, kcap) if kcap is not None else curved
                 weighted = weight * factor
@@ -202,8 +224,8 @@ class Evaluator:
                                          weighted, rl(target * weighted)))
             cap = cap_fn(v) if cap_fn else None
             overall = min(uncapped, cap) if cap is not None else uncapped
-            if overall == uncapped and self.round_line is self.round:
-                amount = sum((r.amount for r in results), ZERO)  # the parts add up to the line
+            if overall == uncapped and self.rounds_lines:
+                amount = sum((r.amount for r in results), ZERO)  # the rounded parts add up to the line
             else:
                 amount = rl(target * overall)
             if done is not None:

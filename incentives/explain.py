@@ -8,7 +8,7 @@ pydantic model whose JSON form is the documented, versioned breakdown schema
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +18,8 @@ from dsl.printer import expr_text
 from dsl.types import T
 
 from . import ir, numbers
+from .errors import EvaluationError
+from .evaluate import CONTEXT
 from .plan import CompiledPlan
 from .result import BandHit, ItemResult, PayeeResult
 
@@ -160,8 +162,11 @@ class Filler:
                 text = f"{self.fill(n.args[0], p)} {sym} {self.fill(n.args[1], p + 1)}"
             return f"({text})" if p < min_prec else text
         if isinstance(n, (ir.Lookup, ir.CurveApply, ir.Func, ir.Cond, ir.InSet)):
-            value = self.fns(n)(self.values)
-            return f"{expr_text(n.src)} [{self.show(value, n.type)}]"
+            try:
+                value = self.show(self.fns(n)(self.values), n.type)
+            except EvaluationError:
+                value = "not evaluated"  # a branch the evaluation skipped (`and`, `or`, `if`)
+            return f"{expr_text(n.src)} [{value}]"
         raise TypeError(n)  # pragma: no cover
 
     def formula(self, n: ir.Expr, result, t: T) -> str:
@@ -218,8 +223,8 @@ class _Explainer(Filler):
         common = dict(kind=i.kind, where=where(i.span), amount=self.a(i.amount), before=self.a(i.before),
                       after=self.a(i.after))
         if i.kind == "pay":
-            return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY)
-                        if self.plan.rounding_point != "line" else self._pay_formula(node, i), **common)
+            return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY),
+                        **common)
         if i.kind == "tiers":
             bands = [self.band(b) for b in i.bands]
             formula, details = self._tiers_formula(node, i, base_t)
@@ -232,14 +237,22 @@ class _Explainer(Filler):
                         attainment=numbers.percent(k.attainment), curve=k.curve, curved=numbers.percent(k.curved),
                         cap=None if k.cap is None else numbers.percent(k.cap), factor=numbers.percent(k.factor),
                         weighted=numbers.percent(k.weighted), amount=self.a(k.amount)) for k in i.kpis]
-            capped = (f", capped at {numbers.percent(i.limit)} from {numbers.percent(i.uncapped)}"
-                      if i.limit is not None and i.uncapped > i.limit else "")
-            formula = f"{self.m(i.target)} x {numbers.percent(i.factor)}{capped} = {self.m(i.amount)}"
+            capped = i.limit is not None and i.uncapped > i.limit
+            parts = sum((k.amount for k in i.kpis), Decimal(0))
+            if not capped and parts == i.amount:
+                formula = " + ".join(self.m(k.amount) for k in i.kpis) + f" = {self.m(i.amount)}"
+            else:
+                cap_text = (f", capped at {numbers.percent(i.limit)} from {numbers.percent(i.uncapped)}"
+                            if capped else "")
+                formula = f"{self.m(i.target)} x {numbers.percent(i.factor)}{cap_text} = {self.m(i.amount)}"
             details = [f"{k.label or k.name}: attainment {k.attainment}"
                        + (f" -> {k.curve} {k.curved}" if k.curve else "")
                        + (f", capped at {k.cap}" if k.cap is not None and k.curved != k.factor else "")
                        + f"; {k.factor} x weight {k.weight} = {k.weighted} -> {self.m(Decimal(k.amount))}"
                        for k in kpis]
+            if capped:
+                details.append(f"the overall cap of {numbers.percent(i.limit)} removed "
+                               f"{self.m(parts - i.amount)} from the {self.m(parts)} the KPIs add up to")
             return Item(label=node.label or "scorecard", formula=formula, details=details, kpis=kpis, **common)
         if i.kind == "multiplier":
             where_ = ("no band reached: unchanged" if i.reached is None else
@@ -272,9 +285,6 @@ class _Explainer(Filler):
 
     def _value_type_show(self, v: Decimal) -> str:
         return self.show(v, self._value_type)
-
-    def _pay_formula(self, node: ir.Pay, i: ItemResult) -> str:
-        return self.formula(node.expr, i.amount, T.MONEY)
 
     def _tiers_formula(self, node: ir.Tiers, i: ItemResult, base_t: T) -> tuple[str, list[str]]:
         b = lambda d: self.show(d, base_t)  # noqa: E731
@@ -313,7 +323,8 @@ def _band_value_type(node) -> T:
 
 def explain(plan: CompiledPlan, result: PayeeResult) -> Breakdown:
     """The breakdown of a traced result (run the plan with trace=True)."""
-    return _Explainer(plan, result).build()
+    with localcontext(CONTEXT):
+        return _Explainer(plan, result).build()
 
 
 def json_schema() -> dict:

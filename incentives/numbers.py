@@ -13,6 +13,8 @@ def money(d: Decimal, digits: int = 2) -> str:
     """`150,000.00`: grouped, at the currency's minor unit; more digits (up to four more) only
     where the value is not a whole number of minor units, so nothing is hidden by display."""
     q = Decimal(1).scaleb(-digits)
+    if d == 0:
+        d = abs(d)  # never -0.00
     if d == d.quantize(q):
         return f"{d.quantize(q):,.{digits}f}"
     fine = d.quantize(Decimal(1).scaleb(-(digits + 4))).normalize()
@@ -21,22 +23,21 @@ def money(d: Decimal, digits: int = 2) -> str:
 
 
 def percent(d: Decimal) -> str:
-    """`12%`, `12.5%`, `33.33%` (at most two decimals of a percent)."""
+    """`12%`, `12.5%`, `79.999999%`: up to six decimals of a percent, so that a value just
+    under a threshold never reads as the threshold itself."""
     p = d * 100
-    if -p.as_tuple().exponent > 2 if isinstance(p.as_tuple().exponent, int) else False:
-        p = p.quantize(Decimal("0.01"))
+    exp = p.as_tuple().exponent
+    if isinstance(exp, int) and -exp > 6:
+        p = p.quantize(Decimal("0.000001"))
     return decimal_text(p) + "%"
 
 
 def number(d: Decimal) -> str:
-    if isinstance(d.as_tuple().exponent, int) and -d.as_tuple().exponent > 4:
-        d = d.quantize(Decimal("0.0001"))
-    text = decimal_text(d)
-    whole, _, frac = text.partition(".")
-    grouped = f"{int(whole):,}" if whole not in ("-0",) else whole
-    if whole.startswith("-") and grouped[0] != "-":  # pragma: no cover
-        grouped = "-" + grouped
-    return grouped + ("." + frac if frac else "")
+    """`1,234.5`: grouped, up to eight decimals."""
+    if isinstance(d.as_tuple().exponent, int) and -d.as_tuple().exponent > 8:
+        d = d.quantize(Decimal("0.00000001"))
+    whole, _, frac = decimal_text(d).partition(".")
+    return f"{int(whole):,}" + ("." + frac if frac else "")
 
 
 def value(v, t: T, digits: int = 2) -> str:
@@ -68,6 +69,8 @@ def plain(v) -> str | bool | None:
 def exact(d: Decimal, digits: int = 2) -> str:
     """An amount as an exact, ungrouped decimal string with at least the minor unit's digits: `12100.00`."""
     exp = d.as_tuple().exponent
+    if d == 0:
+        d = abs(d)  # never -0.00
     if isinstance(exp, int) and -exp < digits:
         d = d.quantize(Decimal(1).scaleb(-digits))
     return format(d, "f")

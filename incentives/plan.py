@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsl.check import CheckedPlan, check
+from dsl.diagnostics import PlanError
 from dsl.parse import parse
 from dsl.source import Source
 
 from . import ir
+from .errors import EvaluationError
 from .evaluate import Evaluator
 
 
@@ -29,13 +31,21 @@ class CompiledPlan:
         return self.checked.warnings
 
     def run(self, values, payee: str = "", trace: bool = False):
-        return self.evaluator.run(values, payee, trace)
+        """Evaluate one payee.  Values are checked against the declared inputs first (types,
+        ranges, listed values; floats are refused): a DataError names the input."""
+        from .data import check_inputs
+
+        return self.evaluator.run(check_inputs(values, self.ir.inputs, payee), payee, trace)
 
 
 def compile_source(source: Source) -> CompiledPlan:
     checked = check(parse(source))
     lowered = ir.lower(checked)
-    return CompiledPlan(source, checked, lowered, Evaluator(lowered))
+    try:
+        evaluator = Evaluator(lowered)
+    except EvaluationError as e:  # a constant band table out of order: wrong for every payee
+        raise PlanError([e.diagnostic()], source) from None
+    return CompiledPlan(source, checked, lowered, evaluator)
 
 
 def compile_text(text: str, name: str = "<plan>") -> CompiledPlan:

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from dsl.diagnostics import display_width
+
 from . import numbers
 from .explain import Breakdown, Item
 
@@ -29,7 +31,7 @@ def _digits(b: Breakdown) -> int:
 
 def _row(left: str, right: str, indent: int = 0) -> str:
     left = " " * indent + left
-    gap = max(WIDTH - len(left) - len(right), 2)
+    gap = max(WIDTH - display_width(left) - display_width(right), 2)
     return left + " " * gap + right
 
 
@@ -50,8 +52,8 @@ def render_text(b: Breakdown) -> str:
            f"rounding {b.plan.rounding}", ""]
     if b.inputs:
         out.append("Inputs")
-        width = max(len(v.name) for v in b.inputs)
-        out.extend(f"  {v.name:<{width}}  {v.shown}" for v in b.inputs)
+        width = max(display_width(v.name) for v in b.inputs)
+        out.extend(f"  {v.name}{' ' * (width - display_width(v.name))}  {v.shown}" for v in b.inputs)
         out.append("")
     if b.definitions:
         out.append("Definitions")

@@ -10,7 +10,7 @@ import pytest
 
 from dsl import PlanError
 from dsl.source import MAX_PLAN_BYTES
-from incentives import EvaluationError, compile_text, load_plan
+from incentives import DataError, EvaluationError, compile_text, load_plan
 from incentives.explain import explain
 from incentives.render import render_json
 
@@ -394,7 +394,7 @@ award always "Thanks" { kind recognition }
 def test_awards_granted_or_not_with_values_not_paid_as_cash():
     r = plan_of(AWARDS).run({"attainment": D("1.2"), "rank": D(1)})
     got = {a.name: (a.granted, a.value, a.kind) for a in r.awards}
-    assert got == {"star": (True, None, "title"), "trip": (False, D("1800"), "trip"),
+    assert got == {"star": (True, None, "title"), "trip": (False, None, "trip"),
                    "seat": (True, D("100.0"), "training"), "always": (True, None, "recognition")}
     assert r.total == D("1000.00")  # awards are never added to the cash total
     assert r.award_value == D("100.0")  # only granted awards count
@@ -518,9 +518,19 @@ component c {
 
 def test_missing_input_is_a_located_error():
     plan = plan_of("input revenue: money\ncomponent c { pay 10% of revenue }")
-    with pytest.raises((EvaluationError, PlanError)) as info:
+    with pytest.raises(DataError) as info:
         plan.run({}, "rep-1")
-    assert "revenue" in str(info.value)
+    assert str(info.value) == "payee rep-1: input revenue: no value; expected money"
+
+
+def test_the_python_api_refuses_floats_and_out_of_range_values():
+    plan = plan_of("input revenue: money range 0 USD to 100 USD\ncomponent c { pay 10% of revenue }")
+    with pytest.raises(DataError, match="input revenue: expected an exact decimal"):
+        plan.run({"revenue": 10.5})
+    with pytest.raises(DataError, match="input revenue: expected a value from 0 to 100"):
+        plan.run({"revenue": D("100.01")})
+    with pytest.raises(DataError, match="input revnue: the plan has no such input"):
+        plan.run({"revnue": D(1), "revenue": D(1)})
 
 
 # ---- determinism, limits -----------------------------------------------------------------------------

@@ -193,7 +193,7 @@ payout { cap 10_000 USD }
                        "(band 2, from 80% to 100%)"),
                       "failed (attainment >= 95%: 90% >= 95%): 1,500.00 x 50% = 750.00"]
     # A: 90% x 50% = 45%; B: 180% capped at 110% x 50% = 55%; 100% overall
-    assert f["sc"] == ["10,000.00 x 100% = 10,000.00"]
+    assert f["sc"] == ["4,500.00 + 5,500.00 = 10,000.00"]
     assert [i.formula for i in b.adjustments] == [
         "capped at 10,000.00: 13,750.00 - 3,750.00 removed = 10,000.00"]
     assert (b.subtotal, b.total) == ("13750.00", "10000.00")

@@ -9,7 +9,6 @@ import decimal
 from decimal import Decimal, localcontext
 from functools import cache, lru_cache
 
-import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from strategies import (
