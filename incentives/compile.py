@@ -24,7 +24,7 @@ from typing import Any, Callable
 from dsl.printer import expr_text
 from dsl.source import Span
 
-from . import ir, tiers
+from . import ir, numbers, tiers
 from .errors import EvaluationError
 
 Fn = Callable[[dict], Any]
@@ -161,6 +161,10 @@ class Compiler:
     def bands(self, bands: tuple[ir.Band, ...]) -> Callable[[dict], list[tiers.Band]]:
         """A function giving the payee's bands, checked for order where the checker could not."""
         parts = [(self(b.lower), self.opt(b.upper), self(b.value), self.opt(b.value_to), b.span) for b in bands]
+        bound_type = bands[0].lower.type if bands else None
+
+        def shown(d) -> str:
+            return numbers.value(d, bound_type, self.plan.minor_units)
         constant = all(isinstance(x, ir.Const) for b in bands
                        for x in (b.lower, b.upper, b.value, b.value_to) if x is not None)
 
@@ -169,8 +173,11 @@ class Compiler:
                    for lo, hi, val, to, _ in parts]
             problem = tiers.order_problem(out)
             if problem is not None:
-                index, what = problem
-                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {what}")
+                index, what, a, b = problem
+                text = (f"this band is empty: it goes from {shown(a)} to {shown(b)}" if what == "empty" else
+                        f"{what} between bands: the previous band ends at {shown(a)} but this one starts at "
+                        f"{shown(b)}")
+                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {text}")
             return out
 
         if constant:

@@ -82,12 +82,15 @@ def cumulative(bands: Sequence[Band], index: int | None) -> Decimal:
     return sum((b.value for b in bands[: index + 1]), ZERO)
 
 
-def order_problem(bands: Sequence[Band]) -> tuple[int, str] | None:
-    """The first band whose evaluated bounds are out of order, with what is wrong."""
+def order_problem(bands: Sequence[Band]) -> tuple[int, str, Decimal, Decimal] | None:
+    """The first band whose evaluated bounds are out of order: (index, what, first value, second value).
+
+    what is "empty" (upper <= lower, the values are lower and upper), "gap" or "overlap" (the values
+    are where the previous band ends and where this one starts).
+    """
     for i, b in enumerate(bands):
         if b.upper is not None and b.upper <= b.lower:
-            return i, f"it goes from {b.lower} to {b.upper}"
+            return i, "empty", b.lower, b.upper
         if i and bands[i - 1].upper is not None and bands[i - 1].upper != b.lower:
-            word = "gap" if b.lower > bands[i - 1].upper else "overlap"
-            return i, f"a {word}: the previous band ends at {bands[i - 1].upper} but this one starts at {b.lower}"
+            return i, "gap" if b.lower > bands[i - 1].upper else "overlap", bands[i - 1].upper, b.lower
     return None
