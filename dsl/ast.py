@@ -177,11 +177,15 @@ class PayLine:
 
 @dataclass
 class TiersLine:
+    """Tiers on a base; with `per` ("deal" or "running") the base is taken deal by deal."""
+
     kind: Ident
     base: Expr
     bands: list[Band]
     upper_inclusive: bool = False
     label: str | None = None
+    per: str | None = None
+    where: Expr | None = None
     span: Span = _span()
 
 
@@ -302,8 +306,37 @@ class PropertyDecl:
     span: Span = _span()
 
 
+
+@dataclass
+class DealsDecl:
+    """Columns of the deal data beyond the standard ones, declared like inputs."""
+
+    fields: list[InputDecl]
+    span: Span = _span()
+
+
+@dataclass
+class CreditingDecl:
+    rules: list[Ident]  # splits, overlays, rollup
+    span: Span = _span()
+
+
+@dataclass
+class MeasureDecl:
+    """`measure NAME = AGG [FIELD] of SOURCE [where COND]`: an aggregate over the payee's credited
+    deals (SOURCE deals) or over people (team, reports)."""
+
+    name: Ident
+    agg: Ident
+    field: Ident | None
+    source: Ident
+    where: Expr | None = None
+    description: str | None = None
+    span: Span = _span()
+
+
 Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
-             ExampleDecl, PropertyDecl]
+             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from . import ast
 from .check_bands import TIER_KINDS, BandChecker
 from .check_expr import ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
+from .check_sales import PERIOD_NAMES, check_deal_names, check_measure, crediting_rules, deal_fields
 from .check_tests import RESULT_NAMES, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
@@ -27,7 +28,8 @@ from .types import DIMENSIONLESS, INPUT_TYPES, T, describe, fits
 PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
 #: Words that can never be read as a name in an expression.
-RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of", "total", "subtotal")
+RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of", "total", "subtotal",
+            "period_start", "period_end")
 AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
 
 
@@ -35,7 +37,7 @@ AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentori
 class InputInfo:
     name: str
     type: T
-    decl: ast.InputDecl
+    decl: ast.InputDecl | ast.MeasureDecl
     default: Any = None
     has_default: bool = False
     range: tuple[Any, Any] | None = None
@@ -63,7 +65,15 @@ class CheckedPlan:
     value_types: dict[str, T]
     examples: list[ast.ExampleDecl] = field(default_factory=list)
     properties: list[ast.PropertyDecl] = field(default_factory=list)
+    deal_fields: dict[str, T] = field(default_factory=dict)
+    crediting: frozenset[str] = frozenset()
+    measures: dict[str, InputInfo] = field(default_factory=dict)  # measures, given like inputs in plan tests
     warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def reads_deals(self) -> bool:
+        return any(m.decl.source.text == "deals" for m in self.measures.values()) or any(
+            isinstance(i, ast.TiersLine) and i.per for c in self.components for i in c.items)
 
     def type_of(self, e: ast.Expr) -> T:
         return self.types.get(id(e), T.ERROR)
@@ -98,7 +108,10 @@ class _Checker:
         curve_types = {name: self._curve(c) for name, c in curves.items()}
 
         inputs = {d.name.text: self._input(d) for d in plan.of_type(ast.InputDecl)}
-        values: dict[str, T] = {name: info.type for name, info in inputs.items()}
+        values: dict[str, T] = {**PERIOD_NAMES, **{name: info.type for name, info in inputs.items()}}
+        self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
+        rules = crediting_rules(plan.of_type(ast.CreditingDecl), self.errors)
+        measures = self._measures(plan, values)
         lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
         values.update({let.name.text: T.ERROR for let in lets})  # a cycle is reported once, not per use
         components = plan.of_type(ast.ComponentDecl)
@@ -122,12 +135,13 @@ class _Checker:
         examples, properties = plan.of_type(ast.ExampleDecl), plan.of_type(ast.PropertyDecl)
         component_names = {c.name.text for c in components}
         award_names = {a.name.text for a in awards}
+        givable = {**inputs, **measures}
         for ex in examples:
-            check_example(ex, inputs, component_names, award_names, self.exprs, self.errors)
+            check_example(ex, givable, component_names, award_names, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},
                          **{a: T.BOOL for a in award_names}}, tables, curve_types)
         for prop in properties:
-            check_property(prop, results, inputs, self.exprs, self.errors)
+            check_property(prop, results, givable, self.exprs, self.errors)
         if not components and not awards:
             self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
                        "empty-plan")
@@ -144,7 +158,8 @@ class _Checker:
             effective=header["effective"], rounding_mode=header["mode"], rounding_point=header["point"],
             inputs=inputs, lets=lets, tables=tables, curves=curves, components=components, awards=awards,
             payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
-            examples=examples, properties=properties,
+            examples=examples, properties=properties, deal_fields=self.fields, crediting=rules,
+            measures=measures,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
@@ -211,6 +226,22 @@ class _Checker:
                 self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
 
     # ---- declarations ----
+    def _measures(self, plan: ast.Plan, values: dict[str, T]) -> dict[str, InputInfo]:
+        """Type every measure (deal measures first: people measures aggregate them) into values."""
+        decls = plan.of_type(ast.MeasureDecl)
+        if decls or any(isinstance(i, ast.TiersLine) and i.per for c in plan.of_type(ast.ComponentDecl)
+                        for i in c.items):
+            check_deal_names(plan, self.fields, self.errors)
+        out: dict[str, InputInfo] = {}
+        people = dict(values)
+        for m in sorted(decls, key=lambda m: m.source.text != "deals"):
+            t = check_measure(m, self.fields, people, self.exprs, self.errors)
+            values[m.name.text] = t
+            if m.source.text == "deals":
+                people[m.name.text] = t
+            out[m.name.text] = InputInfo(m.name.text, t, m, default=Decimal(0), has_default=True)
+        return {name: out[name] for name in (m.name.text for m in decls)}
+
     def _input(self, d: ast.InputDecl) -> InputInfo:
         t = INPUT_TYPES.get(d.type.text)
         if t is None:
@@ -338,6 +369,16 @@ class _Checker:
                                f"`scorecard` line", "empty-component")
 
     def _tiers(self, line: ast.TiersLine, scope: Scope) -> None:
+        if line.per is not None:
+            scope = Scope({**scope.values, **self.fields}, scope.tables, scope.curves, "in tiers per deal",
+                          scope.components)
+            if line.where is not None:
+                self.exprs.expect(line.where, scope, {T.BOOL}, "the condition on deals")
+            if line.per == "running" and line.kind.text != "marginal":
+                self.error(line.kind, "a running total is paid through `marginal` tiers", "tiers",
+                           hint="use `tiers marginal running on ...`, or `per deal` for other kinds")
+        elif line.where is not None:
+            self.error(line.where, "`where` picks deals: it needs `per deal` or `running`", "tiers")
         bt = self.exprs.check(line.base, scope)
         if line.kind.text not in TIER_KINDS:
             close = difflib.get_close_matches(line.kind.text, TIER_KINDS, n=1)

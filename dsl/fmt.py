@@ -74,7 +74,7 @@ class _Printer:
         return "\n".join(line.rstrip() for line in self.lines) + "\n"
 
     def _blank_between(self, a, b) -> bool:
-        one_liners = (ast.InputDecl, ast.LetDecl)
+        one_liners = (ast.InputDecl, ast.LetDecl, ast.MeasureDecl)
         if type(a) is type(b) and isinstance(a, one_liners):
             between = range(a.span.end_line + 1, b.span.line)
             return any(not self.source.line_text(n).strip() for n in between)
@@ -94,18 +94,21 @@ class _Printer:
                 at = f" at {d.rounding_point.text}" if d.rounding_point else ""
                 self.emit(f"rounding {d.rounding_mode.text}{at}", d.rounding_mode.span.line)
             self.close(d.span)
+        elif isinstance(d, ast.DealsDecl):
+            self.open("deals", d.span, d.fields)
+            for f in d.fields:
+                self.emit(self.input_text(f, "field"), f.span.line, f.span.end_line)
+            self.close(d.span)
+        elif isinstance(d, ast.CreditingDecl):
+            self.emit("crediting { " + " ".join(r.text for r in d.rules) + " }", d.span.line, d.span.end_line)
+        elif isinstance(d, ast.MeasureDecl):
+            field = f" {d.field.text}" if d.field is not None else ""
+            where = f" where {expr_text(d.where)}" if d.where is not None else ""
+            desc = f" {quote(d.description)}" if d.description is not None else ""
+            self.emit(f"measure {d.name.text} = {d.agg.text}{field} of {d.source.text}{where}{desc}",
+                      d.span.line, d.span.end_line)
         elif isinstance(d, ast.InputDecl):
-            parts = [f"input {d.name.text}: {d.type.text}"]
-            # `in {...}` comes before `default`: after a default it would read as a test `x in {...}`
-            if d.choices is not None:
-                parts.append("in {" + ", ".join(literal_text(c) for c in d.choices) + "}")
-            if d.range is not None:
-                parts.append(f"range {expr_text(d.range[0])} to {expr_text(d.range[1])}")
-            if d.default is not None:
-                parts.append(f"default {expr_text(d.default)}")
-            if d.description is not None:
-                parts.append(quote(d.description))
-            self.emit(" ".join(parts), d.span.line, d.span.end_line)
+            self.emit(self.input_text(d, "input"), d.span.line, d.span.end_line)
         elif isinstance(d, ast.LetDecl):
             desc = f" {quote(d.description)}" if d.description is not None else ""
             self.emit(f"let {d.name.text} = {expr_text(d.expr)}{desc}", d.span.line, d.span.end_line)
@@ -164,6 +167,19 @@ class _Printer:
                 self.item(step)
             self.close(d.span)
 
+    def input_text(self, d: ast.InputDecl, keyword: str) -> str:
+        parts = [f"{keyword} {d.name.text}: {d.type.text}"]
+        # `in {...}` comes before `default`: after a default it would read as a test `x in {...}`
+        if d.choices is not None:
+            parts.append("in {" + ", ".join(literal_text(c) for c in d.choices) + "}")
+        if d.range is not None:
+            parts.append(f"range {expr_text(d.range[0])} to {expr_text(d.range[1])}")
+        if d.default is not None:
+            parts.append(f"default {expr_text(d.default)}")
+        if d.description is not None:
+            parts.append(quote(d.description))
+        return " ".join(parts)
+
     def bands(self, bands: list[ast.Band]) -> None:
         for b in bands:
             text = f"from {expr_text(b.lower)}"
@@ -180,7 +196,9 @@ class _Printer:
             self.emit(f"pay {expr_text(i.expr)}{label(i.label)}", i.span.line, i.span.end_line)
         elif isinstance(i, ast.TiersLine):
             upper = " upper_inclusive" if i.upper_inclusive else ""
-            self.open(f"tiers {i.kind.text} on {expr_text(i.base)}{upper}", i.span, i.bands)
+            per = {"deal": " per deal", "running": " running"}.get(i.per, "")
+            where = f" where {expr_text(i.where)}" if i.where is not None else ""
+            self.open(f"tiers {i.kind.text}{per} on {expr_text(i.base)}{where}{upper}", i.span, i.bands)
             self.bands(i.bands)
             self.close(i.span, label(i.label))
         elif isinstance(i, ast.ScorecardLine):

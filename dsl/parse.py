@@ -244,8 +244,28 @@ class _ToAst(Transformer_NonRecursive):
         return ast.PayLine(children[0], children[1], self.mspan(meta))
 
     def tiers_line(self, meta, children):
-        kind, base, upper, *bands, label = children
-        return ast.TiersLine(self.ident(kind), base, bands, upper is not None, label, self.mspan(meta))
+        kind, per, base, where, upper, *bands, label = children
+        return ast.TiersLine(self.ident(kind), base, bands, upper is not None, label, per, where, self.mspan(meta))
+
+    def per_deal(self, meta, children):
+        return "deal"
+
+    def running(self, meta, children):
+        return "running"
+
+    def deal_field(self, meta, children):
+        return self.input_decl(meta, children)
+
+    def deals_decl(self, meta, children):
+        return ast.DealsDecl(list(children), self.mspan(meta))
+
+    def crediting_decl(self, meta, children):
+        return ast.CreditingDecl([self.ident(c) for c in children], self.mspan(meta))
+
+    def measure_decl(self, meta, children):
+        name, agg, field, _of, source, where, desc = children
+        return ast.MeasureDecl(self.ident(name), self.ident(agg), self.ident(field) if field is not None else None,
+                               self.ident(source), where, self.text(desc), self.mspan(meta))
 
     def multiplier_step(self, meta, children):
         base, *bands = children

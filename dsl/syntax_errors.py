@@ -21,7 +21,8 @@ from lark.exceptions import (
 from .diagnostics import Diagnostic
 from .source import Source, Span
 
-TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property")
+TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
+                "deals", "crediting", "measure")
 
 
 def parser():

@@ -30,6 +30,9 @@ from .data import load_payees
 from .errors import DataError, EvaluationError
 from .explain import explain, json_schema
 from .plan import CompiledPlan, compile_source
+from .population import Population, parse_period
+from .sales import load_sales
+from .tables import load_mapping
 from .plantest import DEFAULT_EXAMPLES, new_seed, run_plan_tests
 from .render import RENDERERS, render_json_many
 
@@ -116,34 +119,49 @@ def check(plans: Annotated[list[Path], typer.Argument(help="Plan files to check.
 
 @app.command()
 def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
-        data: Annotated[Path, typer.Option("--data", "-d", help="Payee data: .csv or .json, one row per payee.")],
+        data: Annotated[Optional[Path], typer.Option("--data", "-d", "--people",
+                                                     help="Payees (people): .csv, .json or .parquet, one row "
+                                                          "per payee with its id, org columns and inputs.")] = None,
+        deals: Annotated[Optional[Path], typer.Option(help="Deals: .csv, .json or .parquet.")] = None,
+        splits: Annotated[Optional[Path], typer.Option(help="Split and overlay rows: deal, person, share, kind.")] = None,
+        mapping: Annotated[Optional[Path], typer.Option(help="Column mapping (TOML) for CRM exports.")] = None,
+        period: Annotated[Optional[str], typer.Option(help="The period: 2026, 2026-H1, 2026-Q1, 2026-03, "
+                                                           "or 2026-01-01..2026-02-28.")] = None,
         payee: Annotated[Optional[list[str]], typer.Option("--payee", "-p", help="Only this payee id (repeatable).")] = None,
         explain_: Annotated[bool, typer.Option("--explain", "-e", help="Show each payee's full breakdown.")] = False,
         format: Annotated[Format, typer.Option("--format", "-f", help="text, json, csv, markdown or html")] = Format.text,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
         strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
-    """Evaluate a plan for every payee in a data file."""
+    """Evaluate a plan for every payee in a data file (and their deals, where the plan reads deals)."""
     compiled = _compile(plan, strict)
+    if data is None:
+        err.print("give the payees with --data (or --people)", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    if compiled.checked.reads_deals and deals is None:
+        err.print(f"{plan}: the plan reads deals: give them with --deals", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    trace = explain_ or format in (Format.markdown, Format.html)
     try:
-        rows = load_payees(data, compiled.ir.inputs)
+        if deals is not None or splits is not None:
+            results = _population(compiled, data, deals, splits, mapping, period, trace)
+        else:
+            maps = load_mapping(mapping) if mapping else {}
+            rows = load_payees(data, compiled.ir.inputs, maps.get("people"))
+            if period is not None:
+                start, end = parse_period(period)
+                rows = [(pid, {**v, "period_start": start, "period_end": end}) for pid, v in rows]
+            results = compiled.evaluator.run_many(rows, trace=trace)
+        if payee:
+            unknown = set(payee) - {r.payee for r in results}
+            if unknown:
+                err.print(f"{data}: no payee with id {', '.join(sorted(unknown))}", markup=False)
+                raise typer.Exit(EXIT_DATA)
+            results = [r for r in results if r.payee in set(payee)]
+        breakdowns = [explain(compiled, r) for r in results] if trace else []
     except DataError as e:
         for problem in e.problems:
             err.print(problem, markup=False)
         raise typer.Exit(EXIT_DATA)
-    except OSError as e:
-        err.print(f"{data}: cannot read the data: {e}", markup=False)
-        raise typer.Exit(EXIT_USAGE)
-    if payee:
-        wanted = set(payee)
-        unknown = wanted - {pid for pid, _ in rows}
-        if unknown:
-            err.print(f"{data}: no payee with id {', '.join(sorted(unknown))}", markup=False)
-            raise typer.Exit(EXIT_DATA)
-        rows = [r for r in rows if r[0] in wanted]
-    trace = explain_ or format in (Format.markdown, Format.html)
-    try:
-        results = compiled.evaluator.run_many(rows, trace=trace)
-        breakdowns = [explain(compiled, r) for r in results] if trace else []
     except EvaluationError as e:
         err.print(e.diagnostic().render(compiled.source), markup=False)
         raise typer.Exit(EXIT_EVAL)
@@ -161,6 +179,14 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
         output.write_text(text, encoding="utf-8")
     else:
         _out(text)
+
+
+def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits: Path | None,
+                mapping: Path | None, period: str | None, trace: bool):
+    p = compiled.ir
+    maps = load_mapping(mapping) if mapping else {}
+    sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns)
+    return Population(compiled, sales, parse_period(period) if period else None).run(trace)
 
 
 def _amount(d, compiled: CompiledPlan) -> str:

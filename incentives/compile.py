@@ -41,6 +41,14 @@ _BINARY = {
 }
 
 
+def _period(v: dict, name: str):
+    value = v.get(name)
+    if value is None:
+        raise EvaluationError(Span.point("<run>", 1, 1), f"`{name}` has no value: give the run a period "
+                                                         f"(`--period 2026-Q1`, `2026-03`, `2026`)")
+    return value
+
+
 def _span(node) -> Span:
     return node.src.span
 
@@ -50,8 +58,13 @@ def _text(node) -> str:
 
 
 class Compiler:
-    def __init__(self, plan: ir.Plan):
+    """Compiles IR to functions of a payee's values; with deal=True, of one deal's values instead,
+    where the deal's columns are read from the deal and every other name from its payee
+    (the deal's `__payee__` entry)."""
+
+    def __init__(self, plan: ir.Plan, deal: bool = False):
         self.plan = plan
+        self.deal = deal
         self.fns: dict[int, Fn] = {}
         self.curves = {name: self.bands(b) for name, b in plan.curves.items()}
 
@@ -71,6 +84,10 @@ class Compiler:
             return lambda v: value
         if isinstance(n, ir.Var):
             name = n.name
+            if self.deal and n.kind != "deal":
+                return lambda v: v["__payee__"][name]
+            if n.kind == "period":
+                return lambda v: _period(v, name)
             return lambda v: v[name]
         if isinstance(n, ir.Op):
             return self._op(n)

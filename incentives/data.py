@@ -8,10 +8,8 @@ expected; all of them are reported at once, up to a limit.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +20,7 @@ from dsl.types import T
 
 from . import numbers
 from .errors import DataError
+from .tables import Mapping, read_rows
 
 MAX_PROBLEMS = 50
 #: Digits before and after the decimal point a number in the data may have (exact Decimal arithmetic
@@ -191,43 +190,6 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
     return out
 
 
-def load_csv(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
-    problems = _Problems(str(path))
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            reader.fieldnames = columns
-            records = ((f"row {i}", row) for i, row in enumerate(reader, start=2))
-            return _rows(inputs, records, columns, problems)
-    except UnicodeDecodeError as e:
-        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text; save it as UTF-8 "
-                         f"(in Excel: CSV UTF-8)"]) from None
-
-
-def load_json(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
-    problems = _Problems(str(path))
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"), parse_float=Decimal, parse_int=Decimal,
-                         parse_constant=_no_constant)
-    except json.JSONDecodeError as e:
-        raise DataError([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}"]) from None
-    except UnicodeDecodeError as e:
-        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text"]) from None
-    except ValueError as e:
-        raise DataError([f"{path}: {e}"]) from None
-    if isinstance(doc, dict) and isinstance(doc.get("payees"), list):
-        doc = doc["payees"]
-    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
-        raise DataError([f"{path}: expected a list of payee objects, or {{\"payees\": [...]}}"])
-    records = ((f"payee {i} (id {r.get(ID_COLUMN)!s})", r) for i, r in enumerate(doc, start=1))
-    return _rows(inputs, records, None, problems)
-
-
-def _no_constant(name: str):
-    raise ValueError(f"`{name}` is not a number: write an exact decimal")
-
-
 def check_inputs(values: dict[str, Any], inputs: dict[str, InputInfo], payee: str = "") -> dict[str, Any]:
     """One payee's values, given from Python, parsed and checked like a data row."""
     problems = _Problems(f"payee {payee}" if payee else "inputs")
@@ -239,11 +201,8 @@ def check_inputs(values: dict[str, Any], inputs: dict[str, InputInfo], payee: st
     return parsed
 
 
-def load_payees(path: str | Path, inputs: dict[str, InputInfo]) -> list[tuple[str, dict[str, Any]]]:
-    """Payee rows from a .csv or .json file, parsed and checked against the plan's inputs."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".json":
-        return load_json(path, inputs)
-    if suffix in (".csv", ".txt"):
-        return load_csv(path, inputs)
-    raise DataError([f"{path}: unknown data format `{suffix}`: use .csv or .json"])
+def load_payees(path: str | Path, inputs: dict[str, InputInfo],
+                mapping: Mapping | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Payee rows from a .csv, .json or .parquet file, parsed and checked against the plan's inputs."""
+    columns, rows = read_rows(path, mapping)
+    return _rows(inputs, rows, columns, _Problems(str(path)))

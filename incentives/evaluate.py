@@ -26,14 +26,7 @@ from dsl.source import Span
 from . import ir, tiers
 from .compile import ROUNDING, Compiler
 from .errors import EvaluationError
-from .result import (
-    AwardResult,
-    BandHit,
-    ComponentResult,
-    ItemResult,
-    KpiResult,
-    PayeeResult,
-)
+from .result import AwardResult, BandHit, ComponentResult, DealPay, ItemResult, KpiResult, PayeeResult
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -49,6 +42,7 @@ class Evaluator:
         self.plan = plan
         self.plan_span = plan.components[0].span if plan.components else Span.point(plan.file, 1, 1)
         self.compile = Compiler(plan)
+        self.deal_compile = Compiler(plan, deal=True)
         c = self.compile
         self.quantum = Decimal(1).scaleb(-plan.minor_units)
         self.mode = ROUNDING[plan.rounding_mode]
@@ -170,6 +164,8 @@ class Evaluator:
         raise TypeError(item)  # pragma: no cover
 
     def _tiers(self, item: ir.Tiers) -> Callable:
+        if item.per is not None:
+            return self._deal_tiers(item)
         base_fn, bands_fn = self.compile(item.base), self.compile.bands(item.bands)
         kind, upper_inclusive = item.kind, item.upper_inclusive
         rl = self.round_line
@@ -202,6 +198,55 @@ class Evaluator:
                                        reached=index))
             return running + amount
         return tiered
+
+    def _deal_tiers(self, item: ir.Tiers) -> Callable:
+        """Tiers taken deal by deal (in date order): each deal alone (`per deal`), or each deal paid what
+        it adds to the marginal payout of the running total (`running`), split across bands it crosses."""
+        dc = self.deal_compile
+        base_fn, where_fn = dc(item.base), dc.opt(item.where)
+        bands_fn = self.compile.bands(item.bands)
+        kind, upper_inclusive, running_total = item.kind, item.upper_inclusive, item.per == "running"
+        rl = self.round_line
+
+        def one(base, bands):
+            if kind == "marginal":
+                parts = tiers.marginal(base, bands)
+                return sum((p.amount for p in parts), ZERO), parts
+            index = tiers.reached(base, bands, upper_inclusive)
+            if kind == "retroactive":
+                return base * (bands[index].value if index is not None else ZERO), []
+            if kind == "cumulative":
+                return tiers.cumulative(bands, index), []
+            return tiers.band_value(base, bands, index), []
+
+        def per_deal(v, running, done):
+            bands = bands_fn(v)
+            amount, total = ZERO, ZERO
+            paid: list[DealPay] = []
+            for deal in v.get("__deals__", ()):
+                deal["__payee__"] = v
+                if where_fn is not None and not where_fn(deal):
+                    continue
+                base = base_fn(deal)
+                if running_total:
+                    before = total
+                    total += base
+                    after_pay, parts = one(total, bands)
+                    pay = rl(after_pay - one(before, bands)[0])
+                else:
+                    before = None
+                    raw, parts = one(base, bands)
+                    pay = rl(raw)
+                amount += pay
+                if done is not None:
+                    hits = [BandHit(p.index, p.lower, p.upper, p.rate, None, p.portion, p.amount) for p in parts
+                            if not running_total or p.upper is None or p.upper > before]
+                    paid.append(DealPay(deal["id"], deal["date"], base, pay, before, hits))
+            if done is not None:
+                done.append(ItemResult(item, "tiers", running, amount, running + amount, base=total or None,
+                                       deals=paid))
+            return running + amount
+        return per_deal
 
     def _scorecard(self, item: ir.Scorecard) -> Callable:
         c = self.compile

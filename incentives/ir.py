@@ -10,7 +10,7 @@ over whole arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Union
 
@@ -118,6 +118,20 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """An aggregate over the payee's credited deals, or over a person value of the team or reports."""
+
+    name: str
+    agg: str  # sum, count, average, min, max
+    field: str | None
+    source: str  # deals, team, reports
+    where: Expr | None
+    type: T
+    description: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Pay:
     expr: Expr
     label: str | None
@@ -132,6 +146,8 @@ class Tiers:
     upper_inclusive: bool
     label: str | None
     span: Span
+    per: str | None = None  # None: on the period's base; "deal": each deal alone; "running": a running total
+    where: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +278,13 @@ class Plan:
     payout_span: Span | None
     examples: tuple[Example, ...] = ()
     properties: tuple[Property, ...] = ()
+    deal_fields: dict[str, T] = field(default_factory=dict)
+    crediting: frozenset[str] = frozenset()
+    measures: tuple[Measure, ...] = ()
+    #: everything a payee's values may hold: the inputs, and the measures (given like inputs in plan tests)
+    givable: dict[str, InputInfo] = field(default_factory=dict)
+    #: the deal columns the plan reads: the data must give them on every deal
+    deal_columns: frozenset[str] = frozenset()
 
 
 # ---- lowering: checked AST to IR ----------------------------------------------
@@ -279,7 +302,9 @@ class _Lower:
             return Const(e.value, t, e)
         if isinstance(e, ast.Name):
             kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
-                    else "component" if e.id in self.components else "result")
+                    else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields
+                    else "measure" if e.id in self.c.measures
+                    else "period" if e.id in ("period_start", "period_end") else "result")
             return Var(e.id, t, kind, e)
         if isinstance(e, ast.Unary):
             return Op("neg" if e.op == "-" else "not", (self.expr(e.operand),), t, e)
@@ -315,7 +340,8 @@ class _Lower:
         if isinstance(i, ast.PayLine):
             return Pay(self.expr(i.expr), i.label, i.span)
         if isinstance(i, ast.TiersLine):
-            return Tiers(i.kind.text, self.expr(i.base), self.bands(i.bands), i.upper_inclusive, i.label, i.span)
+            return Tiers(i.kind.text, self.expr(i.base), self.bands(i.bands), i.upper_inclusive, i.label, i.span,
+                         i.per, self.opt(i.where))
         if isinstance(i, ast.ScorecardLine):
             kpis = tuple(Kpi(k.name.text, k.label, self.expr(k.weight), self.expr(k.attainment),
                              None if k.curve is None or k.curve.text == "linear" else k.curve.text,
@@ -358,7 +384,25 @@ class _Lower:
                                          for e in x.expects), x.span) for x in c.examples),
             properties=tuple(Property(p.label, tuple(self.expr(a) for a in p.assumes),
                                       tuple(self.law(law) for law in p.laws), p.span) for p in c.properties),
+            deal_fields=dict(c.deal_fields), crediting=c.crediting,
+            measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,
+                                   m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
+                                   m.decl.span) for name, m in c.measures.items()),
+            givable={**c.inputs, **c.measures},
         )
+
+    def deal_columns(self, plan: "Plan") -> frozenset[str]:
+        used = {m.field for m in plan.measures if m.source == "deals" and m.field}
+        stack: list = [plan.measures, plan.components]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Var) and node.kind == "deal":
+                used.add(node.name)
+            elif isinstance(node, (tuple, list)):
+                stack.extend(node)
+            elif hasattr(node, "__dataclass_fields__") and not isinstance(node, Const):
+                stack.extend(getattr(node, f) for f in node.__dataclass_fields__ if f not in ("src", "span"))
+        return frozenset(used)
 
     def law(self, law) -> Law:
         if isinstance(law, ast.Monotone):
@@ -368,4 +412,6 @@ class _Lower:
 
 def lower(checked: CheckedPlan) -> Plan:
     """Turn a checked plan into IR."""
-    return _Lower(checked).plan()
+    lowering = _Lower(checked)
+    plan = lowering.plan()
+    return replace(plan, deal_columns=lowering.deal_columns(plan))

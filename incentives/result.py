@@ -44,6 +44,18 @@ class KpiResult:
 
 
 @dataclass(slots=True)
+class DealPay:
+    """One deal's part of a per-deal or running tiers line."""
+
+    deal: str
+    date: Any
+    base: Decimal
+    amount: Decimal
+    running_before: Decimal | None = None  # running tiers: the total before this deal
+    bands: list[BandHit] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class ItemResult:
     """One line or step of a component (or of the plan-wide payout block)."""
 
@@ -61,6 +73,7 @@ class ItemResult:
     uncapped: Decimal | None = None  # a scorecard's factor before the overall cap
     target: Decimal | None = None
     kpis: list[KpiResult] = field(default_factory=list)
+    deals: list[DealPay] = field(default_factory=list)
 
     @property
     def span(self) -> Span:
@@ -95,6 +108,7 @@ class PayeeResult:
     subtotal: Decimal = Decimal(0)
     payout_items: list[ItemResult] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
+    measures: list[Any] = field(default_factory=list)  # population runs: population.MeasureTrace
 
     def component(self, name: str) -> ComponentResult:
         return next(c for c in self.components if c.name == name)

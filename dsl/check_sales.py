@@ -1,0 +1,115 @@
+"""Checks of the sales-data declarations: deal columns, crediting rules and measures.
+
+Deal data has standard columns (`DEAL_FIELDS`); a `deals { field ... }` block
+declares any others the plan uses.  A measure aggregates the payee's credited
+deals (`of deals`, where-conditions over deal columns and inputs) or a
+person-level value over the payee's team or reports (`of team`, `of reports`).
+Measures are values like inputs: definitions, components, awards, examples and
+properties use them by name.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import ast
+from .check_expr import ExprChecker, Scope
+from .diagnostics import Diagnostic
+from .types import INPUT_TYPES, NUMERIC, T, describe
+
+DEAL_FIELDS: dict[str, T] = {
+    "id": T.TEXT, "owner": T.TEXT, "amount": T.MONEY, "currency": T.TEXT, "date": T.DATE,
+    "product": T.TEXT, "product_line": T.TEXT, "customer": T.TEXT, "new_customer": T.BOOL,
+    "margin": T.MONEY, "cost": T.MONEY, "status": T.TEXT,
+    "credit": T.TEXT,  # how the payee is credited: owner, split, overlay or rollup
+    "share": T.PERCENT,  # the payee's share of the deal
+    "deal_amount": T.MONEY,  # the whole deal's amount (amount, margin and cost are the payee's share of it)
+}
+DEAL_STATUSES = ("won", "cancelled", "refunded")
+CREDIT_KINDS = ("owner", "split", "overlay", "rollup")
+CREDIT_RULES = ("splits", "overlays", "rollup")
+AGGREGATES = ("sum", "count", "average", "min", "max")
+SOURCES = ("deals", "team", "reports")
+PERIOD_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
+
+
+def _error(errors: list[Diagnostic], node, message: str, code: str, hint: str | None = None) -> None:
+    errors.append(Diagnostic(node.span, message, code, hint=hint))
+
+
+def deal_fields(decls: list[ast.DealsDecl], errors: list[Diagnostic]) -> dict[str, T]:
+    fields = dict(DEAL_FIELDS)
+    for extra in decls[1:]:
+        _error(errors, extra, "a plan has one `deals` block", "duplicate")
+    for d in decls[:1]:
+        for f in d.fields:
+            if f.name.text in DEAL_FIELDS:
+                _error(errors, f.name, f"`{f.name.text}` is a standard deal column; it needs no declaration", "deals")
+                continue
+            t = INPUT_TYPES.get(f.type.text)
+            if t is None:
+                _error(errors, f.type, f"unknown type `{f.type.text}`", "type", "types are " + ", ".join(INPUT_TYPES))
+                t = T.ERROR
+            fields[f.name.text] = t
+    return fields
+
+
+def crediting_rules(decls: list[ast.CreditingDecl], errors: list[Diagnostic]) -> frozenset[str]:
+    rules: set[str] = set()
+    for extra in decls[1:]:
+        _error(errors, extra, "a plan has one `crediting` block", "duplicate")
+    for d in decls[:1]:
+        for r in d.rules:
+            if r.text not in CREDIT_RULES:
+                close = difflib.get_close_matches(r.text, CREDIT_RULES, n=1)
+                _error(errors, r, f"unknown crediting rule `{r.text}`", "crediting",
+                       f"did you mean `{close[0]}`?" if close else "rules are " + ", ".join(CREDIT_RULES))
+            elif r.text in rules:
+                _error(errors, r, f"`{r.text}` is listed twice", "duplicate")
+            rules.add(r.text)
+    return frozenset(rules)
+
+
+def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T], exprs: ExprChecker,
+                  errors: list[Diagnostic]) -> T:
+    """Check a measure; return its type.  people: the person-level values (inputs, deal measures)."""
+    agg, source = m.agg.text, m.source.text
+    if agg not in AGGREGATES:
+        _error(errors, m.agg, f"unknown aggregate `{agg}`", "measure", "aggregates are " + ", ".join(AGGREGATES))
+        return T.ERROR
+    if source not in SOURCES:
+        _error(errors, m.source, f"a measure is taken of deals, team or reports, not `{source}`", "measure")
+        return T.ERROR
+    if source == "deals":
+        scope = Scope({**people, **fields}, where="in a measure of deals")
+        available, what = fields, "deal column"
+    else:
+        scope = Scope(dict(people), where=f"in a measure of {source}")
+        available, what = people, "value of each person (an input or a measure of deals)"
+    if m.where is not None:
+        exprs.expect(m.where, scope, {T.BOOL}, "a measure's condition")
+    if agg == "count":
+        if m.field is not None:
+            _error(errors, m.field, "`count` counts deals or people: write `count of deals`", "measure")
+        return T.COUNT
+    if m.field is None:
+        _error(errors, m.agg, f"`{agg}` needs a value to aggregate, such as `{agg} amount of deals`", "measure")
+        return T.ERROR
+    t = available.get(m.field.text)
+    if t is None:
+        close = difflib.get_close_matches(m.field.text, list(available), n=1)
+        _error(errors, m.field, f"`{m.field.text}` is not a {what}", "measure",
+               f"did you mean `{close[0]}`?" if close else None)
+        return T.ERROR
+    if t not in NUMERIC and t is not T.ERROR:
+        _error(errors, m.field, f"`{agg}` needs numbers or money; `{m.field.text}` is {describe(t)}", "measure")
+        return T.ERROR
+    return t
+
+
+def check_deal_names(plan: ast.Plan, fields: dict[str, T], errors: list[Diagnostic]) -> None:
+    """In a plan that reads deals, no plan name may be a deal column: conditions would be ambiguous."""
+    for d in plan.decls:
+        name = getattr(d, "name", None)
+        if isinstance(name, ast.Ident) and name.text in fields:
+            _error(errors, name, f"`{name.text}` is a deal column in this plan; choose another name", "reserved")

@@ -1,0 +1,158 @@
+"""Evaluate a plan over a population: people, their credited deals, teams and reports.
+
+The order of work: credit the deals; take each person's measures of deals;
+then the measures of team and reports (which aggregate those); then evaluate
+every person's plan with the measures as values and the credited deals at
+hand for per-deal tiers.  Traced runs keep, for each measure, the deals or
+people behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from typing import Any
+
+from . import ir
+from .compile import Compiler
+from .crediting import credit
+from .errors import DataError
+from .evaluate import CONTEXT
+from .plan import CompiledPlan
+from .result import PayeeResult
+from .sales import Sales
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class MeasureTrace:
+    """What a measure was taken over: credited deals (deal rows) or people (id, value)."""
+
+    name: str
+    value: Decimal
+    deals: list[dict[str, Any]] = field(default_factory=list)
+    people: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """`2026`, `2026-H1`, `2026-Q3`, `2026-03` or `2026-01-01..2026-02-28`: first and last day."""
+    t = text.strip()
+    try:
+        if ".." in t:
+            a, b = t.split("..", 1)
+            start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+        elif m := re.fullmatch(r"(\d{4})", t):
+            start, end = dt.date(int(t), 1, 1), dt.date(int(t), 12, 31)
+        elif m := re.fullmatch(r"(\d{4})-([QH])([1-4])", t, re.I):
+            year, kind, n = int(m.group(1)), m.group(2).upper(), int(m.group(3))
+            months = 3 if kind == "Q" else 6
+            if kind == "H" and n > 2:
+                raise ValueError
+            first = (n - 1) * months + 1
+            start = dt.date(year, first, 1)
+            end = _month_end(year, first + months - 1)
+        elif m := re.fullmatch(r"(\d{4})-(\d{2})", t):
+            start = dt.date(int(m.group(1)), int(m.group(2)), 1)
+            end = _month_end(start.year, start.month)
+        else:
+            raise ValueError
+    except ValueError:
+        raise DataError([f"period `{text}`: expected 2026, 2026-H1, 2026-Q3, 2026-03 or "
+                         f"2026-01-01..2026-02-28"]) from None
+    if end < start:
+        raise DataError([f"period `{text}` ends before it starts"])
+    return start, end
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+class Population:
+    def __init__(self, plan: CompiledPlan, sales: Sales, period: tuple[dt.date, dt.date] | None = None):
+        self.plan = plan
+        self.sales = sales
+        self.period = period if period is not None else plan.ir.effective
+        self.deal_fns = Compiler(plan.ir, deal=True)
+        self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
+
+    def _base(self, pid: str) -> dict[str, Any]:
+        values = dict(self.sales.people[pid].values)
+        if self.period is not None:
+            values["period_start"], values["period_end"] = self.period
+        return values
+
+    def run(self, trace: bool = False) -> list[PayeeResult]:
+        p = self.plan.ir
+        with localcontext(CONTEXT):
+            values = {pid: self._base(pid) for pid in self.sales.people}
+            traces: dict[str, list[MeasureTrace]] = {pid: [] for pid in values}
+            for m in (m for m in p.measures if m.source == "deals"):
+                where = self.deal_fns.opt(m.where)
+                for pid, v in values.items():
+                    rows = []
+                    for deal in self.credits[pid]:
+                        deal["__payee__"] = v
+                        if where is None or where(deal):
+                            rows.append(deal)
+                    v[m.name] = _aggregate(m, [r[m.field] if m.field else ONE_ for r in rows])
+                    if trace:
+                        traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
+            groups = {"team": self._teams(), "reports": self._reports()}
+            payee_fns = self.plan.evaluator.compile
+            for m in (m for m in p.measures if m.source != "deals"):
+                where = payee_fns.opt(m.where)
+                computed = {}
+                for pid in values:
+                    members = [q for q in groups[m.source][pid] if where is None or where(values[q])]
+                    picked = [(q, values[q][m.field] if m.field else ONE_) for q in members]
+                    computed[pid] = _aggregate(m, [x for _, x in picked])
+                    if trace:
+                        traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
+                for pid, x in computed.items():
+                    values[pid][m.name] = x
+        results = []
+        for pid, v in values.items():
+            v["__deals__"] = self.credits[pid]
+            result = self.plan.evaluator.run(v, pid, trace)
+            if trace:
+                result.measures = traces[pid]
+            results.append(result)
+        return results
+
+    def _teams(self) -> dict[str, list[str]]:
+        by_team: dict[str, list[str]] = {}
+        for p in self.sales.people.values():
+            if p.team:
+                by_team.setdefault(p.team, []).append(p.id)
+        return {p.id: by_team[p.team] if p.team else [p.id] for p in self.sales.people.values()}
+
+    def _reports(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {pid: [] for pid in self.sales.people}
+        for p in self.sales.people.values():
+            manager = p.manager
+            while manager:
+                out[manager].append(p.id)
+                manager = self.sales.people[manager].manager
+        return out
+
+
+ONE_ = Decimal(1)
+
+
+def _aggregate(m: ir.Measure, xs: list[Decimal]) -> Decimal:
+    """sum, count, average, min, max of the values; an empty set gives 0."""
+    if m.agg == "count":
+        return Decimal(len(xs))
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return ZERO
+    if m.agg == "sum":
+        return sum(xs, ZERO)
+    if m.agg == "average":
+        return sum(xs, ZERO) / len(xs)
+    return min(xs) if m.agg == "min" else max(xs)

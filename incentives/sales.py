@@ -1,0 +1,174 @@
+"""Sales data: people, deals and credit splits, read from CSV, JSON or Parquet.
+
+People are the payees: an `id`, the org columns (`team`, `manager`, and any
+of name, role, grade, region, hire_date, leave_date, kept for reports) and the
+plan's inputs by name.  Deals carry the standard columns (see
+`dsl.check_sales.DEAL_FIELDS`) and any the plan declares.  Split rows give a
+person a share of a deal (`deal`, `person`, `share`, `kind` split or overlay).
+Every problem names the file, row and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from dsl.check import InputInfo
+from dsl.check_sales import DEAL_STATUSES
+from dsl.types import T
+
+from .data import ValueProblem, _Problems, _rows, parse_value
+from .tables import Mapping, read_rows
+
+REQUIRED_DEAL = ("id", "owner", "amount", "date")
+OPTIONAL_DEAL: dict[str, tuple[T, Any]] = {
+    "currency": (T.TEXT, None), "product": (T.TEXT, ""), "product_line": (T.TEXT, ""), "customer": (T.TEXT, ""),
+    "new_customer": (T.BOOL, False), "status": (T.TEXT, "won"), "margin": (T.MONEY, None), "cost": (T.MONEY, None),
+}
+ORG_COLUMNS = ("team", "manager")
+
+
+@dataclass
+class Person:
+    id: str
+    team: str
+    manager: str
+    values: dict[str, Any]
+    where: str
+
+
+@dataclass
+class Sales:
+    people: dict[str, Person]
+    deals: list[dict[str, Any]]
+    splits: dict[str, list[tuple[str, Decimal, str, str]]] = field(default_factory=dict)  # deal -> rows
+
+
+def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping | None = None) -> dict[str, Person]:
+    """The people table: payees with their org columns and the plan's inputs."""
+    columns, rows = read_rows(path, mapping)
+    rows = list(rows)
+    problems = _Problems(str(path))
+    parsed = _rows(inputs, rows, columns, problems)
+    org = {str(r.get("id", "")).strip(): (where, r) for where, r in rows}
+    people = {}
+    for pid, values in parsed:
+        where, record = org[pid]
+        team, manager = (str(record.get(c) or "").strip() for c in ORG_COLUMNS)
+        people[pid] = Person(pid, team, manager, values, where)
+    for p in people.values():
+        if p.manager and p.manager not in people:
+            problems.add(f"{p.where}, column manager", f"no person with id `{p.manager}`")
+    _check_chains(people, problems)
+    problems.raise_if_any()
+    return people
+
+
+def _check_chains(people: dict[str, Person], problems: _Problems) -> None:
+    for p in people.values():
+        seen, at = {p.id}, p.manager
+        while at and at in people:
+            if at in seen:
+                problems.add(f"{p.where}, column manager", f"the managers of `{p.id}` go round in a circle")
+                break
+            seen.add(at)
+            at = people[at].manager
+
+
+def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person], currency: str,
+               mapping: Mapping | None = None, used: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Deals as dictionaries of typed values, sorted by date then id (the order running totals use).
+
+    used: the columns the plan reads; each deal must give them (an empty margin would otherwise
+    silently drop a deal from a sum)."""
+    columns, rows = read_rows(path, mapping)
+    problems = _Problems(str(path))
+    extra = {name: t for name, t in fields.items() if name not in OPTIONAL_DEAL and name not in REQUIRED_DEAL
+             and name not in ("credit", "share")}
+    if columns is not None:
+        for name in REQUIRED_DEAL:
+            if name not in columns:
+                problems.add("header", f"missing column `{name}`")
+        problems.raise_if_any()
+    deals, seen = [], {}
+    types = {"id": T.TEXT, "owner": T.TEXT, "amount": T.MONEY, "date": T.DATE}
+    for where, record in rows:
+        deal: dict[str, Any] = {}
+        for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]:
+            raw = record.get(name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if name in types or (name in used and OPTIONAL_DEAL.get(name, (t, None))[1] is None):
+                    problems.add(f"{where}, column {name}", f"no value; expected {t.value} (the plan uses it)"
+                                 if name not in types else f"no value; expected {t.value}")
+                deal[name] = OPTIONAL_DEAL.get(name, (t, None))[1]
+                continue
+            try:
+                deal[name] = parse_value(raw, t)
+            except ValueProblem as p:
+                problems.add(f"{where}, column {name}", f"expected {p}")
+        if "id" in deal and deal["id"] in seen:
+            problems.add(where, f"deal id `{deal['id']}` appears twice (first at {seen[deal['id']]})")
+        seen.setdefault(deal.get("id"), where)
+        if deal.get("owner") and deal["owner"] not in people:
+            problems.add(f"{where}, column owner", f"no person with id `{deal['owner']}` in the people table")
+        if deal.get("status") not in DEAL_STATUSES and deal.get("status") is not None:
+            problems.add(f"{where}, column status", "expected one of " + ", ".join(DEAL_STATUSES)
+                         + f"; got \"{deal['status']}\" (a mapping file can translate the export's values)")
+        if deal.get("currency") not in (None, currency):
+            problems.add(f"{where}, column currency", f"the plan pays in {currency}; this deal is in "
+                                                      f"{deal['currency']}")
+        deal["__where__"] = where
+        deals.append(deal)
+    problems.raise_if_any()
+    deals.sort(key=lambda d: (d["date"], d["id"]))
+    return deals
+
+
+def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str, Person],
+                mapping: Mapping | None = None) -> dict[str, list[tuple[str, Decimal, str, str]]]:
+    """Split and overlay rows by deal: (person, share, kind, where)."""
+    columns, rows = read_rows(path, mapping)
+    problems = _Problems(str(path))
+    if columns is not None:
+        for name in ("deal", "person", "share"):
+            if name not in columns:
+                problems.add("header", f"missing column `{name}`")
+        problems.raise_if_any()
+    known = {d["id"] for d in deals}
+    out: dict[str, list[tuple[str, Decimal, str, str]]] = {}
+    for where, record in rows:
+        deal, person = (str(record.get(c) or "").strip() for c in ("deal", "person"))
+        kind = str(record.get("kind") or "split").strip()
+        try:
+            share = parse_value(record.get("share", ""), T.PERCENT)
+        except ValueProblem as p:
+            problems.add(f"{where}, column share", f"expected {p}")
+            continue
+        if deal not in known:
+            problems.add(f"{where}, column deal", f"no deal with id `{deal}`")
+        if person not in people:
+            problems.add(f"{where}, column person", f"no person with id `{person}`")
+        if kind not in ("split", "overlay"):
+            problems.add(f"{where}, column kind", f"expected split or overlay; got \"{kind}\"")
+        if not 0 < share <= 1:
+            problems.add(f"{where}, column share", "expected a share above 0% and at most 100%")
+        out.setdefault(deal, []).append((person, share, kind, where))
+    for deal, rows_ in out.items():
+        total = sum((s for _, s, k, _ in rows_ if k == "split"), Decimal(0))
+        if total > 1:
+            wheres = ", ".join(w for _, _, k, w in rows_ if k == "split")
+            problems.add(wheres, f"the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
+    problems.raise_if_any()
+    return out
+
+
+def load_sales(people: str | Path, deals: str | Path | None, splits: str | Path | None, inputs: dict[str, InputInfo],
+               fields: dict[str, T], currency: str, mappings: dict[str, Mapping] | None = None,
+               used: frozenset[str] = frozenset()) -> Sales:
+    mappings = mappings or {}
+    folks = load_people(people, inputs, mappings.get("people"))
+    deal_rows = load_deals(deals, fields, folks, currency, mappings.get("deals"), used) if deals else []
+    split_rows = load_splits(splits, deal_rows, folks, mappings.get("splits")) if splits else {}
+    return Sales(folks, deal_rows, split_rows)
