@@ -11,7 +11,7 @@
 
 A credited deal is the deal as the payee sees it: `amount`, `margin` and
 `cost` (and declared money columns) are the payee's share; `deal_amount` is
-the whole; `share` and `credit` say how.
+the whole; `share` and `credit` say how, and `via` names whose credit a roll-up row carries.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def credit(sales: Sales, rules: frozenset[str], fields: dict[str, T]) -> dict[st
             manager = sales.people[person].manager
             while manager:
                 up = dict(row)
-                up["credit"] = "rollup"
+                up["credit"], up["via"] = "rollup", person
                 out[manager].append(up)
                 manager = sales.people[manager].manager
 

@@ -69,6 +69,32 @@ class Kpi(BaseModel):
     amount: str
 
 
+class DealLine(BaseModel):
+    """A deal behind a measure or a per-deal tiers line, as credited to this payee."""
+
+    id: str
+    date: str
+    deal_amount: str = Field(description="the whole deal's amount")
+    share: str = Field(description="the payee's share, as a fraction (0.6 is 60%)")
+    credit: str = Field(description="owner, split, overlay or rollup")
+    via: str | None = Field(None, description="a roll-up: the person below whose credit this is")
+    amount: str = Field(description="the credited amount: deal_amount x share")
+    base: str | None = Field(None, description="per-deal tiers: the base taken for this deal")
+    paid: str | None = Field(None, description="per-deal tiers: what this deal pays")
+    running_before: str | None = Field(None, description="running tiers: the running total before this deal")
+
+
+class Measure(BaseModel):
+    name: str
+    description: str | None
+    formula: str = Field(description="the measure as written in the plan")
+    value: str
+    shown: str
+    deals: list[DealLine] = Field([], description="a measure of deals: the credited deals it took")
+    people: list[dict] = Field([], description="a measure of team or reports: each person id and value")
+    where: Where
+
+
 class Item(BaseModel):
     """A line (pay, tiers, scorecard) or a step (multiplier, cap, floor, gate)."""
 
@@ -85,6 +111,7 @@ class Item(BaseModel):
     reached: int | None = Field(None, description="1-based band reached, if any")
     bands: list[Band] = []
     kpis: list[Kpi] = []
+    deals: list[DealLine] = Field([], description="per-deal and running tiers: each deal's part")
     passed: bool | None = None
 
 
@@ -119,6 +146,7 @@ class Breakdown(BaseModel):
     payee: str
     currency: str
     inputs: list[Value]
+    measures: list[Measure] = Field([], description="measures of deals, team and reports, with what they took")
     definitions: list[Value]
     components: list[Component]
     subtotal: str
@@ -199,6 +227,7 @@ class _Explainer(Filler):
                              shown=self.show(r.values.get(let.name), let.expr.type), description=let.description,
                              formula=f"{expr_text(let.expr.src)} = {self.formula(let.expr, r.values.get(let.name), let.expr.type)}",
                              where=where(let.span)) for let in p.lets]
+        measures = [self.measure(m) for m in r.measures]
         components = [Component(name=c.name, label=c.label, where=where(c.span), amount=self.a(c.amount),
                                 items=[self.item(i) for i in c.items]) for c in r.components]
         awards = [Award(name=a.name, label=a.label, kind=a.kind, granted=a.granted,
@@ -206,10 +235,28 @@ class _Explainer(Filler):
         return Breakdown(
             plan=PlanInfo(name=p.name, file=p.file, currency=p.currency, period=p.period,
                           rounding=f"{p.rounding_mode} at {p.rounding_point}"),
-            payee=r.payee, currency=p.currency, inputs=inputs, definitions=definitions, components=components,
+            payee=r.payee, currency=p.currency, inputs=inputs, measures=measures, definitions=definitions,
+            components=components,
             subtotal=self.a(r.subtotal), adjustments=[self.item(i) for i in r.payout_items],
             total=self.a(r.total), awards=awards,
         )
+
+    def deal(self, d: dict, pay=None) -> DealLine:
+        return DealLine(id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
+                        share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
+                        amount=self.a(d["amount"]),
+                        base=None if pay is None else self.a(pay.base), paid=None if pay is None else self.a(pay.amount),
+                        running_before=None if pay is None or pay.running_before is None
+                        else self.a(pay.running_before))
+
+    def measure(self, m) -> Measure:
+        decl = next(x for x in self.plan.measures if x.name == m.name)
+        field = f" {decl.field}" if decl.field else ""
+        cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
+        return Measure(name=m.name, description=decl.description,
+                       formula=f"{decl.agg}{field} of {decl.source}{cond}", value=numbers.plain(m.value),
+                       shown=self.show(m.value, decl.type), deals=[self.deal(d) for d in m.deals],
+                       people=[{"id": pid, "value": numbers.plain(x)} for pid, x in m.people], where=where(decl.span))
 
     def band(self, b: BandHit) -> Band:
         x = numbers.plain
@@ -225,6 +272,8 @@ class _Explainer(Filler):
         if i.kind == "pay":
             return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY),
                         **common)
+        if i.kind == "tiers" and node.per is not None:
+            return self._deal_tiers(node, i, common)
         if i.kind == "tiers":
             bands = [self.band(b) for b in i.bands]
             formula, details = self._tiers_formula(node, i, base_t)
@@ -282,6 +331,25 @@ class _Explainer(Filler):
                 formula = (f"failed ({cond}): {self.m(i.before)} x {numbers.percent(i.factor)} = {self.m(i.after)}")
             return Item(label=f"gate {expr_text(node.cond.src)}", formula=formula, passed=i.passed, **common)
         raise TypeError(i.kind)  # pragma: no cover
+
+    def _deal_tiers(self, node: ir.Tiers, i: ItemResult, common: dict) -> Item:
+        by_id = {str(d["id"]): d for d in self.values.get("__deals__", ())}
+        lines, details = [], []
+        for pay in i.deals:
+            lines.append(self.deal(by_id[str(pay.deal)], pay))
+            parts = " + ".join(f"{self._value_type_show(h.value)} x {self.m(h.portion)}" for h in pay.bands)
+            if pay.running_before is not None:
+                details.append(f"{pay.deal} ({pay.date}): {self.m(pay.base)}, running total "
+                               f"{self.m(pay.running_before)} -> {self.m(pay.running_before + pay.base)}, "
+                               f"pays {self.m(pay.amount)}")
+            else:
+                details.append(f"{pay.deal} ({pay.date}): {self.m(pay.base)}" + (f": {parts}" if parts else "")
+                               + f" = {self.m(pay.amount)}")
+        formula = (" + ".join(self.m(p.amount) for p in i.deals) + f" = {self.m(i.amount)}") if i.deals \
+            else "no deals: 0"
+        mode = "each deal" if node.per == "deal" else "the running total, deal by deal"
+        return Item(label=node.label or f"{node.kind} tiers on {mode}", formula=formula, details=details,
+                    tier_kind=node.kind, deals=lines, **common)
 
     def _value_type_show(self, v: Decimal) -> str:
         return self.show(v, self._value_type)

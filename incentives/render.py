@@ -55,6 +55,20 @@ def render_text(b: Breakdown) -> str:
         width = max(display_width(v.name) for v in b.inputs)
         out.extend(f"  {v.name}{' ' * (width - display_width(v.name))}  {v.shown}" for v in b.inputs)
         out.append("")
+    if b.measures:
+        out.append("Measures")
+        for m in b.measures:
+            count = f"{len(m.deals)} deal{'s' * (len(m.deals) != 1)}" if m.deals or not m.people else \
+                f"{len(m.people)} people"
+            out.append(f"  {m.name} = {m.shown}   ({m.formula}; {count}; line {m.where.line})")
+            for deal in m.deals:
+                share = "" if deal.share == "1" else f" x {numbers.percent(Decimal(deal.share))}"
+                how = f"{deal.credit} from {deal.via}" if deal.via else deal.credit
+                out.append(f"      {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share} ({how}) = "
+                           f"{_money(deal.amount, d)}")
+            for person in m.people:
+                out.append(f"      {person['id']}: {person['value']}")
+        out.append("")
     if b.definitions:
         out.append("Definitions")
         out.extend(f"  {v.name} = {v.formula.split(' = ', 1)[1] if v.formula else v.shown}   (line {v.where.line})"
