@@ -269,8 +269,12 @@ class Evaluator:
                                          weighted, rl(target * weighted)))
             cap = cap_fn(v) if cap_fn else None
             overall = min(uncapped, cap) if cap is not None else uncapped
-            if overall == uncapped and self.rounds_lines:
-                amount = sum((r.amount for r in results), ZERO)  # the rounded parts add up to the line
+            if self.rounds_lines:
+                # the line is the sum of its rounded parts, and never more than the rounded cap: so
+                # crossing the cap never lowers the pay, not even by a cent
+                amount = sum((r.amount for r in results), ZERO)
+                if cap is not None:
+                    amount = min(amount, rl(target * cap))
             else:
                 amount = rl(target * overall)
             if done is not None:

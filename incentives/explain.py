@@ -286,8 +286,8 @@ class _Explainer(Filler):
                         attainment=numbers.percent(k.attainment), curve=k.curve, curved=numbers.percent(k.curved),
                         cap=None if k.cap is None else numbers.percent(k.cap), factor=numbers.percent(k.factor),
                         weighted=numbers.percent(k.weighted), amount=self.a(k.amount)) for k in i.kpis]
-            capped = i.limit is not None and i.uncapped > i.limit
             parts = sum((k.amount for k in i.kpis), Decimal(0))
+            capped = i.limit is not None and (i.uncapped > i.limit or parts > i.amount)
             if not capped and parts == i.amount:
                 formula = " + ".join(self.m(k.amount) for k in i.kpis) + f" = {self.m(i.amount)}"
             else:
