@@ -176,6 +176,17 @@ class PayLine:
 
 
 @dataclass
+class PoolLine:
+    """`pool AMOUNT among GROUP equally|by CONTRIBUTION`: a group's pool shared among its members."""
+
+    amount: Expr
+    among: Ident
+    by: Expr | None  # None: equally
+    label: str | None = None
+    span: Span = _span()
+
+
+@dataclass
 class TiersLine:
     """Tiers on a base; with `per` ("deal" or "running") the base is taken deal by deal."""
 
@@ -235,7 +246,7 @@ class GateStep:
     span: Span = _span()
 
 
-Line = Union[PayLine, TiersLine, ScorecardLine]
+Line = Union[PayLine, PoolLine, TiersLine, ScorecardLine]
 Step = Union[MultiplierStep, CapStep, FloorStep, GateStep]
 ComponentItem = Union[Line, Step]
 
@@ -335,8 +346,25 @@ class MeasureDecl:
     span: Span = _span()
 
 
+
+@dataclass
+class ContestDecl:
+    """A ranking of people by a value, with qualification, a tie rule and prizes by place."""
+
+    name: Ident
+    label: str | None
+    rank_by: Expr | None = None
+    among: Ident | None = None
+    qualify: Expr | None = None
+    ties: Ident | None = None  # shared, split or broken
+    tie_breakers: list[Expr] = field(default_factory=list)
+    prizes: list[Expr] = field(default_factory=list)
+    places: Expr | None = None
+    span: Span = _span()
+
+
 Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
-             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl]
+             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl]
 
 
 @dataclass

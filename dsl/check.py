@@ -14,9 +14,10 @@ from typing import Any
 
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
-from .check_expr import ROUNDING_MODES, ExprChecker, Scope, fold
+from .check_expr import BUILTINS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
-from .check_sales import PERIOD_NAMES, check_deal_names, check_measure, crediting_rules, deal_fields
+from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
+                          crediting_rules, deal_fields)
 from .check_tests import RESULT_NAMES, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
@@ -68,6 +69,7 @@ class CheckedPlan:
     deal_fields: dict[str, T] = field(default_factory=dict)
     crediting: frozenset[str] = frozenset()
     measures: dict[str, InputInfo] = field(default_factory=dict)  # measures, given like inputs in plan tests
+    contests: list[ast.ContestDecl] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -115,14 +117,21 @@ class _Checker:
         lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
         values.update({let.name.text: T.ERROR for let in lets})  # a cycle is reported once, not per use
         components = plan.of_type(ast.ComponentDecl)
-        scope = Scope(values, tables, curve_types, "here", frozenset(c.name.text for c in components))
+        contests = plan.of_type(ast.ContestDecl)
+        all_contests = frozenset(c.name.text for c in contests)
+        scope = Scope(values, tables, curve_types, "in definitions", frozenset(c.name.text for c in components),
+                      frozenset(), all_contests)
         for let in lets:
             values[let.name.text] = self.exprs.check(let.expr, scope)
         self.inputs = inputs
 
+        for c in contests:
+            check_contest(c, scope, self.exprs, self.errors)
+        ranked = Scope(values, tables, curve_types, "here", scope.components, all_contests, all_contests)
         for c in components:
-            self._component(c, scope)
-        after = Scope({**values, **{c.name.text: T.MONEY for c in components}}, tables, curve_types)
+            self._component(c, ranked)
+        after = Scope({**values, **{c.name.text: T.MONEY for c in components}}, tables, curve_types,
+                      contests=all_contests, all_contests=all_contests)
         awards = plan.of_type(ast.AwardDecl)
         for a in awards:
             self._award(a, after)
@@ -139,7 +148,8 @@ class _Checker:
         for ex in examples:
             check_example(ex, givable, component_names, award_names, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},
-                         **{a: T.BOOL for a in award_names}}, tables, curve_types)
+                         **{a: T.BOOL for a in award_names}}, tables, curve_types, contests=all_contests,
+                        all_contests=all_contests)
         for prop in properties:
             check_property(prop, results, givable, self.exprs, self.errors)
         if not components and not awards:
@@ -159,7 +169,7 @@ class _Checker:
             inputs=inputs, lets=lets, tables=tables, curves=curves, components=components, awards=awards,
             payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
             examples=examples, properties=properties, deal_fields=self.fields, crediting=rules,
-            measures=measures,
+            measures=measures, contests=contests,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
@@ -220,7 +230,7 @@ class _Checker:
                 seen[name.text] = name
             if name.text == "linear" and isinstance(d, ast.CurveDecl):
                 self.error(name, "`linear` names the straight curve of a KPI; choose another name", "reserved")
-            elif name.text in ("min", "max", "abs", "round", "days_between"):
+            elif name.text in BUILTINS:
                 self.error(name, f"`{name.text}` is a built-in function; choose another name", "reserved")
             elif name.text in RESERVED:
                 self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
@@ -342,6 +352,9 @@ class _Checker:
             if isinstance(item, ast.PayLine):
                 has_line = True
                 self.exprs.expect(item.expr, scope, {T.MONEY}, "what a `pay` line pays")
+            elif isinstance(item, ast.PoolLine):
+                has_line = True
+                check_pool(item, scope, self.exprs, self.errors)
             elif isinstance(item, ast.TiersLine):
                 has_line = True
                 self._tiers(item, scope)

@@ -26,7 +26,8 @@ from .types import (
 )
 
 ROUNDING_MODES = ("half_up", "half_even", "half_down", "up", "down", "ceiling", "floor")
-BUILTINS = ("min", "max", "abs", "round", "days_between")
+BUILTINS = ("min", "max", "abs", "round", "days_between", "rank", "prize", "competitors")
+CONTEST_RESULTS = {"rank": T.COUNT, "prize": T.MONEY, "competitors": T.COUNT}
 
 LITERAL_TYPES = {"money": T.MONEY, "percent": T.PERCENT, "number": T.NUMBER, "date": T.DATE,
                  "text": T.TEXT, "bool": T.BOOL}
@@ -41,6 +42,8 @@ class Scope:
     curves: dict[str, T] = field(default_factory=dict)
     where: str = "here"
     components: frozenset[str] = frozenset()  # named here only to explain where they may be used
+    contests: frozenset[str] = frozenset()  # contests whose results (rank, prize, competitors) may be used
+    all_contests: frozenset[str] = frozenset()  # every contest, to explain where results may be used
 
 
 def literal_type(lit: ast.Literal) -> T:
@@ -206,6 +209,8 @@ class ExprChecker:
             return scope.curves[name]
         if name == "round":
             return self._round(e, scope)
+        if name in CONTEST_RESULTS:
+            return self._contest_result(e, scope)
         if name in ("min", "max"):
             if len(e.args) < 2:
                 return self.error(e, f"`{name}` needs at least two values", "arity")
@@ -238,6 +243,22 @@ class ExprChecker:
         return self.error(e.func, f"unknown function `{name}`", "name",
                           f"did you mean `{close[0]}`?" if close else
                           "functions are " + ", ".join(BUILTINS) + ", and the plan's tables and curves")
+
+    def _contest_result(self, e: ast.Call, scope: Scope) -> T:
+        name = e.func.text
+        arg = e.args[0] if len(e.args) == 1 else None
+        if not isinstance(arg, ast.Name):
+            return self.error(e, f"`{name}` takes the name of a contest, such as `{name}(champion)`", "arity")
+        if arg.id not in scope.all_contests:
+            close = difflib.get_close_matches(arg.id, list(scope.all_contests), n=1)
+            return self.error(arg, f"`{arg.id}` is not a contest", "name",
+                              f"did you mean `{close[0]}`?" if close else None)
+        if arg.id not in scope.contests:
+            return self.error(e, f"`{name}({arg.id})` is known once every person is ranked: use it in components, "
+                                 f"awards, the payout block or properties, not {scope.where.replace('here', 'here')}",
+                              "contest")
+        self.types[id(arg)] = T.TEXT
+        return CONTEST_RESULTS[name]
 
     def _round(self, e: ast.Call, scope: Scope) -> T:
         usage = "write `round(value, places, mode)`, for example `round(bonus, 2, half_up)`"

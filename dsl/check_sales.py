@@ -113,3 +113,50 @@ def check_deal_names(plan: ast.Plan, fields: dict[str, T], errors: list[Diagnost
         name = getattr(d, "name", None)
         if isinstance(name, ast.Ident) and name.text in fields:
             _error(errors, name, f"`{name.text}` is a deal column in this plan; choose another name", "reserved")
+
+
+TIE_RULES = ("shared", "split", "broken")
+CONTEST_GROUPS = ("all", "team")
+POOL_GROUPS = ("all", "team", "reports")
+
+
+def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
+    """Rank by a number or money, among all or the team; ties shared, split or broken by values."""
+    from .check_expr import fold
+
+    if c.rank_by is None:
+        _error(errors, c.name, f"contest `{c.name.text}` needs `rank by ...`: the value people are ranked by",
+               "contest")
+    else:
+        exprs.expect(c.rank_by, scope, set(NUMERIC), "what a contest ranks by")
+    if c.among is not None and c.among.text not in CONTEST_GROUPS:
+        _error(errors, c.among, f"a contest ranks among all or team, not `{c.among.text}`", "contest")
+    if c.qualify is not None:
+        exprs.expect(c.qualify, scope, {T.BOOL}, "a contest's qualification")
+    if c.ties is not None:
+        if c.ties.text not in TIE_RULES:
+            _error(errors, c.ties, f"unknown tie rule `{c.ties.text}`", "contest",
+                   "ties are `shared` (same place, same prize), `split` (the tied places' prizes shared out) "
+                   "or `broken by VALUE, ...`")
+        elif (c.ties.text == "broken") != bool(c.tie_breakers):
+            _error(errors, c.ties, "`ties broken by ...` names the values that break ties; `shared` and "
+                                   "`split` take none", "contest")
+        for b in c.tie_breakers:
+            exprs.expect(b, scope, set(NUMERIC), "a tie-breaker")
+    for p in c.prizes:
+        exprs.expect(p, Scope({}, where="in a prize: prizes are constants"), {T.MONEY}, "a prize")
+    if c.places is not None:
+        places = fold(c.places)
+        if not (places is not None and not isinstance(places, bool) and places == int(places) and places >= 1):
+            _error(errors, c.places, "`places` is a whole number of places, at least 1", "contest")
+        elif c.prizes and places < len(c.prizes):
+            _error(errors, c.places, f"{len(c.prizes)} prizes need at least {len(c.prizes)} places", "contest")
+
+
+def check_pool(line: ast.PoolLine, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
+    exprs.expect(line.amount, scope, {T.MONEY}, "a pool's amount")
+    if line.among.text not in POOL_GROUPS:
+        _error(errors, line.among, f"a pool is shared among {', '.join(POOL_GROUPS)}, not `{line.among.text}`",
+               "pool")
+    if line.by is not None:
+        exprs.expect(line.by, scope, set(NUMERIC), "what a pool is shared by")

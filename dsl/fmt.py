@@ -94,6 +94,25 @@ class _Printer:
                 at = f" at {d.rounding_point.text}" if d.rounding_point else ""
                 self.emit(f"rounding {d.rounding_mode.text}{at}", d.rounding_mode.span.line)
             self.close(d.span)
+        elif isinstance(d, ast.ContestDecl):
+            label = f" {quote(d.label)}" if d.label is not None else ""
+            parts = [x for x in (d.rank_by, d.among, d.qualify, d.ties, d.places) if x is not None] + d.prizes
+            self.open(f"contest {d.name.text}{label}", d.span, parts)
+            if d.rank_by is not None:
+                self.emit(f"rank by {expr_text(d.rank_by)}", d.rank_by.span.line, d.rank_by.span.end_line)
+            if d.among is not None:
+                self.emit(f"among {d.among.text}", d.among.span.line)
+            if d.qualify is not None:
+                self.emit(f"qualify {expr_text(d.qualify)}", d.qualify.span.line, d.qualify.span.end_line)
+            if d.ties is not None:
+                by = " by " + ", ".join(expr_text(b) for b in d.tie_breakers) if d.tie_breakers else ""
+                self.emit(f"ties {d.ties.text}{by}", d.ties.span.line)
+            if d.prizes:
+                self.emit("prizes " + ", ".join(expr_text(p) for p in d.prizes), d.prizes[0].span.line,
+                          d.prizes[-1].span.end_line)
+            if d.places is not None:
+                self.emit(f"places {expr_text(d.places)}", d.places.span.line)
+            self.close(d.span)
         elif isinstance(d, ast.DealsDecl):
             self.open("deals", d.span, d.fields)
             for f in d.fields:
@@ -194,6 +213,10 @@ class _Printer:
         label = lambda s: f" as {quote(s)}" if s is not None else ""  # noqa: E731
         if isinstance(i, ast.PayLine):
             self.emit(f"pay {expr_text(i.expr)}{label(i.label)}", i.span.line, i.span.end_line)
+        elif isinstance(i, ast.PoolLine):
+            how = f"by {expr_text(i.by)}" if i.by is not None else "equally"
+            self.emit(f"pool {expr_text(i.amount)} among {i.among.text} {how}{label(i.label)}", i.span.line,
+                      i.span.end_line)
         elif isinstance(i, ast.TiersLine):
             upper = " upper_inclusive" if i.upper_inclusive else ""
             per = {"deal": " per deal", "running": " running"}.get(i.per, "")

@@ -253,6 +253,40 @@ class _ToAst(Transformer_NonRecursive):
     def running(self, meta, children):
         return "running"
 
+    def pool_line(self, meta, children):
+        amount, among, how, label = children
+        by = None if isinstance(how, Token) and how.type == "EQUALLY" else how
+        return ast.PoolLine(amount, self.ident(among), by, label, self.mspan(meta))
+
+    def contest_decl(self, meta, children):
+        name, label, *items = children
+        decl = ast.ContestDecl(self.ident(name), self.text(label), span=self.mspan(meta))
+        for key, value in items:
+            if key == "ties":
+                decl.ties, decl.tie_breakers = value
+            else:
+                setattr(decl, key, value)
+        return decl
+
+    def c_rank(self, meta, children):
+        return ("rank_by", children[0])
+
+    def c_among(self, meta, children):
+        return ("among", self.ident(children[0]))
+
+    def c_qualify(self, meta, children):
+        return ("qualify", children[0])
+
+    def c_ties(self, meta, children):
+        rule, *breakers = children
+        return ("ties", (self.ident(rule), [b for b in breakers if b is not None]))
+
+    def c_prizes(self, meta, children):
+        return ("prizes", list(children))
+
+    def c_places(self, meta, children):
+        return ("places", children[0])
+
     def deal_field(self, meta, children):
         return self.input_decl(meta, children)
 

@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic
 from .source import Source, Span
 
 TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
-                "deals", "crediting", "measure")
+                "deals", "crediting", "measure", "contest")
 
 
 def parser():
@@ -60,7 +60,7 @@ def _describe_terminal(name: str) -> str:
     return name.lower()
 
 
-_COMPONENT_ITEMS = {"PAY", "TIERS", "SCORECARD", "MULTIPLIER", "CAP", "FLOOR", "GATE"}
+_COMPONENT_ITEMS = {"PAY", "POOL", "TIERS", "SCORECARD", "MULTIPLIER", "CAP", "FLOOR", "GATE"}
 _TOP = {k.upper() for k in TOP_KEYWORDS}
 
 

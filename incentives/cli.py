@@ -142,7 +142,7 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
         raise typer.Exit(EXIT_USAGE)
     trace = explain_ or format in (Format.markdown, Format.html)
     try:
-        if deals is not None or splits is not None:
+        if deals is not None or splits is not None or compiled.ir.needs_population:
             results = _population(compiled, data, deals, splits, mapping, period, trace)
         else:
             maps = load_mapping(mapping) if mapping else {}

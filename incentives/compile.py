@@ -49,6 +49,14 @@ def _period(v: dict, name: str):
     return value
 
 
+def _contest(v: dict, contest: str, which: str, span: Span):
+    result = v.get("__contests__", {}).get(contest)
+    if result is None:
+        raise EvaluationError(span, f"contest `{contest}` is decided over all payees together: run the plan over "
+                                    f"the whole data file, not one payee alone")
+    return getattr(result, which)
+
+
 def _span(node) -> Span:
     return node.src.span
 
@@ -142,6 +150,9 @@ class Compiler:
         if n.name == "days_between":
             a, b = args
             return lambda v: Decimal((b(v) - a(v)).days)
+        if n.name in ("rank", "prize", "competitors"):
+            contest, which, span = n.args[0].value, n.name, _span(n)
+            return lambda v: _contest(v, contest, which, span)
         if n.name == "round":
             x = args[0]
             quantum = Decimal(1).scaleb(-int(n.args[1].value))

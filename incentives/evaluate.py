@@ -75,13 +75,29 @@ class Evaluator:
     def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
         return [self.run(values, payee, trace) for payee, values in rows]
 
-    def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
+    def prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The payee's values: inputs with defaults, and every definition (before any component)."""
         values = {**self.defaults, **inputs}
         for name, span in self.required:
             if name not in values:
                 raise EvaluationError(span, f"no value for input `{name}`, which has no default")
         for name, fn in self.lets:
             values[name] = fn(values)
+        return values
+
+    def run_prepared(self, values: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
+        """Finish a payee whose values were prepared (and completed by a population run)."""
+        with localcontext(CONTEXT):
+            try:
+                return self._finish(values, payee, trace)
+            except EvaluationError as err:
+                err.payee = payee
+                raise
+
+    def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
+        return self._finish(self.prepare(inputs), payee, trace)
+
+    def _finish(self, values: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
         components = []
         subtotal = ZERO
         for comp, items in self.components:
@@ -118,6 +134,19 @@ class Evaluator:
                     done.append(ItemResult(item, "pay", running, amount, running + amount))
                 return running + amount
             return pay
+        if isinstance(item, ir.Pool):
+            key, span = item.key, item.span
+
+            def pool(v, running, done):
+                share = v.get("__pools__", {}).get(key)
+                if share is None:
+                    raise EvaluationError(span, "a pool is shared among several payees: run the plan over the "
+                                                "whole data file, not one payee alone")
+                amount = share.share
+                if done is not None:
+                    done.append(ItemResult(item, "pool", running, amount, running + amount, pool=share))
+                return running + amount
+            return pool
         if isinstance(item, ir.Tiers):
             return self._tiers(item)
         if isinstance(item, ir.Scorecard):

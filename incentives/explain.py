@@ -95,10 +95,22 @@ class Measure(BaseModel):
     where: Where
 
 
+class ContestOut(BaseModel):
+    name: str
+    label: str | None
+    qualified: bool
+    score: str | None = Field(description="the value the payee is ranked by")
+    rank: int = Field(description="the payee's place; 0 when not qualified or not placed")
+    tied: int = Field(description="how many share the place (1: no tie)")
+    competitors: int = Field(description="qualified entrants in the payee's group")
+    prize: str
+    where: Where
+
+
 class Item(BaseModel):
     """A line (pay, tiers, scorecard) or a step (multiplier, cap, floor, gate)."""
 
-    kind: Literal["pay", "tiers", "scorecard", "multiplier", "cap", "floor", "gate"]
+    kind: Literal["pay", "pool", "tiers", "scorecard", "multiplier", "cap", "floor", "gate"]
     label: str
     where: Where
     formula: str = Field(description="the computation with the values filled in")
@@ -147,6 +159,7 @@ class Breakdown(BaseModel):
     currency: str
     inputs: list[Value]
     measures: list[Measure] = Field([], description="measures of deals, team and reports, with what they took")
+    contests: list[ContestOut] = Field([], description="the payee's rank in each contest and what it won")
     definitions: list[Value]
     components: list[Component]
     subtotal: str
@@ -228,6 +241,11 @@ class _Explainer(Filler):
                              formula=f"{expr_text(let.expr.src)} = {self.formula(let.expr, r.values.get(let.name), let.expr.type)}",
                              where=where(let.span)) for let in p.lets]
         measures = [self.measure(m) for m in r.measures]
+        declared = {c.name: c for c in p.contests}
+        contests = [ContestOut(name=c.name, label=declared[c.name].label, qualified=c.qualified,
+                               score=None if c.score is None else numbers.plain(c.score), rank=int(c.rank),
+                               tied=c.tied, competitors=int(c.competitors), prize=self.a(c.prize),
+                               where=where(declared[c.name].span)) for c in r.contests]
         components = [Component(name=c.name, label=c.label, where=where(c.span), amount=self.a(c.amount),
                                 items=[self.item(i) for i in c.items]) for c in r.components]
         awards = [Award(name=a.name, label=a.label, kind=a.kind, granted=a.granted,
@@ -235,7 +253,8 @@ class _Explainer(Filler):
         return Breakdown(
             plan=PlanInfo(name=p.name, file=p.file, currency=p.currency, period=p.period,
                           rounding=f"{p.rounding_mode} at {p.rounding_point}"),
-            payee=r.payee, currency=p.currency, inputs=inputs, measures=measures, definitions=definitions,
+            payee=r.payee, currency=p.currency, inputs=inputs, measures=measures, contests=contests,
+            definitions=definitions,
             components=components,
             subtotal=self.a(r.subtotal), adjustments=[self.item(i) for i in r.payout_items],
             total=self.a(r.total), awards=awards,
@@ -269,6 +288,18 @@ class _Explainer(Filler):
         self._value_type = _band_value_type(node)
         common = dict(kind=i.kind, where=where(i.span), amount=self.a(i.amount), before=self.a(i.before),
                       after=self.a(i.after))
+        if i.kind == "pool":
+            share = i.pool
+            how = "equally" if node.by is None else f"by {expr_text(node.by.src)}"
+            if node.by is None:
+                formula = f"{self.m(share.amount)} / {share.members} = {self.m(share.share)}"
+            else:
+                formula = (f"{self.m(share.amount)} x {numbers.number(share.weight)} / {numbers.number(share.weights)}"
+                           f" = {self.m(share.share)}")
+            return Item(label=node.label or f"pool {expr_text(node.amount.src)} among {node.among} {how}",
+                        formula=formula, details=[f"the {node.among}'s pool of {self.m(share.amount)} is shared "
+                                                  f"{how} among {share.members} people, exactly to the cent"],
+                        **common)
         if i.kind == "pay":
             return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY),
                         **common)

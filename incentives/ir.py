@@ -16,6 +16,7 @@ from typing import Any, Union
 
 from dsl import ast
 from dsl.check import CheckedPlan, InputInfo
+from dsl.check_expr import fold
 from dsl.source import Span
 from dsl.types import T
 
@@ -132,6 +133,30 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Contest:
+    name: str
+    label: str | None
+    rank_by: Expr
+    among: str  # all or team
+    qualify: Expr | None
+    ties: str  # shared, split or broken
+    tie_breakers: tuple[Expr, ...]
+    prizes: tuple[Expr, ...]
+    places: int | None  # None: every qualified entrant is placed
+    span: Span
+
+
+@dataclass(frozen=True)
+class Pool:
+    key: str  # component#index: where the population run leaves this payee's share
+    amount: Expr
+    among: str
+    by: Expr | None
+    label: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Pay:
     expr: Expr
     label: str | None
@@ -196,7 +221,7 @@ class Gate:
     span: Span
 
 
-Item = Union[Pay, Tiers, Scorecard, Multiplier, Cap, Floor, Gate]
+Item = Union[Pay, Pool, Tiers, Scorecard, Multiplier, Cap, Floor, Gate]
 
 
 @dataclass(frozen=True)
@@ -285,6 +310,13 @@ class Plan:
     givable: dict[str, InputInfo] = field(default_factory=dict)
     #: the deal columns the plan reads: the data must give them on every deal
     deal_columns: frozenset[str] = frozenset()
+    contests: tuple[Contest, ...] = ()
+
+    @property
+    def needs_population(self) -> bool:
+        """Whether payees depend on each other (deals, measures, contests, pools): run them together."""
+        return bool(self.measures or self.contests or any(isinstance(i, Pool) or (isinstance(i, Tiers) and i.per)
+                                                          for c in self.components for i in c.items))
 
 
 # ---- lowering: checked AST to IR ----------------------------------------------
@@ -326,6 +358,8 @@ class _Lower:
             if name == "round":
                 value, places, mode = e.args
                 return Func("round", (self.expr(value), Const(places.value, T.NUMBER, places)), t, mode.id, e)
+            if name in ("rank", "prize", "competitors"):
+                return Func(name, (Const(e.args[0].id, T.TEXT, e.args[0]),), t, None, e)
             return Func(name, tuple(self.expr(a) for a in e.args), t, None, e)
         raise TypeError(e)  # pragma: no cover
 
@@ -336,9 +370,11 @@ class _Lower:
         return tuple(Band(self.expr(b.lower), self.opt(b.upper), self.expr(b.value), self.opt(b.value_to), b.span)
                      for b in bands)
 
-    def item(self, i) -> Item:
+    def item(self, i, key: str = "") -> Item:
         if isinstance(i, ast.PayLine):
             return Pay(self.expr(i.expr), i.label, i.span)
+        if isinstance(i, ast.PoolLine):
+            return Pool(key, self.expr(i.amount), i.among.text, self.opt(i.by), i.label, i.span)
         if isinstance(i, ast.TiersLine):
             return Tiers(i.kind.text, self.expr(i.base), self.bands(i.bands), i.upper_inclusive, i.label, i.span,
                          i.per, self.opt(i.where))
@@ -373,8 +409,9 @@ class _Lower:
             lets=tuple(Let(d.name.text, self.expr(d.expr), d.description, d.span) for d in c.lets),
             tables=tables,
             curves={name: self.bands(d.bands) for name, d in c.curves.items()},
-            components=tuple(Component(d.name.text, d.label, tuple(self.item(i) for i in d.items), d.span)
-                             for d in c.components),
+            components=tuple(Component(d.name.text, d.label,
+                                       tuple(self.item(i, f"{d.name.text}#{n}") for n, i in enumerate(d.items)),
+                                       d.span) for d in c.components),
             awards=tuple(Award(a.name.text, a.label, a.kind.text, self.opt(a.when), self.opt(a.value), a.span)
                          for a in c.awards),
             payout=tuple(self.item(s) for s in payout.steps) if payout else (),
@@ -389,6 +426,11 @@ class _Lower:
                                    m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
                                    m.decl.span) for name, m in c.measures.items()),
             givable={**c.inputs, **c.measures},
+            contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
+                                   self.opt(k.qualify), k.ties.text if k.ties else "shared",
+                                   tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),
+                                   int(fold(k.places)) if k.places is not None else
+                                   (len(k.prizes) or None), k.span) for k in c.contests),
         )
 
     def deal_columns(self, plan: "Plan") -> frozenset[str]:

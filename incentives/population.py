@@ -18,10 +18,11 @@ from typing import Any
 from . import ir
 from .compile import Compiler
 from .crediting import credit
-from .errors import DataError
+from .errors import DataError, EvaluationError
 from .evaluate import CONTEXT
 from .plan import CompiledPlan
-from .result import PayeeResult
+from .ranking import Placing, rank, share_out
+from .result import ContestResult, PayeeResult, PoolShare
 from .sales import Sales
 
 ZERO = Decimal(0)
@@ -115,14 +116,89 @@ class Population:
                         traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
                 for pid, x in computed.items():
                     values[pid][m.name] = x
-        results = []
+        evaluator = self.plan.evaluator
+        prepared = {}
         for pid, v in values.items():
             v["__deals__"] = self.credits[pid]
-            result = self.plan.evaluator.run(v, pid, trace)
+            with localcontext(CONTEXT):
+                try:
+                    prepared[pid] = evaluator.prepare(v)
+                except EvaluationError as err:
+                    err.payee = pid
+                    raise
+        with localcontext(CONTEXT):
+            contests = self._contests(prepared)
+            pools = self._pools(prepared)
+        results = []
+        for pid, v in prepared.items():
+            v["__contests__"] = {c.name: c for c in contests[pid]}
+            v["__pools__"] = pools[pid]
+            result = evaluator.run_prepared(v, pid, trace)
             if trace:
                 result.measures = traces[pid]
+                result.contests = contests[pid]
             results.append(result)
         return results
+
+    def _group(self, among: str) -> dict[str, list[str]]:
+        if among == "team":
+            return self._teams()
+        everyone = sorted(self.sales.people)
+        return {pid: everyone for pid in everyone}
+
+    def _contests(self, values: dict[str, dict]) -> dict[str, list[ContestResult]]:
+        fns = self.plan.evaluator.compile
+        quantum = self.plan.evaluator.quantum
+        out: dict[str, list[ContestResult]] = {pid: [] for pid in values}
+        for c in self.plan.ir.contests:
+            score, qualify = fns(c.rank_by), fns.opt(c.qualify)
+            breakers = [fns(b) for b in c.tie_breakers]
+            prizes = [fns(p)({}) for p in c.prizes]
+            groups = self._group(c.among)
+            decided: dict[tuple, dict[str, Placing]] = {}
+            for pid in values:
+                members = tuple(groups[pid])
+                if members not in decided:
+                    entrants = {q: (score(values[q]), *(b(values[q]) for b in breakers))
+                                for q in members if qualify is None or qualify(values[q])}
+                    decided[members] = rank(entrants, prizes, c.ties, quantum)
+                placings = decided[members]
+                mine = placings.get(pid)
+                placed = mine is not None and (c.places is None or mine.place <= c.places)
+                out[pid].append(ContestResult(
+                    c.name, mine is not None, score(values[pid]), Decimal(mine.place if placed else 0),
+                    mine.tied if mine else 0, Decimal(len(placings)), mine.prize if placed else ZERO))
+        return out
+
+    def _pools(self, values: dict[str, dict]) -> dict[str, dict[str, PoolShare]]:
+        ev = self.plan.evaluator
+        out: dict[str, dict[str, PoolShare]] = {pid: {} for pid in values}
+        pools = [i for comp in self.plan.ir.components for i in comp.items if isinstance(i, ir.Pool)]
+        for pool in pools:
+            amount_fn, by_fn = ev.compile(pool.amount), ev.compile.opt(pool.by)
+            groups = self._group(pool.among)
+            done: set[tuple] = set()
+            for pid in values:
+                members = tuple(groups[pid])
+                if members in done:
+                    continue
+                done.add(members)
+                amounts = {q: ev.round(amount_fn(values[q])) for q in members}
+                first = members[0]
+                for q in members:
+                    if amounts[q] != amounts[first]:
+                        raise EvaluationError(pool.span, f"the pool is not the same for the whole {pool.among}: "
+                                                         f"{amounts[first]} for {first}, {amounts[q]} for {q}", q)
+                weights = {q: (by_fn(values[q]) if by_fn else Decimal(1)) for q in members}
+                negative = [q for q, w in weights.items() if w < 0]
+                if negative:
+                    raise EvaluationError(pool.span, f"a pool is shared by non-negative contributions; "
+                                                     f"{negative[0]}'s is {weights[negative[0]]}", negative[0])
+                shares = share_out(amounts[first], weights, ev.quantum)
+                total = sum(weights.values(), ZERO)
+                for q in members:
+                    out[q][pool.key] = PoolShare(amounts[first], len(members), weights[q], total, shares[q])
+        return out
 
     def _teams(self) -> dict[str, list[str]]:
         by_team: dict[str, list[str]] = {}

@@ -36,7 +36,7 @@ def _row(left: str, right: str, indent: int = 0) -> str:
 
 
 def _item_lines(item: Item, digits: int, indent: int) -> list[str]:
-    signed = item.kind not in ("pay", "tiers", "scorecard")
+    signed = item.kind not in ("pay", "pool", "tiers", "scorecard")
     amount = _money(item.amount, digits)
     if signed and not amount.startswith("-"):
         amount = "+" + amount
@@ -68,6 +68,15 @@ def render_text(b: Breakdown) -> str:
                            f"{_money(deal.amount, d)}")
             for person in m.people:
                 out.append(f"      {person['id']}: {person['value']}")
+        out.append("")
+    if b.contests:
+        out.append("Contests")
+        for c in b.contests:
+            place = (f"rank {c.rank} of {c.competitors}" + (f" (tied with {c.tied - 1} other"
+                     f"{'s' * (c.tied > 2)})" if c.tied > 1 else "") if c.rank else
+                     ("qualified, not placed" if c.qualified else "not qualified") + f"; {c.competitors} competitors")
+            prize = f", prize {_money(c.prize, d)}" if c.prize and Decimal(c.prize) else ""
+            out.append(f"  {c.label or c.name}: {place}{prize}   (line {c.where.line})")
         out.append("")
     if b.definitions:
         out.append("Definitions")

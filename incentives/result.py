@@ -44,6 +44,28 @@ class KpiResult:
 
 
 @dataclass(slots=True)
+class ContestResult:
+    """A payee's result in a contest: rank 0 when not qualified or not placed."""
+
+    name: str
+    qualified: bool
+    score: Decimal | None
+    rank: Decimal
+    tied: int
+    competitors: Decimal
+    prize: Decimal
+
+
+@dataclass(slots=True)
+class PoolShare:
+    amount: Decimal  # the whole pool of the payee's group
+    members: int
+    weight: Decimal  # this payee's contribution (1 when shared equally)
+    weights: Decimal  # all members' contributions
+    share: Decimal
+
+
+@dataclass(slots=True)
 class DealPay:
     """One deal's part of a per-deal or running tiers line."""
 
@@ -74,6 +96,7 @@ class ItemResult:
     target: Decimal | None = None
     kpis: list[KpiResult] = field(default_factory=list)
     deals: list[DealPay] = field(default_factory=list)
+    pool: PoolShare | None = None
 
     @property
     def span(self) -> Span:
@@ -109,6 +132,7 @@ class PayeeResult:
     payout_items: list[ItemResult] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     measures: list[Any] = field(default_factory=list)  # population runs: population.MeasureTrace
+    contests: list[ContestResult] = field(default_factory=list)
 
     def component(self, name: str) -> ComponentResult:
         return next(c for c in self.components if c.name == name)
