@@ -14,7 +14,7 @@ from typing import Any
 
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
-from .check_expr import BUILTINS, ROUNDING_MODES, ExprChecker, Scope, fold
+from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
                           crediting_rules, deal_fields)
@@ -230,7 +230,8 @@ class _Checker:
                 seen[name.text] = name
             if name.text == "linear" and isinstance(d, ast.CurveDecl):
                 self.error(name, "`linear` names the straight curve of a KPI; choose another name", "reserved")
-            elif name.text in BUILTINS:
+            elif name.text in BUILTINS and (name.text not in CONTEST_RESULTS
+                                            or isinstance(d, (ast.TableDecl, ast.CurveDecl))):
                 self.error(name, f"`{name.text}` is a built-in function; choose another name", "reserved")
             elif name.text in RESERVED:
                 self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
