@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import ast
 from .check_expr import ExprChecker, Scope, fold
 from .diagnostics import Diagnostic
+from .printer import expr_text
 from .types import NUMERIC, T, describe, fits
 
 RESULT_NAMES = ("total", "subtotal")
@@ -38,8 +39,16 @@ def check_example(ex: ast.ExampleDecl, inputs: dict, components: set[str], award
         given.add(name)
         want = inputs[name].type
         value = fold(g.value)
+        info = inputs[name]
         if T.ERROR not in (t, want) and not fits(t, want, value):
             _error(errors, g.value, f"`{name}` is {describe(want)}, but this is {describe(t)}", "type")
+        elif value is not None and info.range is not None and not info.range[0] <= value <= info.range[1]:
+            _error(errors, g.value, f"`{name}` is declared from {expr_text(info.decl.range[0])} to "
+                                    f"{expr_text(info.decl.range[1])}; an example cannot give it "
+                                    f"{expr_text(g.value)}", "example")
+        elif value is not None and info.choices is not None and value not in info.choices:
+            _error(errors, g.value, f"`{name}` takes one of its listed values; {expr_text(g.value)} is not one",
+                   "example")
     missing = [n for n, info in inputs.items() if not info.has_default and n not in given]
     if missing:
         _error(errors, ex, f"example \"{ex.label}\" does not give " + ", ".join(f"`{n}`" for n in missing)

@@ -1,7 +1,8 @@
 """ISO 4217 active currency codes and their minor units.
 
-The table is ISO 4217's list of active codes (funds and precious metals
-excluded), kept here rather than read from locale data so that the rounding
+The table is ISO 4217's list of active codes (fund codes such as CLF and UYI
+included, precious metals and testing codes excluded), kept here rather than
+read from locale data so that the rounding
 of a payout never depends on a library's version.  Every code not listed
 under ZERO, THREE or FOUR has two decimal places.
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import ast
+from .check_expr import fold
 from .diagnostics import Diagnostic, Severity
 from .intervals import Bounds
 from .printer import decimal_text, expr_text
@@ -64,6 +65,8 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
 
     # unused inputs and definitions: what neither the payout nor a property depends on
     used = _names([payers, laws], set())
+    used |= {n for p in laws for law in p.laws if isinstance(law, ast.Monotone)
+             for n in (law.target.text, law.input.text)}
     frontier = list(used)
     while frontier:
         name = frontier.pop()
@@ -131,8 +134,8 @@ def _bands(out: list[Diagnostic], bounds: Bounds, base: ast.Expr, bands: list[as
 
 
 def _cap_below_floor(out: list[Diagnostic], steps) -> None:
-    caps = [(s, s.expr.value) for s in steps if isinstance(s, ast.CapStep) and _const(s.expr)]
-    floors = [(s, s.expr.value) for s in steps if isinstance(s, ast.FloorStep) and _const(s.expr)]
+    caps = [(s, fold(s.expr)) for s in steps if isinstance(s, ast.CapStep) and _const(s.expr)]
+    floors = [(s, fold(s.expr)) for s in steps if isinstance(s, ast.FloorStep) and _const(s.expr)]
     for cap, c in caps:
         for floor, f in floors:
             if c < f:
@@ -142,4 +145,5 @@ def _cap_below_floor(out: list[Diagnostic], steps) -> None:
 
 
 def _const(e) -> bool:
-    return isinstance(e, ast.Literal) and isinstance(e.value, Decimal)
+    value = fold(e)
+    return isinstance(value, Decimal) and not isinstance(value, bool)

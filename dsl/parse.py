@@ -192,7 +192,12 @@ class _ToAst(Transformer_NonRecursive):
         name, typ, *rest = children
         desc = rest.pop()
         decl = ast.InputDecl(self.ident(name), self.ident(typ), description=self.text(desc), span=self.mspan(meta))
+        seen = set()
         for kind, value in rest:
+            if kind in seen:
+                word = {"choices": "in {...}"}.get(kind, kind)
+                self.errors.append(Diagnostic(self.mspan(meta), f"`{word}` is given twice for `{name}`", "duplicate"))
+            seen.add(kind)
             setattr(decl, kind, value)
         return decl
 

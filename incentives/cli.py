@@ -279,18 +279,21 @@ def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or direct
           strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
     """Run the examples and properties that plans carry."""
     seed = new_seed() if seed is None else seed
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"{missing[0]}: no such file or directory", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     files = _plan_files(paths)
     if not files:
         err.print("no plan files found", markup=False)
         raise typer.Exit(EXIT_USAGE)
     _out(f"seed {seed} (rerun with --seed {seed})\n")
-    passed = failed = 0
-    plans_failed = False
+    passed = failed = unchecked = 0
     for path in files:
         try:
             compiled = _compile(path, strict)
         except typer.Exit:
-            plans_failed = True
+            unchecked += 1
             continue
         outcomes = run_plan_tests(compiled, seed, max_examples)
         for o in outcomes:
@@ -303,10 +306,13 @@ def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or direct
                 _out(f"  FAIL  {o.title}\n{o.message}\n")
         if not outcomes:
             _out(f"  none  {path}: the plan carries no examples or properties\n")
-    _out(f"{passed} passed, {failed} failed\n")
-    if failed or plans_failed:
-        _out(f"rerun: incentives test {' '.join(str(p) for p in paths)} --seed {seed}\n")
-    raise typer.Exit(EXIT_PLAN if failed or plans_failed else EXIT_OK)
+    plans = f", {unchecked} plan{'s' * (unchecked != 1)} did not check" if unchecked else ""
+    _out(f"{passed} passed, {failed} failed{plans}\n")
+    if failed or unchecked:
+        options = (" --strict" if strict else "") + (f" --max-examples {max_examples}"
+                                                      if max_examples != DEFAULT_EXAMPLES else "")
+        _out(f"rerun: incentives test {' '.join(str(p) for p in paths)} --seed {seed}{options}\n")
+    raise typer.Exit(EXIT_PLAN if failed or unchecked else EXIT_OK)
 
 
 @app.command()

@@ -15,7 +15,7 @@ one minor unit either side of them, where plans change behaviour.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from hypothesis import strategies as st
 
@@ -54,7 +54,8 @@ def input_strategy(info: InputInfo, plan: ir.Plan) -> st.SearchStrategy:
     simple = (st.integers(int(lo), int(hi)).map(Decimal) if t == T.COUNT else
               st.decimals(min_value=lo, max_value=hi, places=places, allow_nan=False, allow_infinity=False))
     scale = 10 ** places
-    uniform = st.integers(int(lo * scale), int(hi * scale)).map(lambda i: Decimal(i).scaleb(-places))
+    low, high = int((lo * scale).to_integral_value(ROUND_CEILING)), int((hi * scale).to_integral_value(ROUND_FLOOR))
+    uniform = st.integers(low, max(low, high)).map(lambda i: Decimal(i).scaleb(-places))
     near = sorted({(c + d).quantize(step) for c in plan_constants(plan, t) for d in (-step, Decimal(0), step)
                    if lo <= c + d <= hi and (c + d) == (c + d).quantize(step)})
     branches = [simple, uniform] + ([st.sampled_from(near)] if near else [])

@@ -25,7 +25,7 @@ from dsl.printer import decimal_text, expr_text
 from dsl.types import T
 
 from . import ir, numbers
-from .errors import EvaluationError
+from .errors import DataError, EvaluationError
 from .explain import Filler, explain
 from .generate import input_strategy, inputs_strategy
 from .plan import CompiledPlan
@@ -117,7 +117,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
     values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
     try:
         result = compiled.run(values, ex.label, trace=True)
-    except EvaluationError as e:
+    except (EvaluationError, DataError) as e:
         outcome.passed, outcome.message = False, f"the plan could not be evaluated: {e}"
         return outcome
     amounts = {c.name: c.amount for c in result.components}
@@ -168,6 +168,20 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     def run(values: dict) -> dict:
         return _law_values(compiled.run(values, "counterexample", trace=True))
 
+    def _assumed_away(values: dict) -> bool:
+        """Whether an assumption that needs only inputs and definitions rules these inputs out."""
+        try:
+            prepared = compiled.evaluator.prepare(values)
+        except EvaluationError:
+            prepared = dict(values)
+        for a in assumes:
+            try:
+                if not a(prepared):
+                    return True
+            except (EvaluationError, KeyError):
+                continue
+        return False
+
     def test(drawn: dict) -> None:
         from hypothesis import assume
 
@@ -176,6 +190,8 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
         try:
             results = run(values)
         except EvaluationError as e:
+            if _assumed_away(values):
+                assume(False)
             last.update(values=values, why=f"the plan could not be evaluated: {e.message}", line=e.span.line)
             raise _Broken() from None
         if not all(a(results) for a in assumes):

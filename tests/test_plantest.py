@@ -183,3 +183,27 @@ def test_pytest_plugin_collects_plans_and_reports_in_plan_terms(pytester):
         "*given revenue = 100_000.05 USD*",
         "*repeat with: pytest --incentives-seed 9*",
     ])
+
+
+def test_an_example_value_outside_the_declared_range_is_a_check_error():
+    from dsl import PlanError
+
+    with pytest.raises(PlanError) as info:
+        compile_text(PASSING.replace("given revenue = 80_000 USD", "given revenue = 300_000 USD"), "p.plan")
+    assert "`revenue` is declared from 0 USD to 200_000 USD; an example cannot give it 300_000 USD" in str(info.value)
+
+
+def test_an_assumption_can_rule_out_inputs_the_plan_cannot_evaluate():
+    source = (FAILING / "zero_quota.plan").read_text(encoding="utf-8")
+    plan = compile_text(source.replace("  always total >= 0 USD", "  assume quota > 0 USD\n  always total >= 0 USD"),
+                        "zero_quota.plan")
+    (outcome,) = run_plan_tests(plan, seed=1)
+    assert outcome.passed, outcome.message
+
+
+def test_repeated_input_options_are_refused():
+    from dsl import PlanError
+
+    with pytest.raises(PlanError, match="`default` is given twice for `x`"):
+        compile_text('plan "p" { currency USD period month }\ninput x: money default 1 USD default 2 USD\n'
+                     'component c { pay x }\n', "p.plan")
