@@ -17,7 +17,7 @@ from .check_bands import TIER_KINDS, BandChecker
 from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
-                          crediting_rules, deal_fields)
+                          crediting_rules, deal_fields, is_result_measure)
 from .check_tests import RESULT_NAMES, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
@@ -127,10 +127,12 @@ class _Checker:
 
         for c in contests:
             check_contest(c, scope, self.exprs, self.errors)
-        ranked = Scope(values, tables, curve_types, "here", scope.components, all_contests, all_contests)
+        ranked = Scope({**values, **self.pay_measures}, tables, curve_types, "here", scope.components, all_contests,
+                       all_contests)
         for c in components:
             self._component(c, ranked)
-        after = Scope({**values, **{c.name.text: T.MONEY for c in components}}, tables, curve_types,
+        after = Scope({**values, **self.pay_measures, **{c.name.text: T.MONEY for c in components}}, tables,
+                      curve_types,
                       contests=all_contests, all_contests=all_contests)
         awards = plan.of_type(ast.AwardDecl)
         for a in awards:
@@ -245,9 +247,14 @@ class _Checker:
             check_deal_names(plan, self.fields, self.errors)
         out: dict[str, InputInfo] = {}
         people = dict(values)
+        results = {c.name.text for c in plan.of_type(ast.ComponentDecl)} | {"total"}
+        self.pay_measures: dict[str, T] = {}
         for m in sorted(decls, key=lambda m: m.source.text != "deals"):
-            t = check_measure(m, self.fields, people, self.exprs, self.errors)
-            values[m.name.text] = t
+            t = check_measure(m, self.fields, people, self.exprs, self.errors, results)
+            if is_result_measure(m, results):
+                self.pay_measures[m.name.text] = t  # known only when the reports are paid: not in definitions
+            else:
+                values[m.name.text] = t
             if m.source.text == "deals":
                 people[m.name.text] = t
             out[m.name.text] = InputInfo(m.name.text, t, m, default=Decimal(0), has_default=True)

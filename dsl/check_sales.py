@@ -70,10 +70,28 @@ def crediting_rules(decls: list[ast.CreditingDecl], errors: list[Diagnostic]) ->
     return frozenset(rules)
 
 
+def is_result_measure(m: ast.MeasureDecl, results: set[str]) -> bool:
+    """A measure of what the reports were paid (a component or `total`): worked out after them."""
+    return m.source.text == "reports" and m.field is not None and m.field.text in results
+
+
 def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T], exprs: ExprChecker,
-                  errors: list[Diagnostic]) -> T:
-    """Check a measure; return its type.  people: the person-level values (inputs, deal measures)."""
+                  errors: list[Diagnostic], results: set[str] = frozenset()) -> T:
+    """Check a measure; return its type.  people: the person-level values (inputs, deal measures);
+    results: the component names and `total`, which a measure of reports may aggregate."""
     agg, source = m.agg.text, m.source.text
+    if m.field is not None and m.field.text in results and source != "reports":
+        _error(errors, m.field, f"what people are paid can be aggregated over `reports` only: the {source} "
+                                f"includes the payee, whose pay is not known yet", "measure")
+        return T.ERROR
+    if is_result_measure(m, results):
+        if m.where is not None:
+            exprs.expect(m.where, Scope(dict(people), where="in a measure of reports"), {T.BOOL},
+                         "a measure's condition")
+        if agg == "count":
+            _error(errors, m.field, "`count` counts people: write `count of reports`", "measure")
+            return T.ERROR
+        return T.MONEY
     if agg not in AGGREGATES:
         _error(errors, m.agg, f"unknown aggregate `{agg}`", "measure", "aggregates are " + ", ".join(AGGREGATES))
         return T.ERROR

@@ -275,7 +275,8 @@ class _Explainer(Filler):
         return Measure(name=m.name, description=decl.description,
                        formula=f"{decl.agg}{field} of {decl.source}{cond}", value=numbers.plain(m.value),
                        shown=self.show(m.value, decl.type), deals=[self.deal(d) for d in m.deals],
-                       people=[{"id": pid, "value": numbers.plain(x)} for pid, x in m.people], where=where(decl.span))
+                       people=[{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
+                               for pid, x in m.people], where=where(decl.span))
 
     def band(self, b: BandHit) -> Band:
         x = numbers.plain

@@ -17,6 +17,7 @@ from typing import Any, Union
 from dsl import ast
 from dsl.check import CheckedPlan, InputInfo
 from dsl.check_expr import fold
+from dsl.check_sales import is_result_measure
 from dsl.source import Span
 from dsl.types import T
 
@@ -130,6 +131,7 @@ class Measure:
     type: T
     description: str | None
     span: Span
+    of_pay: bool = False  # a measure of what the reports were paid: worked out after them
 
 
 @dataclass(frozen=True)
@@ -424,7 +426,8 @@ class _Lower:
             deal_fields=dict(c.deal_fields), crediting=c.crediting,
             measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,
                                    m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
-                                   m.decl.span) for name, m in c.measures.items()),
+                                   m.decl.span, is_result_measure(m.decl, self.components | {"total"}))
+                           for name, m in c.measures.items()),
             givable={**c.inputs, **c.measures},
             contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
                                    self.opt(k.qualify), k.ties.text if k.ties else "shared",

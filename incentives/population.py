@@ -105,7 +105,7 @@ class Population:
                         traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
             groups = {"team": self._teams(), "reports": self._reports()}
             payee_fns = self.plan.evaluator.compile
-            for m in (m for m in p.measures if m.source != "deals"):
+            for m in (m for m in p.measures if m.source != "deals" and not m.of_pay):
                 where = payee_fns.opt(m.where)
                 computed = {}
                 for pid in values:
@@ -129,16 +129,35 @@ class Population:
         with localcontext(CONTEXT):
             contests = self._contests(prepared)
             pools = self._pools(prepared)
-        results = []
-        for pid, v in prepared.items():
+        paid: dict[str, PayeeResult] = {}
+        reports = self._reports()
+        pay_measures = [m for m in p.measures if m.of_pay]
+        for pid in self._reports_first():
+            v = prepared[pid]
             v["__contests__"] = {c.name: c for c in contests[pid]}
             v["__pools__"] = pools[pid]
+            for m in pay_measures:  # what the reports were paid: they are finished already
+                where = self.plan.evaluator.compile.opt(m.where)
+                picked = [(q, _paid(paid[q], m.field)) for q in reports[pid] if where is None or where(prepared[q])]
+                with localcontext(CONTEXT):
+                    v[m.name] = _aggregate(m, [x for _, x in picked])
+                if trace:
+                    traces[pid].append(MeasureTrace(m.name, v[m.name], people=picked))
             result = evaluator.run_prepared(v, pid, trace)
             if trace:
                 result.measures = traces[pid]
                 result.contests = contests[pid]
-            results.append(result)
-        return results
+            paid[pid] = result
+        return [paid[pid] for pid in self.sales.people]
+
+    def _reports_first(self) -> list[str]:
+        """Everyone, each person after all of their reports (deepest in the org chart first)."""
+        def depth(pid: str) -> int:
+            n, manager = 0, self.sales.people[pid].manager
+            while manager:
+                n, manager = n + 1, self.sales.people[manager].manager
+            return n
+        return sorted(self.sales.people, key=lambda pid: (-depth(pid), pid))
 
     def _group(self, among: str) -> dict[str, list[str]]:
         if among == "team":
@@ -218,6 +237,12 @@ class Population:
 
 
 ONE_ = Decimal(1)
+
+
+def _paid(result: PayeeResult, what: str) -> Decimal:
+    if what == "total":
+        return result.total
+    return result.component(what).amount
 
 
 def _aggregate(m: ir.Measure, xs: list[Decimal]) -> Decimal:

@@ -67,7 +67,7 @@ def render_text(b: Breakdown) -> str:
                 out.append(f"      {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share} ({how}) = "
                            f"{_money(deal.amount, d)}")
             for person in m.people:
-                out.append(f"      {person['id']}: {person['value']}")
+                out.append(f"      {person['id']}: {person['shown']}")
         out.append("")
     if b.contests:
         out.append("Contests")
