@@ -68,3 +68,26 @@ def test_plan_runs_and_explains_every_payee_of_its_data(path):
         for render in RENDERERS.values():
             assert breakdown.total.split(".")[0].lstrip("-")[:1] in render(breakdown)
         assert payee
+
+
+ALONE = [p for p in PLANS if not load_plan(p).ir.needs_population]
+TOGETHER = [p for p in PLANS if p not in ALONE]
+
+
+@pytest.mark.parametrize("path", ALONE, ids=lambda p: p.stem)
+def test_fast_path_pays_what_the_traced_path_pays(path):
+    plan = load_plan(path)
+    for payee, values in load_payees(ROOT / "plans" / "data" / f"{path.stem}.csv", plan.ir.inputs):
+        assert plan.evaluator.run(values, payee).total == plan.run(values, payee, trace=True).total
+
+
+@pytest.mark.parametrize("path", TOGETHER, ids=lambda p: p.stem)
+def test_population_fast_path_pays_what_the_traced_path_pays(path):
+    plan = load_plan(path)
+    traced = {r.payee: r.total for r in _results(plan, path)}
+    data = ROOT / "plans" / "data"
+    deals, splits = data / f"{path.stem}.deals.csv", data / f"{path.stem}.splits.csv"
+    p = plan.ir
+    sales = load_sales(data / f"{path.stem}.csv", deals if deals.exists() else None,
+                       splits if splits.exists() else None, p.inputs, p.deal_fields, p.currency, used=p.deal_columns)
+    assert {r.payee: r.total for r in Population(plan, sales).run(trace=False)} == traced
