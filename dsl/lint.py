@@ -67,6 +67,7 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     used = _names([payers, laws], set())
     used |= {n for p in laws for law in p.laws if isinstance(law, ast.Monotone)
              for n in (law.target.text, law.input.text)}
+    used |= {m.field.text for m in plan.of_type(ast.MeasureDecl) if m.field is not None}
     frontier = list(used)
     while frontier:
         name = frontier.pop()

@@ -186,6 +186,10 @@ def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits
     p = compiled.ir
     maps = load_mapping(mapping) if mapping else {}
     sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns)
+    if period is None and p.effective is not None:
+        start, end = p.effective
+        err.print(f"no --period given: period_start and period_end are the plan's effective dates, "
+                  f"{start} to {end}", markup=False)
     return Population(compiled, sales, parse_period(period) if period else None).run(trace)
 
 

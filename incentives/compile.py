@@ -41,6 +41,9 @@ _BINARY = {
 }
 
 
+ZERO = Decimal(0)
+
+
 def _period(v: dict, name: str):
     value = v.get(name)
     if value is None:
@@ -50,11 +53,9 @@ def _period(v: dict, name: str):
 
 
 def _contest(v: dict, contest: str, which: str, span: Span):
+    """A payee evaluated alone is in no contest: rank 0, no prize, no competitors."""
     result = v.get("__contests__", {}).get(contest)
-    if result is None:
-        raise EvaluationError(span, f"contest `{contest}` is decided over all payees together: run the plan over "
-                                    f"the whole data file, not one payee alone")
-    return getattr(result, which)
+    return ZERO if result is None else getattr(result, which)
 
 
 def _span(node) -> Span:

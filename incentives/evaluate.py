@@ -26,7 +26,7 @@ from dsl.source import Span
 from . import ir, tiers
 from .compile import ROUNDING, Compiler
 from .errors import EvaluationError
-from .result import AwardResult, BandHit, ComponentResult, DealPay, ItemResult, KpiResult, PayeeResult
+from .result import AwardResult, BandHit, ComponentResult, DealPay, ItemResult, KpiResult, PayeeResult, PoolShare
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -35,6 +35,10 @@ ONE = Decimal(1)
 #: digits (IEEE decimal128) for intermediate values, so results never depend on globals.
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
                   flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+#: A payee evaluated alone takes part in no pool: its share is nothing (members 0 says so).
+UNSHARED = PoolShare(ZERO, 0, ZERO, ZERO, ZERO)
 
 
 class Evaluator:
@@ -51,7 +55,7 @@ class Evaluator:
         self.round_line = self.round if point == "line" else _same
         self.round_component = self.round if point in ("line", "component") else _same
         self.lets = [(let.name, c(let.expr)) for let in plan.lets]
-        self.defaults = {name: info.default for name, info in plan.inputs.items() if info.has_default}
+        self.defaults = {name: info.default for name, info in plan.givable.items() if info.has_default}
         self.required = [(name, info.decl.span) for name, info in plan.inputs.items() if not info.has_default]
         self.components = [(comp, [self._item(i) for i in comp.items]) for comp in plan.components]
         self.payout = [self._item(i) for i in plan.payout]
@@ -135,13 +139,10 @@ class Evaluator:
                 return running + amount
             return pay
         if isinstance(item, ir.Pool):
-            key, span = item.key, item.span
+            key = item.key
 
             def pool(v, running, done):
-                share = v.get("__pools__", {}).get(key)
-                if share is None:
-                    raise EvaluationError(span, "a pool is shared among several payees: run the plan over the "
-                                                "whole data file, not one payee alone")
+                share = v.get("__pools__", {}).get(key, UNSHARED)
                 amount = share.share
                 if done is not None:
                     done.append(ItemResult(item, "pool", running, amount, running + amount, pool=share))

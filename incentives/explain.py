@@ -292,6 +292,9 @@ class _Explainer(Filler):
         if i.kind == "pool":
             share = i.pool
             how = "equally" if node.by is None else f"by {expr_text(node.by.src)}"
+            if share.members == 0:
+                return Item(label=node.label or f"pool among {node.among}", formula="no pool: the payee was "
+                            "evaluated alone; pools are shared in a run over the whole population", **common)
             if node.by is None:
                 formula = f"{self.m(share.amount)} / {share.members} = {self.m(share.share)}"
             else:

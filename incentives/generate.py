@@ -82,5 +82,5 @@ def plan_constants(plan: ir.Plan, t: T) -> set[Decimal]:
 
 
 def inputs_strategy(plan: ir.Plan) -> st.SearchStrategy[dict]:
-    """All of a payee's inputs at once."""
-    return st.fixed_dictionaries({name: input_strategy(info, plan) for name, info in plan.inputs.items()})
+    """All of a payee's inputs at once, and its measures (drawn like inputs without a range)."""
+    return st.fixed_dictionaries({name: input_strategy(info, plan) for name, info in plan.givable.items()})

@@ -32,10 +32,12 @@ class CompiledPlan:
 
     def run(self, values, payee: str = "", trace: bool = False):
         """Evaluate one payee.  Values are checked against the declared inputs first (types,
-        ranges, listed values; floats are refused): a DataError names the input."""
+        ranges, listed values; floats are refused): a DataError names the input.  Measures may be
+        given like inputs (0 when not given).  Alone, a payee has no contest or pool to take part in:
+        those lines pay 0 (run the plan over a population for them)."""
         from .data import check_inputs
 
-        return self.evaluator.run(check_inputs(values, self.ir.inputs, payee), payee, trace)
+        return self.evaluator.run(check_inputs(values, self.ir.givable, payee), payee, trace)
 
 
 def compile_source(source: Source) -> CompiledPlan:

@@ -68,7 +68,7 @@ def new_seed() -> int:
 
 def given_text(plan: ir.Plan, name: str, value) -> str:
     """A value written as the plan language writes it, for a pasteable example."""
-    t = plan.inputs[name].type
+    t = plan.givable[name].type
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -162,7 +162,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     monotone_inputs = sorted({law.monotone[1] for law in prop.laws if law.monotone})
     strategies = {"inputs": inputs_strategy(plan)}
     for name in monotone_inputs:
-        strategies[f"raise {name}"] = input_strategy(plan.inputs[name], plan)
+        strategies[f"raise {name}"] = input_strategy(plan.givable[name], plan)
     last: dict[str, Any] = {}
 
     def run(values: dict) -> dict:
@@ -256,7 +256,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
 
 
 def example_text(plan: ir.Plan, values: dict, label: str) -> str:
-    givens = "\n".join(f"  given {name} = {given_text(plan, name, values[name])}" for name in plan.inputs
+    givens = "\n".join(f"  given {name} = {given_text(plan, name, values[name])}" for name in plan.givable
                        if name in values)
     return f'example "counterexample to {label}" {{\n{givens}\n}}'
 

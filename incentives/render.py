@@ -58,8 +58,10 @@ def render_text(b: Breakdown) -> str:
     if b.measures:
         out.append("Measures")
         for m in b.measures:
-            count = f"{len(m.deals)} deal{'s' * (len(m.deals) != 1)}" if m.deals or not m.people else \
-                f"{len(m.people)} people"
+            if m.formula.split(" where ")[0].endswith(" of deals"):
+                count = f"{len(m.deals)} deal{'s' * (len(m.deals) != 1)}"
+            else:
+                count = f"{len(m.people)} {'person' if len(m.people) == 1 else 'people'}"
             out.append(f"  {m.name} = {m.shown}   ({m.formula}; {count}; line {m.where.line})")
             for deal in m.deals:
                 share = "" if deal.share == "1" else f" x {numbers.percent(Decimal(deal.share))}"

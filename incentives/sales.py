@@ -86,7 +86,7 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
     columns, rows = read_rows(path, mapping)
     problems = _Problems(str(path))
     extra = {name: t for name, t in fields.items() if name not in OPTIONAL_DEAL and name not in REQUIRED_DEAL
-             and name not in ("credit", "share")}
+             and name not in ("credit", "share", "deal_amount")}
     if columns is not None:
         for name in REQUIRED_DEAL:
             if name not in columns:
