@@ -91,3 +91,22 @@ def test_population_fast_path_pays_what_the_traced_path_pays(path):
     sales = load_sales(data / f"{path.stem}.csv", deals if deals.exists() else None,
                        splits if splits.exists() else None, p.inputs, p.deal_fields, p.currency, used=p.deal_columns)
     assert {r.payee: r.total for r in Population(plan, sales).run(trace=False)} == traced
+
+
+def test_a_salesforce_export_through_its_mapping_pays_what_the_native_file_pays():
+    from incentives.population import parse_period
+    from incentives.tables import load_mapping
+
+    plan = load_plan(ROOT / "plans" / "split_credit.plan")
+    data, p = ROOT / "plans" / "data", plan.ir
+    period = parse_period("2026-Q1")
+
+    def totals(deals, maps):
+        sales = load_sales(data / "split_credit.csv", deals, data / "split_credit.splits.csv", p.inputs,
+                           p.deal_fields, p.currency, maps, p.deal_columns)
+        return {r.payee: r.total for r in Population(plan, sales, period).run()}
+
+    native = totals(data / "split_credit.deals.csv", {})
+    exported = totals(data / "split_credit.salesforce.csv",
+                      load_mapping(data / "mappings" / "salesforce_opportunities.toml"))
+    assert exported == native and len(native) >= 6
