@@ -135,7 +135,7 @@ def check_deal_names(plan: ast.Plan, fields: dict[str, T], errors: list[Diagnost
 
 TIE_RULES = ("shared", "split", "broken")
 CONTEST_GROUPS = ("all", "team")
-POOL_GROUPS = ("all", "team", "reports")
+POOL_GROUPS = ("all", "team")
 
 
 def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic]) -> None:

@@ -93,6 +93,8 @@ class Compiler:
             return lambda v: value
         if isinstance(n, ir.Var):
             name = n.name
+            if self.deal and n.kind == "period":
+                return lambda v: _period(v["__payee__"], name)
             if self.deal and n.kind != "deal":
                 return lambda v: v["__payee__"][name]
             if n.kind == "period":

@@ -34,8 +34,8 @@ def credit(sales: Sales, rules: frozenset[str], fields: dict[str, T]) -> dict[st
     unused = [w for rows in sales.splits.values() for _, _, k, w in rows
               if (k == "split" and "splits" not in rules) or (k == "overlay" and "overlays" not in rules)]
     if unused:
-        raise DataError([f"split rows at {', '.join(unused[:5])}: the plan's `crediting` block does not use "
-                         f"them; add `splits` or `overlays` to it, or leave the rows out"])
+        raise DataError([f"{sales.splits_file or 'splits'}: {', '.join(unused[:5])}: the plan's `crediting` block "
+                         f"does not use these rows; add `splits` or `overlays` to it, or leave the rows out"])
 
     def add(person: str, deal: dict[str, Any], share: Decimal, kind: str) -> None:
         row = dict(deal)

@@ -68,6 +68,8 @@ def parse_value(raw: Any, t: T) -> Any:
         if t == T.DATE:
             return raw
         raise ValueProblem(f"{t.value}, not a date")
+    if isinstance(raw, (int, Decimal)) and t == T.TEXT:
+        return str(raw)  # an id exported as a number
     if isinstance(raw, (int, Decimal)) and t in (T.MONEY, T.NUMBER, T.COUNT, T.PERCENT):
         value = _sized(Decimal(raw))
     elif isinstance(raw, float):  # from the Python API; JSON is read with parse_float=Decimal

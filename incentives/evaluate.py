@@ -259,10 +259,12 @@ class Evaluator:
                     continue
                 base = base_fn(deal)
                 if running_total:
+                    # each deal pays the rounded payout of the running total after it less that before it,
+                    # so the deals add up exactly to the period total's rounded payout
                     before = total
                     total += base
                     after_pay, parts = one(total, bands)
-                    pay = rl(after_pay - one(before, bands)[0])
+                    pay = rl(after_pay) - rl(one(before, bands)[0])
                 else:
                     before = None
                     raw, parts = one(base, bands)

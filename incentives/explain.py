@@ -295,13 +295,15 @@ class _Explainer(Filler):
             if share.members == 0:
                 return Item(label=node.label or f"pool among {node.among}", formula="no pool: the payee was "
                             "evaluated alone; pools are shared in a run over the whole population", **common)
-            if node.by is None:
+            group = "whole population" if node.among == "all" else node.among
+            if node.by is None or share.weights == 0:
+                how = "equally" if node.by is None else f"equally ({how} adds up to 0)"
                 formula = f"{self.m(share.amount)} / {share.members} = {self.m(share.share)}"
             else:
                 formula = (f"{self.m(share.amount)} x {numbers.number(share.weight)} / {numbers.number(share.weights)}"
                            f" = {self.m(share.share)}")
             return Item(label=node.label or f"pool {expr_text(node.amount.src)} among {node.among} {how}",
-                        formula=formula, details=[f"the {node.among}'s pool of {self.m(share.amount)} is shared "
+                        formula=formula, details=[f"the {group}'s pool of {self.m(share.amount)} is shared "
                                                   f"{how} among {share.members} people, exactly to the cent"],
                         **common)
         if i.kind == "pay":

@@ -79,7 +79,8 @@ class Population:
         self.sales = sales
         self.period = period if period is not None else plan.ir.effective
         self.deal_fns = Compiler(plan.ir, deal=True)
-        self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
+        with localcontext(CONTEXT):
+            self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
 
     def _base(self, pid: str) -> dict[str, Any]:
         values = dict(self.sales.people[pid].values)

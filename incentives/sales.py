@@ -11,7 +11,7 @@ Every problem names the file, row and column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 
 from .data import ValueProblem, _Problems, _rows, parse_value
+from .evaluate import CONTEXT
 from .tables import Mapping, read_rows
 
 REQUIRED_DEAL = ("id", "owner", "amount", "date")
@@ -44,6 +45,7 @@ class Sales:
     people: dict[str, Person]
     deals: list[dict[str, Any]]
     splits: dict[str, list[tuple[str, Decimal, str, str]]] = field(default_factory=dict)  # deal -> rows
+    splits_file: str = ""
 
 
 def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping | None = None) -> dict[str, Person]:
@@ -156,7 +158,8 @@ def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str,
             problems.add(f"{where}, column share", "expected a share above 0% and at most 100%")
         out.setdefault(deal, []).append((person, share, kind, where))
     for deal, rows_ in out.items():
-        total = sum((s for _, s, k, _ in rows_ if k == "split"), Decimal(0))
+        with localcontext(CONTEXT):
+            total = sum((s for _, s, k, _ in rows_ if k == "split"), Decimal(0))
         if total > 1:
             wheres = ", ".join(w for _, _, k, w in rows_ if k == "split")
             problems.add(wheres, f"the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
@@ -171,4 +174,4 @@ def load_sales(people: str | Path, deals: str | Path | None, splits: str | Path 
     folks = load_people(people, inputs, mappings.get("people"))
     deal_rows = load_deals(deals, fields, folks, currency, mappings.get("deals"), used) if deals else []
     split_rows = load_splits(splits, deal_rows, folks, mappings.get("splits")) if splits else {}
-    return Sales(folks, deal_rows, split_rows)
+    return Sales(folks, deal_rows, split_rows, str(splits or ""))

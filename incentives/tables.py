@@ -45,8 +45,8 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # our column -> their value -> ours
     date_format: str | None = None
 
-    def apply(self, record: dict[str, Any]) -> dict[str, Any]:
-        out = {self.columns.get(k, k): v for k, v in record.items()}
+    def apply(self, record: dict[str, Any], rename: bool = True) -> dict[str, Any]:
+        out = {self.columns.get(k, k): v for k, v in record.items()} if rename else dict(record)
         for column, table in self.values.items():
             v = out.get(column)
             if isinstance(v, str) and v.strip() in table:
@@ -106,7 +106,7 @@ def _csv(path: Path, mapping: Mapping) -> tuple[list[str], Iterator[Row]]:
 
     def rows() -> Iterator[Row]:
         for i, record in enumerate(reader, start=2):
-            yield f"row {i}", _dates(mapping.apply(record), mapping)
+            yield f"row {i}", _dates(mapping.apply(record, rename=False), mapping)  # the header is renamed
     return columns, rows()
 
 
