@@ -70,6 +70,7 @@ class CheckedPlan:
     crediting: frozenset[str] = frozenset()
     measures: dict[str, InputInfo] = field(default_factory=dict)  # measures, given like inputs in plan tests
     contests: list[ast.ContestDecl] = field(default_factory=list)
+    deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)  # declared deal columns' ranges, values
     warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -112,6 +113,8 @@ class _Checker:
         inputs = {d.name.text: self._input(d) for d in plan.of_type(ast.InputDecl)}
         values: dict[str, T] = {**PERIOD_NAMES, **{name: info.type for name, info in inputs.items()}}
         self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
+        field_infos = {f.name.text: self._input(f) for d in plan.of_type(ast.DealsDecl)[:1] for f in d.fields
+                       if f.name.text in self.fields}
         rules = crediting_rules(plan.of_type(ast.CreditingDecl), self.errors)
         measures = self._measures(plan, values)
         lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
@@ -129,6 +132,9 @@ class _Checker:
             check_contest(c, scope, self.exprs, self.errors)
         ranked = Scope({**values, **self.pay_measures}, tables, curve_types, "here", scope.components, all_contests,
                        all_contests)
+        # pools are shared out before anyone is ranked or paid: no contest results, no measures of pay
+        self.pool_scope = Scope(values, tables, curve_types, "in a pool (pools are shared before contests are "
+                                "decided)", scope.components, frozenset(), all_contests)
         for c in components:
             self._component(c, ranked)
         after = Scope({**values, **self.pay_measures, **{c.name.text: T.MONEY for c in components}}, tables,
@@ -171,7 +177,7 @@ class _Checker:
             inputs=inputs, lets=lets, tables=tables, curves=curves, components=components, awards=awards,
             payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
             examples=examples, properties=properties, deal_fields=self.fields, crediting=rules,
-            measures=measures, contests=contests,
+            measures=measures, contests=contests, deal_field_infos=field_infos,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
@@ -362,7 +368,7 @@ class _Checker:
                 self.exprs.expect(item.expr, scope, {T.MONEY}, "what a `pay` line pays")
             elif isinstance(item, ast.PoolLine):
                 has_line = True
-                check_pool(item, scope, self.exprs, self.errors)
+                check_pool(item, self.pool_scope, self.exprs, self.errors)
             elif isinstance(item, ast.TiersLine):
                 has_line = True
                 self._tiers(item, scope)
@@ -390,6 +396,7 @@ class _Checker:
                                f"`scorecard` line", "empty-component")
 
     def _tiers(self, line: ast.TiersLine, scope: Scope) -> None:
+        payee_scope = scope  # bands are the payee's, whatever deal is taken through them
         if line.per is not None:
             scope = Scope({**scope.values, **self.fields}, scope.tables, scope.curves, "in tiers per deal",
                           scope.components)
@@ -409,7 +416,7 @@ class _Checker:
         if bt not in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT, T.ERROR):
             self.error(line.base, f"tiers need a base of money or numbers, not {describe(bt)}", "type")
             return
-        self.bands.check(line.bands, line.base, bt, line.kind.text, scope)
+        self.bands.check(line.bands, line.base, bt, line.kind.text, payee_scope)
 
     def _scorecard(self, s: ast.ScorecardLine, scope: Scope) -> None:
         self.exprs.expect(s.target, scope, {T.MONEY}, "a scorecard's target amount")

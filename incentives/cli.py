@@ -185,7 +185,8 @@ def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits
                 mapping: Path | None, period: str | None, trace: bool):
     p = compiled.ir
     maps = load_mapping(mapping) if mapping else {}
-    sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns)
+    sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns,
+                       p.deal_field_infos)
     if period is None and p.effective is not None:
         start, end = p.effective
         err.print(f"no --period given: period_start and period_end are the plan's effective dates, "

@@ -273,7 +273,7 @@ class Evaluator:
                 if done is not None:
                     hits = [BandHit(p.index, p.lower, p.upper, p.rate, None, p.portion, p.amount) for p in parts
                             if not running_total or p.upper is None or p.upper > before]
-                    paid.append(DealPay(deal["id"], deal["date"], base, pay, before, hits))
+                    paid.append(DealPay(deal["id"], deal["date"], base, pay, before, hits, deal))
             if done is not None:
                 done.append(ItemResult(item, "tiers", running, amount, running + amount, base=total or None,
                                        deals=paid))

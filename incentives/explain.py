@@ -79,6 +79,7 @@ class DealLine(BaseModel):
     credit: str = Field(description="owner, split, overlay or rollup")
     via: str | None = Field(None, description="a roll-up: the person below whose credit this is")
     amount: str = Field(description="the credited amount: deal_amount x share")
+    value: str | None = Field(None, description="a measure of another column: that column's credited value")
     base: str | None = Field(None, description="per-deal tiers: the base taken for this deal")
     paid: str | None = Field(None, description="per-deal tiers: what this deal pays")
     running_before: str | None = Field(None, description="running tiers: the running total before this deal")
@@ -260,8 +261,8 @@ class _Explainer(Filler):
             total=self.a(r.total), awards=awards,
         )
 
-    def deal(self, d: dict, pay=None) -> DealLine:
-        return DealLine(id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
+    def deal(self, d: dict, pay=None, measured: str | None = None) -> DealLine:
+        return DealLine(value=None if measured in (None, "amount") else numbers.plain(d.get(measured)),id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
                         share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
                         amount=self.a(d["amount"]),
                         base=None if pay is None else self.a(pay.base), paid=None if pay is None else self.a(pay.amount),
@@ -274,7 +275,7 @@ class _Explainer(Filler):
         cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
         return Measure(name=m.name, description=decl.description,
                        formula=f"{decl.agg}{field} of {decl.source}{cond}", value=numbers.plain(m.value),
-                       shown=self.show(m.value, decl.type), deals=[self.deal(d) for d in m.deals],
+                       shown=self.show(m.value, decl.type), deals=[self.deal(d, None, decl.field) for d in m.deals],
                        people=[{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
                                for pid, x in m.people], where=where(decl.span))
 
@@ -370,10 +371,9 @@ class _Explainer(Filler):
         raise TypeError(i.kind)  # pragma: no cover
 
     def _deal_tiers(self, node: ir.Tiers, i: ItemResult, common: dict) -> Item:
-        by_id = {str(d["id"]): d for d in self.values.get("__deals__", ())}
         lines, details = [], []
         for pay in i.deals:
-            lines.append(self.deal(by_id[str(pay.deal)], pay))
+            lines.append(self.deal(pay.row, pay))
             parts = " + ".join(f"{self._value_type_show(h.value)} x {self.m(h.portion)}" for h in pay.bands)
             if pay.running_before is not None:
                 details.append(f"{pay.deal} ({pay.date}): {self.m(pay.base)}, running total "

@@ -313,6 +313,7 @@ class Plan:
     #: the deal columns the plan reads: the data must give them on every deal
     deal_columns: frozenset[str] = frozenset()
     contests: tuple[Contest, ...] = ()
+    deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)
 
     @property
     def needs_population(self) -> bool:
@@ -429,6 +430,7 @@ class _Lower:
                                    m.decl.span, is_result_measure(m.decl, self.components | {"total"}))
                            for name, m in c.measures.items()),
             givable={**c.inputs, **c.measures},
+            deal_field_infos=dict(c.deal_field_infos),
             contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
                                    self.opt(k.qualify), k.ties.text if k.ties else "shared",
                                    tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),

@@ -66,17 +66,19 @@ def render_text(b: Breakdown) -> str:
             for deal in m.deals:
                 share = "" if deal.share == "1" else f" x {numbers.percent(Decimal(deal.share))}"
                 how = f"{deal.credit} from {deal.via}" if deal.via else deal.credit
+                measured = f"; {m.formula.split()[1]} {deal.value}" if deal.value is not None else ""
                 out.append(f"      {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share} ({how}) = "
-                           f"{_money(deal.amount, d)}")
+                           f"{_money(deal.amount, d)}{measured}")
             for person in m.people:
                 out.append(f"      {person['id']}: {person['shown']}")
         out.append("")
     if b.contests:
         out.append("Contests")
         for c in b.contests:
+            who = f"{c.competitors} competitor{'s' * (c.competitors != 1)}"
             place = (f"rank {c.rank} of {c.competitors}" + (f" (tied with {c.tied - 1} other"
                      f"{'s' * (c.tied > 2)})" if c.tied > 1 else "") if c.rank else
-                     ("qualified, not placed" if c.qualified else "not qualified") + f"; {c.competitors} competitors")
+                     ("qualified, not placed" if c.qualified else "not qualified") + f"; {who}")
             prize = f", prize {_money(c.prize, d)}" if c.prize and Decimal(c.prize) else ""
             out.append(f"  {c.label or c.name}: {place}{prize}   (line {c.where.line})")
         out.append("")

@@ -75,6 +75,7 @@ class DealPay:
     amount: Decimal
     running_before: Decimal | None = None  # running tiers: the total before this deal
     bands: list[BandHit] = field(default_factory=list)
+    row: dict | None = None  # the credited deal (one payee may be credited a deal several ways)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from dsl.check import InputInfo
 from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 
-from .data import ValueProblem, _Problems, _rows, parse_value
+from .data import ValueProblem, _Problems, _rows, check_value, parse_value
 from .evaluate import CONTEXT
 from .tables import Mapping, read_rows
 
@@ -80,7 +80,8 @@ def _check_chains(people: dict[str, Person], problems: _Problems) -> None:
 
 
 def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person], currency: str,
-               mapping: Mapping | None = None, used: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+               mapping: Mapping | None = None, used: frozenset[str] = frozenset(),
+               declared: dict[str, InputInfo] | None = None) -> list[dict[str, Any]]:
     """Deals as dictionaries of typed values, sorted by date then id (the order running totals use).
 
     used: the columns the plan reads; each deal must give them (an empty margin would otherwise
@@ -100,6 +101,10 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
         deal: dict[str, Any] = {}
         for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]:
             raw = record.get(name)
+            info = (declared or {}).get(name)
+            if (raw is None or (isinstance(raw, str) and not raw.strip())) and info is not None and info.has_default:
+                deal[name] = info.default
+                continue
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if name in types or (name in used and OPTIONAL_DEAL.get(name, (t, None))[1] is None):
                     problems.add(f"{where}, column {name}", f"no value; expected {t.value} (the plan uses it)"
@@ -108,6 +113,8 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
                 continue
             try:
                 deal[name] = parse_value(raw, t)
+                if info is not None:
+                    check_value(deal[name], info)  # a declared column's range and listed values
             except ValueProblem as p:
                 problems.add(f"{where}, column {name}", f"expected {p}")
         if "id" in deal and deal["id"] in seen:
@@ -169,9 +176,9 @@ def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str,
 
 def load_sales(people: str | Path, deals: str | Path | None, splits: str | Path | None, inputs: dict[str, InputInfo],
                fields: dict[str, T], currency: str, mappings: dict[str, Mapping] | None = None,
-               used: frozenset[str] = frozenset()) -> Sales:
+               used: frozenset[str] = frozenset(), declared: dict[str, InputInfo] | None = None) -> Sales:
     mappings = mappings or {}
     folks = load_people(people, inputs, mappings.get("people"))
-    deal_rows = load_deals(deals, fields, folks, currency, mappings.get("deals"), used) if deals else []
+    deal_rows = load_deals(deals, fields, folks, currency, mappings.get("deals"), used, declared) if deals else []
     split_rows = load_splits(splits, deal_rows, folks, mappings.get("splits")) if splits else {}
     return Sales(folks, deal_rows, split_rows, str(splits or ""))
