@@ -52,12 +52,6 @@ def test_monotone_violation_is_shrunk_to_the_threshold(seed):
     assert "decelerator on revenue" in o.message  # the breakdown shows the line that broke the law
 
 
-def test_monotone_violation_with_seed_1_is_the_one_cent_drop():
-    # the smallest lower revenue that pays more: 10% of 25,000.05 = 2,500.005 -> 2,500.01 > 2,500.00
-    o = only_outcome("decelerator", 1)
-    assert "revenue rose from 25_000.05 USD to 50_000 USD, but total fell from 2,500.01 to 2,500.00" in o.message
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_an_evaluation_error_is_a_failure_with_its_inputs(seed):
     o = only_outcome("zero_quota", seed)
