@@ -129,7 +129,7 @@ class _Checker:
         self.inputs = inputs
 
         for c in contests:
-            check_contest(c, scope, self.exprs, self.errors)
+            check_contest(c, scope, self.exprs, self.errors, currency_digits(self.currency))
         ranked = Scope({**values, **self.pay_measures}, tables, curve_types, "here", scope.components, all_contests,
                        all_contests)
         # pools are shared out before anyone is ranked or paid: no contest results, no measures of pay

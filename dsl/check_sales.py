@@ -11,6 +11,7 @@ properties use them by name.
 from __future__ import annotations
 
 import difflib
+from decimal import Decimal
 
 from . import ast
 from .check_expr import ExprChecker, Scope
@@ -24,6 +25,8 @@ DEAL_FIELDS: dict[str, T] = {
     "credit": T.TEXT,  # how the payee is credited: owner, split, overlay or rollup
     "share": T.PERCENT,  # the payee's share of the deal
     "deal_amount": T.MONEY,  # the whole deal's amount (amount, margin and cost are the payee's share of it)
+    "deal_margin": T.MONEY,  # the whole deal's margin
+    "deal_cost": T.MONEY,  # the whole deal's cost
 }
 DEAL_STATUSES = ("won", "cancelled", "refunded")
 CREDIT_KINDS = ("owner", "split", "overlay", "rollup")
@@ -51,6 +54,8 @@ def deal_fields(decls: list[ast.DealsDecl], errors: list[Diagnostic]) -> dict[st
                 _error(errors, f.type, f"unknown type `{f.type.text}`", "type", "types are " + ", ".join(INPUT_TYPES))
                 t = T.ERROR
             fields[f.name.text] = t
+            if t == T.MONEY:
+                fields[f"deal_{f.name.text}"] = T.MONEY  # the whole deal's value; the column is the payee's share
     return fields
 
 
@@ -138,7 +143,8 @@ CONTEST_GROUPS = ("all", "team")
 POOL_GROUPS = ("all", "team")
 
 
-def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
+def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic],
+                  minor_units: int = 2) -> None:
     """Rank by a number or money, among all or the team; ties shared, split or broken by values."""
     from .check_expr import fold
 
@@ -162,7 +168,11 @@ def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: 
         for b in c.tie_breakers:
             exprs.expect(b, scope, set(NUMERIC), "a tie-breaker")
     for p in c.prizes:
-        exprs.expect(p, Scope({}, where="in a prize: prizes are constants"), {T.MONEY}, "a prize")
+        if exprs.expect(p, Scope({}, where="in a prize: prizes are constants"), {T.MONEY}, "a prize") == T.MONEY:
+            value = fold(p)
+            if value is not None and value != value.quantize(Decimal(1).scaleb(-minor_units)):
+                _error(errors, p, f"a prize is a whole number of the currency's minor unit "
+                                  f"({minor_units} decimal places)", "contest")
     if c.places is not None:
         places = fold(c.places)
         if not (places is not None and not isinstance(places, bool) and places == int(places) and places >= 1):

@@ -10,8 +10,10 @@
   below is credited with, at the same share (kind `rollup`).
 
 A credited deal is the deal as the payee sees it: `amount`, `margin` and
-`cost` (and declared money columns) are the payee's share; `deal_amount` is
-the whole; `share` and `credit` say how, and `via` names whose credit a roll-up row carries.
+`cost` (and declared money columns) are the payee's share; `deal_amount`,
+`deal_margin`, `deal_cost` (and `deal_<column>`) are the whole deal's, for
+conditions that must not depend on the split; `share` and `credit` say how,
+and `via` names whose credit a roll-up row carries.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ ONE = Decimal(1)
 
 def credit(sales: Sales, rules: frozenset[str], fields: dict[str, T]) -> dict[str, list[dict[str, Any]]]:
     """Each person's credited deals, in deal order."""
-    money = [name for name, t in fields.items() if t == T.MONEY and name != "deal_amount"]
+    money = [name for name, t in fields.items() if t == T.MONEY and not name.startswith("deal_")]
     out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in sales.people}
     unused = [w for rows in sales.splits.values() for _, _, k, w in rows
               if (k == "split" and "splits" not in rules) or (k == "overlay" and "overlays" not in rules)]
@@ -39,8 +41,9 @@ def credit(sales: Sales, rules: frozenset[str], fields: dict[str, T]) -> dict[st
 
     def add(person: str, deal: dict[str, Any], share: Decimal, kind: str) -> None:
         row = dict(deal)
-        row["deal_amount"], row["share"], row["credit"] = deal["amount"], share, kind
+        row["share"], row["credit"] = share, kind
         for name in money:
+            row[f"deal_{name}"] = deal.get(name)  # the whole deal's value, for conditions such as margin floors
             if row.get(name) is not None:
                 row[name] = deal[name] * share
         out[person].append(row)

@@ -38,6 +38,14 @@ class ValueProblem(ValueError):
     pass
 
 
+def text_id(raw: Any) -> str:
+    """An id as text: a number exported as 1042 or 1042.0 reads as "1042"."""
+    if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
+        d = Decimal(raw)
+        return str(int(d)) if d == d.to_integral_value() else format(d, "f")
+    return "" if raw is None else str(raw).strip()
+
+
 def _decimal(text: str) -> Decimal:
     t = text.strip().replace("_", "")
     if _GROUPED.match(t):
@@ -69,7 +77,7 @@ def parse_value(raw: Any, t: T) -> Any:
             return raw
         raise ValueProblem(f"{t.value}, not a date")
     if isinstance(raw, (int, Decimal)) and t == T.TEXT:
-        return str(raw)  # an id exported as a number
+        return text_id(raw)  # an id exported as a number
     if isinstance(raw, (int, Decimal)) and t in (T.MONEY, T.NUMBER, T.COUNT, T.PERCENT):
         value = _sized(Decimal(raw))
     elif isinstance(raw, float):  # from the Python API; JSON is read with parse_float=Decimal
@@ -162,8 +170,7 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
     out: list[tuple[str, dict[str, Any]]] = []
     seen: dict[str, str] = {}
     for where, record in records:
-        payee = record.get(ID_COLUMN)
-        payee = "" if payee is None else str(payee).strip()
+        payee = text_id(record.get(ID_COLUMN))
         if not payee:
             problems.add(where, f"`{ID_COLUMN}` is empty: every payee needs an id")
             continue

@@ -97,6 +97,9 @@ class Evaluator:
             except EvaluationError as err:
                 err.payee = payee
                 raise
+            except DecimalException as err:
+                raise EvaluationError(self.plan_span, f"a value is too large or too precise to compute exactly "
+                                                      f"({type(err).__name__})", payee) from None
 
     def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
         return self._finish(self.prepare(inputs), payee, trace)
@@ -275,7 +278,7 @@ class Evaluator:
                             if not running_total or p.upper is None or p.upper > before]
                     paid.append(DealPay(deal["id"], deal["date"], base, pay, before, hits, deal))
             if done is not None:
-                done.append(ItemResult(item, "tiers", running, amount, running + amount, base=total or None,
+                done.append(ItemResult(item, "tiers", running, amount, running + amount, base=total,
                                        deals=paid))
             return running + amount
         return per_deal

@@ -305,7 +305,9 @@ class _Explainer(Filler):
                            f" = {self.m(share.share)}")
             return Item(label=node.label or f"pool {expr_text(node.amount.src)} among {node.among} {how}",
                         formula=formula, details=[f"the {group}'s pool of {self.m(share.amount)} is shared "
-                                                  f"{how} among {share.members} people, exactly to the cent"],
+                                                  f"{how} among {share.members} "
+                                                  f"{'person' if share.members == 1 else 'people'}, "
+                                                  f"exactly to the cent"],
                         **common)
         if i.kind == "pay":
             return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY),

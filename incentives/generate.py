@@ -51,6 +51,8 @@ def input_strategy(info: InputInfo, plan: ir.Plan) -> st.SearchStrategy:
     lo, hi = info.range if info.range is not None else DEFAULT_RANGES[t]
     places = 0 if t == T.COUNT else plan.minor_units if t == T.MONEY else 4
     step = Decimal(1).scaleb(-places)
+    if lo.quantize(step, rounding=ROUND_CEILING) > hi:  # no value on the grid inside the range: its ends
+        return st.sampled_from(sorted({lo, hi}))
     simple = (st.integers(int(lo), int(hi)).map(Decimal) if t == T.COUNT else
               st.decimals(min_value=lo, max_value=hi, places=places, allow_nan=False, allow_infinity=False))
     scale = 10 ** places

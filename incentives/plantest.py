@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -26,6 +26,7 @@ from dsl.types import T
 
 from . import ir, numbers
 from .errors import DataError, EvaluationError
+from .evaluate import CONTEXT
 from .explain import Filler, explain
 from .generate import input_strategy, inputs_strategy
 from .plan import CompiledPlan
@@ -114,7 +115,8 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
     plan = compiled.ir
     fns = compiled.evaluator.compile
     outcome = Outcome(plan.file, "example", ex.label, ex.span.line, True)
-    values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
+    with localcontext(CONTEXT):
+        values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
     try:
         result = compiled.run(values, ex.label, trace=True)
     except (EvaluationError, DataError) as e:
@@ -131,7 +133,8 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
                 wrong.append(f"{where}: expected award `{e.name}` {'granted' if e.award else 'not granted'}, "
                              f"but it was {'granted' if granted[e.name] else 'not granted'}")
             continue
-        expected = fns(e.amount)({})
+        with localcontext(CONTEXT):
+            expected = fns(e.amount)({})
         got = amounts[e.name]
         if got != expected:
             diff = got - expected
@@ -194,11 +197,21 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                 assume(False)
             last.update(values=values, why=f"the plan could not be evaluated: {e.message}", line=e.span.line)
             raise _Broken() from None
-        if not all(a(results) for a in assumes):
+        try:
+            held = all(a(results) for a in assumes)
+        except EvaluationError:
+            held = False  # an assumption that cannot be worked out for these inputs rules them out
+        if not held:
             assume(False)
         for law, fn in laws:
             if fn is not None:
-                if not fn(results):
+                try:
+                    ok = fn(results)
+                except EvaluationError as e:
+                    last.update(values=values, why=f"the law could not be worked out: {e.message}",
+                                line=law.span.line)
+                    raise _Broken() from None
+                if not ok:
                     filled = Filler(compiled, results).fill(law.expr)
                     last.update(values=values, line=law.span.line,
                                 why=f"always {expr_text(law.expr.src)}\n  here it reads {filled}, "
@@ -234,7 +247,8 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                                print_blob=False)(given(st.fixed_dictionaries(strategies))(test))
     hypothesis_test = with_seed(seed)(hypothesis_test)
     try:
-        hypothesis_test()
+        with localcontext(CONTEXT):
+            hypothesis_test()
     except _Broken:
         outcome.passed = False
         values = last["values"]

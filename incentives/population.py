@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from contextlib import contextmanager
+from decimal import Decimal, DecimalException, localcontext
 from typing import Any
+
+from dsl.source import Span
 
 from . import ir
 from .compile import Compiler
@@ -121,12 +124,8 @@ class Population:
         prepared = {}
         for pid, v in values.items():
             v["__deals__"] = self.credits[pid]
-            with localcontext(CONTEXT):
-                try:
-                    prepared[pid] = evaluator.prepare(v)
-                except EvaluationError as err:
-                    err.payee = pid
-                    raise
+            with localcontext(CONTEXT), _payee(pid):
+                prepared[pid] = evaluator.prepare(v)
         with localcontext(CONTEXT):
             contests = self._contests(prepared)
             pools = self._pools(prepared)
@@ -179,15 +178,19 @@ class Population:
             for pid in values:
                 members = tuple(groups[pid])
                 if members not in decided:
-                    entrants = {q: (score(values[q]), *(b(values[q]) for b in breakers))
-                                for q in members if qualify is None or qualify(values[q])}
-                    decided[members] = rank(entrants, prizes, c.ties, quantum)
-                placings = decided[members]
+                    entrants = {}
+                    for q in members:  # only qualified entrants are scored: `qualify` may guard the score
+                        with _payee(q):
+                            if qualify is None or qualify(values[q]):
+                                entrants[q] = (score(values[q]), *(b(values[q]) for b in breakers))
+                    decided[members] = (entrants, rank(entrants, prizes, c.ties, quantum))
+                entrants, placings = decided[members]
                 mine = placings.get(pid)
                 placed = mine is not None and (c.places is None or mine.place <= c.places)
                 out[pid].append(ContestResult(
-                    c.name, mine is not None, score(values[pid]), Decimal(mine.place if placed else 0),
-                    mine.tied if mine else 0, Decimal(len(placings)), mine.prize if placed else ZERO))
+                    c.name, mine is not None, entrants[pid][0] if pid in entrants else None,
+                    Decimal(mine.place if placed else 0), mine.tied if mine else 0, Decimal(len(placings)),
+                    mine.prize if placed else ZERO))
         return out
 
     def _pools(self, values: dict[str, dict]) -> dict[str, dict[str, PoolShare]]:
@@ -203,17 +206,19 @@ class Population:
                 if members in done:
                     continue
                 done.add(members)
-                amounts = {q: ev.round(amount_fn(values[q])) for q in members}
+                amounts = {}
+                for q in members:
+                    with _payee(q):
+                        amounts[q] = ev.round(amount_fn(values[q]))
                 first = members[0]
                 for q in members:
                     if amounts[q] != amounts[first]:
                         raise EvaluationError(pool.span, f"the pool is not the same for the whole {pool.among}: "
                                                          f"{amounts[first]} for {first}, {amounts[q]} for {q}", q)
-                weights = {q: (by_fn(values[q]) if by_fn else Decimal(1)) for q in members}
-                negative = [q for q, w in weights.items() if w < 0]
-                if negative:
-                    raise EvaluationError(pool.span, f"a pool is shared by non-negative contributions; "
-                                                     f"{negative[0]}'s is {weights[negative[0]]}", negative[0])
+                weights = {}
+                for q in members:  # a negative contribution (refunds above sales) counts as none
+                    with _payee(q):
+                        weights[q] = max(by_fn(values[q]), ZERO) if by_fn else Decimal(1)
                 shares = share_out(amounts[first], weights, ev.quantum)
                 total = sum(weights.values(), ZERO)
                 for q in members:
@@ -238,6 +243,20 @@ class Population:
 
 
 ONE_ = Decimal(1)
+
+
+@contextmanager
+def _payee(pid: str):
+    """Name the payee on any evaluation error, and turn decimal trouble into a located error."""
+    try:
+        yield
+    except EvaluationError as err:
+        if err.payee is None:
+            err.payee = pid
+        raise
+    except DecimalException as err:
+        raise EvaluationError(Span.point("<run>", 1, 1), f"a value is too large or too precise to compute "
+                                                         f"exactly ({type(err).__name__})", pid) from None
 
 
 def _paid(result: PayeeResult, what: str) -> Decimal:

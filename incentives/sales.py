@@ -19,7 +19,7 @@ from dsl.check import InputInfo
 from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 
-from .data import ValueProblem, _Problems, _rows, check_value, parse_value
+from .data import ValueProblem, _Problems, _rows, check_value, parse_value, text_id
 from .evaluate import CONTEXT
 from .tables import Mapping, read_rows
 
@@ -54,11 +54,11 @@ def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping
     rows = list(rows)
     problems = _Problems(str(path))
     parsed = _rows(inputs, rows, columns, problems)
-    org = {str(r.get("id", "")).strip(): (where, r) for where, r in rows}
+    org = {text_id(r.get("id")): (where, r) for where, r in rows}
     people = {}
     for pid, values in parsed:
         where, record = org[pid]
-        team, manager = (str(record.get(c) or "").strip() for c in ORG_COLUMNS)
+        team, manager = (text_id(record.get(c)) for c in ORG_COLUMNS)
         people[pid] = Person(pid, team, manager, values, where)
     for p in people.values():
         if p.manager and p.manager not in people:
@@ -89,7 +89,7 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
     columns, rows = read_rows(path, mapping)
     problems = _Problems(str(path))
     extra = {name: t for name, t in fields.items() if name not in OPTIONAL_DEAL and name not in REQUIRED_DEAL
-             and name not in ("credit", "share", "deal_amount")}
+             and name not in ("credit", "share") and not name.startswith("deal_")}
     if columns is not None:
         for name in REQUIRED_DEAL:
             if name not in columns:
@@ -148,7 +148,7 @@ def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str,
     known = {d["id"] for d in deals}
     out: dict[str, list[tuple[str, Decimal, str, str]]] = {}
     for where, record in rows:
-        deal, person = (str(record.get(c) or "").strip() for c in ("deal", "person"))
+        deal, person = (text_id(record.get(c)) for c in ("deal", "person"))
         kind = str(record.get("kind") or "split").strip()
         try:
             share = parse_value(record.get("share", ""), T.PERCENT)

@@ -73,8 +73,15 @@ def load_mapping(path: str | Path) -> dict[str, Mapping]:
         if unknown:
             raise DataError([f"{path}: [{table}]: unknown setting {', '.join(sorted(unknown))}; "
                              f"expected columns, values, date_format"])
-        out[table] = Mapping(dict(spec.get("columns", {})), {k: dict(v) for k, v in spec.get("values", {}).items()},
-                             spec.get("date_format"))
+        columns, values, date_format = spec.get("columns", {}), spec.get("values", {}), spec.get("date_format")
+        if not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
+            raise DataError([f"{path}: [{table}.columns] maps export column names to ours: \"Their name\" = \"ours\""])
+        if not (isinstance(values, dict) and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+                                                 for v in values.values())):
+            raise DataError([f"{path}: [{table}.values.COLUMN] maps export values to ours: \"Closed Won\" = \"won\""])
+        if date_format is not None and not isinstance(date_format, str):
+            raise DataError([f"{path}: [{table}] date_format is text such as \"%m/%d/%Y\""])
+        out[table] = Mapping(dict(columns), {k: dict(v) for k, v in values.items()}, date_format)
     return out
 
 
