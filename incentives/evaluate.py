@@ -19,6 +19,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable
 
 from dsl.source import Span
@@ -65,16 +66,24 @@ class Evaluator:
         return amount.quantize(self.quantum, rounding=self.mode) + ZERO  # + 0 turns -0.00 into 0.00
 
     # ---- running ----
-    def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
+    @contextmanager
+    def guard(self, payee: str):
+        """Work for one payee: in the engine's decimal context, errors naming the payee, decimal
+        trouble (an overflow, say) turned into a located error rather than a traceback."""
         with localcontext(CONTEXT):
             try:
-                return self._run(inputs, payee, trace)
+                yield
             except EvaluationError as err:
-                err.payee = payee
+                if err.payee is None:
+                    err.payee = payee
                 raise
             except DecimalException as err:
                 raise EvaluationError(self.plan_span, f"a value is too large or too precise to compute exactly "
                                                       f"({type(err).__name__})", payee) from None
+
+    def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
+        with self.guard(payee):
+            return self._finish(self.prepare(inputs), payee, trace)
 
     def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
         return [self.run(values, payee, trace) for payee, values in rows]
@@ -91,18 +100,8 @@ class Evaluator:
 
     def run_prepared(self, values: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
         """Finish a payee whose values were prepared (and completed by a population run)."""
-        with localcontext(CONTEXT):
-            try:
-                return self._finish(values, payee, trace)
-            except EvaluationError as err:
-                err.payee = payee
-                raise
-            except DecimalException as err:
-                raise EvaluationError(self.plan_span, f"a value is too large or too precise to compute exactly "
-                                                      f"({type(err).__name__})", payee) from None
-
-    def _run(self, inputs: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
-        return self._finish(self.prepare(inputs), payee, trace)
+        with self.guard(payee):
+            return self._finish(values, payee, trace)
 
     def _finish(self, values: dict[str, Any], payee: str, trace: bool) -> PayeeResult:
         components = []

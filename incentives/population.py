@@ -12,11 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from contextlib import contextmanager
-from decimal import Decimal, DecimalException, localcontext
+from decimal import Decimal, localcontext
 from typing import Any
-
-from dsl.source import Span
 
 from . import ir
 from .compile import Compiler
@@ -124,7 +121,7 @@ class Population:
         prepared = {}
         for pid, v in values.items():
             v["__deals__"] = self.credits[pid]
-            with localcontext(CONTEXT), _payee(pid):
+            with self.plan.evaluator.guard(pid):
                 prepared[pid] = evaluator.prepare(v)
         with localcontext(CONTEXT):
             contests = self._contests(prepared)
@@ -159,6 +156,9 @@ class Population:
             return n
         return sorted(self.sales.people, key=lambda pid: (-depth(pid), pid))
 
+    def _guard(self, pid: str):
+        return self.plan.evaluator.guard(pid)
+
     def _group(self, among: str) -> dict[str, list[str]]:
         if among == "team":
             return self._teams()
@@ -180,7 +180,7 @@ class Population:
                 if members not in decided:
                     entrants = {}
                     for q in members:  # only qualified entrants are scored: `qualify` may guard the score
-                        with _payee(q):
+                        with self._guard(q):
                             if qualify is None or qualify(values[q]):
                                 entrants[q] = (score(values[q]), *(b(values[q]) for b in breakers))
                     decided[members] = (entrants, rank(entrants, prizes, c.ties, quantum))
@@ -208,7 +208,7 @@ class Population:
                 done.add(members)
                 amounts = {}
                 for q in members:
-                    with _payee(q):
+                    with self._guard(q):
                         amounts[q] = ev.round(amount_fn(values[q]))
                 first = members[0]
                 for q in members:
@@ -217,7 +217,7 @@ class Population:
                                                          f"{amounts[first]} for {first}, {amounts[q]} for {q}", q)
                 weights = {}
                 for q in members:  # a negative contribution (refunds above sales) counts as none
-                    with _payee(q):
+                    with self._guard(q):
                         weights[q] = max(by_fn(values[q]), ZERO) if by_fn else Decimal(1)
                 shares = share_out(amounts[first], weights, ev.quantum)
                 total = sum(weights.values(), ZERO)
@@ -243,20 +243,6 @@ class Population:
 
 
 ONE_ = Decimal(1)
-
-
-@contextmanager
-def _payee(pid: str):
-    """Name the payee on any evaluation error, and turn decimal trouble into a located error."""
-    try:
-        yield
-    except EvaluationError as err:
-        if err.payee is None:
-            err.payee = pid
-        raise
-    except DecimalException as err:
-        raise EvaluationError(Span.point("<run>", 1, 1), f"a value is too large or too precise to compute "
-                                                         f"exactly ({type(err).__name__})", pid) from None
 
 
 def _paid(result: PayeeResult, what: str) -> Decimal:
