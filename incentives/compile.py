@@ -68,12 +68,14 @@ def _text(node) -> str:
 
 class Compiler:
     """Compiles IR to functions of a payee's values; with deal=True, of one deal's values instead,
-    where the deal's columns are read from the deal and every other name from its payee
-    (the deal's `__payee__` entry)."""
+    where the deal's columns are read from the deal and every other name from the payee whose
+    deals are being taken (set `payee` before evaluating them).  Deal rows hold only plain values:
+    no reference back to the payee, so millions of them cost the garbage collector nothing."""
 
     def __init__(self, plan: ir.Plan, deal: bool = False):
         self.plan = plan
         self.deal = deal
+        self.payee: dict = {}
         self.fns: dict[int, Fn] = {}
         self.curves = {name: self.bands(b) for name, b in plan.curves.items()}
 
@@ -94,9 +96,9 @@ class Compiler:
         if isinstance(n, ir.Var):
             name = n.name
             if self.deal and n.kind == "period":
-                return lambda v: _period(v["__payee__"], name)
+                return lambda v: _period(self.payee, name)
             if self.deal and n.kind != "deal":
-                return lambda v: v["__payee__"][name]
+                return lambda v: self.payee[name]
             if n.kind == "period":
                 return lambda v: _period(v, name)
             return lambda v: v[name]

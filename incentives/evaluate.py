@@ -255,8 +255,8 @@ class Evaluator:
             bands = bands_fn(v)
             amount, total = ZERO, ZERO
             paid: list[DealPay] = []
+            dc.payee = v
             for deal in v.get("__deals__", ()):
-                deal["__payee__"] = v
                 if where_fn is not None and not where_fn(deal):
                     continue
                 base = base_fn(deal)

@@ -96,11 +96,8 @@ class Population:
             for m in (m for m in p.measures if m.source == "deals"):
                 where = self.deal_fns.opt(m.where)
                 for pid, v in values.items():
-                    rows = []
-                    for deal in self.credits[pid]:
-                        deal["__payee__"] = v
-                        if where is None or where(deal):
-                            rows.append(deal)
+                    self.deal_fns.payee = v
+                    rows = [deal for deal in self.credits[pid] if where is None or where(deal)]
                     v[m.name] = _aggregate(m, [r[m.field] if m.field else ONE_ for r in rows])
                     if trace:
                         traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
