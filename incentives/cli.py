@@ -33,7 +33,6 @@ from .plan import CompiledPlan, compile_source
 from .population import Population, parse_period
 from .sales import load_sales
 from .tables import load_mapping
-from .plantest import DEFAULT_EXAMPLES, new_seed, run_plan_tests
 from .render import RENDERERS, render_json_many
 
 EXIT_OK, EXIT_PLAN, EXIT_USAGE, EXIT_DATA, EXIT_EVAL = 0, 1, 2, 3, 4
@@ -280,9 +279,11 @@ def _plan_files(paths: list[Path]) -> list[Path]:
 @app.command("test")
 def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or directories (searched for *.plan).")],
           seed: Annotated[Optional[int], typer.Option(help="Seed for generated inputs (printed on every run).")] = None,
-          max_examples: Annotated[int, typer.Option(help="Inputs tried per property.")] = DEFAULT_EXAMPLES,
+          max_examples: Annotated[int, typer.Option(help="Inputs tried per property.")] = 200,
           strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
     """Run the examples and properties that plans carry."""
+    from .plantest import DEFAULT_EXAMPLES, new_seed, run_plan_tests  # hypothesis loads only for tests
+
     seed = new_seed() if seed is None else seed
     missing = [p for p in paths if not p.exists()]
     if missing:
