@@ -8,9 +8,9 @@ rely on that).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
-from typing import Union
+from typing import Iterator, Union
 
 from .source import Source, Span
 
@@ -385,3 +385,21 @@ class Plan:
 
     def of_type(self, cls):
         return [d for d in self.decls if isinstance(d, cls)]
+
+
+def walk(root, skip: tuple[str, ...] = ("span",)) -> Iterator:
+    """Every dataclass node under root, depth first, following lists, tuples and dict values.
+
+    Used for the AST and, with skip=("span", "src"), for the IR: one walker for every pass that
+    looks for names, constants or columns anywhere in a plan.
+    """
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(reversed(n))
+        elif isinstance(n, dict):
+            stack.extend(reversed(list(n.values())))
+        elif is_dataclass(n) and not isinstance(n, type):
+            yield n
+            stack.extend(reversed([getattr(n, f.name) for f in fields(n) if f.name not in skip]))

@@ -460,23 +460,8 @@ class _Checker:
             self.exprs.expect(a.value, scope, {T.MONEY}, "an award's cash-equivalent value")
 
 def _names(e) -> list[str]:
-    out: list[str] = []
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            out.append(n.id)
-        elif isinstance(n, ast.Call):
-            stack.extend(n.args)
-        elif isinstance(n, ast.Unary):
-            stack.append(n.operand)
-        elif isinstance(n, (ast.Binary, ast.Compare)):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, ast.InSet):
-            stack.append(n.operand)
-        elif isinstance(n, ast.If):
-            stack.extend((n.cond, n.then, n.otherwise))
-    return out
+    """The names an expression uses, in the order they are written."""
+    return [n.id for n in ast.walk(e) if isinstance(n, ast.Name)]
 
 
 def _step_word(step) -> str:

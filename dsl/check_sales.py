@@ -14,7 +14,7 @@ import difflib
 from decimal import Decimal
 
 from . import ast
-from .check_expr import ExprChecker, Scope
+from .check_expr import ExprChecker, Scope, fold
 from .diagnostics import Diagnostic
 from .types import INPUT_TYPES, NUMERIC, T, describe
 
@@ -146,8 +146,6 @@ POOL_GROUPS = ("all", "team")
 def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic],
                   minor_units: int = 2) -> None:
     """Rank by a number or money, among all or the team; ties shared, split or broken by values."""
-    from .check_expr import fold
-
     if c.rank_by is None:
         _error(errors, c.name, f"contest `{c.name.text}` needs `rank by ...`: the value people are ranked by",
                "contest")

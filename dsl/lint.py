@@ -27,15 +27,7 @@ def _warn(out: list[Diagnostic], node, message: str, code: str, hint: str | None
 
 def _names(node, out: set[str]) -> set[str]:
     """Every name an AST node (or list of nodes) refers to."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(n, "__dataclass_fields__") and not isinstance(n, (ast.Literal, ast.Ident)):
-            stack.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
+    out.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
     return out
 
 
@@ -105,17 +97,12 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
 
 def _ranges(bounds: Bounds, cond: ast.Expr, show: _Show) -> str:
     parts, seen = [], set()
-    stack = [cond]
-    while stack:
-        n = stack.pop()
+    for n in ast.walk(cond):
         if isinstance(n, ast.Name) and n.id not in seen:
             seen.add(n.id)
             b = bounds.of(n)
             if b is not None:
                 parts.append(f"`{n.id}` is from {show(b.lo, n)} to {show(b.hi, n)}")
-        elif hasattr(n, "__dataclass_fields__") and not isinstance(n, (ast.Literal, ast.Ident)):
-            stack.extend(v for f in n.__dataclass_fields__ if f != "span"
-                         for v in (getattr(n, f) if isinstance(getattr(n, f), list) else [getattr(n, f)]))
     return "; ".join(sorted(parts)) or "the condition is always false"
 
 

@@ -67,20 +67,9 @@ def input_strategy(info: InputInfo, plan: ir.Plan) -> st.SearchStrategy:
 def plan_constants(plan: ir.Plan, t: T) -> set[Decimal]:
     """The plan's constants that can stand for a value of type t (money for money, ...)."""
     wanted = {T.MONEY} if t == T.MONEY else {T.PERCENT, T.NUMBER, T.COUNT}
-    found: set[Decimal] = set()
-    stack: list = [plan.lets, plan.components, plan.awards, plan.payout, plan.curves, plan.tables]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Const):
-            if node.type in wanted and isinstance(node.value, Decimal):
-                found.add(node.value)
-        elif isinstance(node, (tuple, list)):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        elif hasattr(node, "__dataclass_fields__"):
-            stack.extend(getattr(node, f) for f in node.__dataclass_fields__ if f not in ("src", "span"))
-    return found
+    parts = [plan.lets, plan.components, plan.awards, plan.payout, plan.curves, plan.tables]
+    return {n.value for n in ir.walk(parts)
+            if isinstance(n, ir.Const) and n.type in wanted and isinstance(n.value, Decimal)}
 
 
 def inputs_strategy(plan: ir.Plan) -> st.SearchStrategy[dict]:

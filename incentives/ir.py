@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, Iterator, Union
 
 from dsl import ast
 from dsl.check import CheckedPlan, InputInfo
@@ -440,21 +440,18 @@ class _Lower:
 
     def deal_columns(self, plan: "Plan") -> frozenset[str]:
         used = {m.field for m in plan.measures if m.source == "deals" and m.field}
-        stack: list = [plan.measures, plan.components]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Var) and node.kind == "deal":
-                used.add(node.name)
-            elif isinstance(node, (tuple, list)):
-                stack.extend(node)
-            elif hasattr(node, "__dataclass_fields__") and not isinstance(node, Const):
-                stack.extend(getattr(node, f) for f in node.__dataclass_fields__ if f not in ("src", "span"))
+        used.update(n.name for n in walk([plan.measures, plan.components]) if isinstance(n, Var) and n.kind == "deal")
         return frozenset(used)
 
     def law(self, law) -> Law:
         if isinstance(law, ast.Monotone):
             return Law(None, (law.target.text, law.input.text), law.span)
         return Law(self.expr(law), None, law.span)
+
+
+def walk(root) -> Iterator:
+    """Every IR node under root (the AST walker, skipping each node's source)."""
+    return ast.walk(root, skip=("span", "src"))
 
 
 def lower(checked: CheckedPlan) -> Plan:

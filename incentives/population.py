@@ -26,6 +26,7 @@ from .result import ContestResult, PayeeResult, PoolShare
 from .sales import Sales
 
 ZERO = Decimal(0)
+ONE = Decimal(1)  # what `count` adds up per deal or person
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Population:
                 for pid, v in values.items():
                     self.deal_fns.payee = v
                     rows = [deal for deal in self.credits[pid] if where is None or where(deal)]
-                    v[m.name] = _aggregate(m, [r[m.field] if m.field else ONE_ for r in rows])
+                    v[m.name] = _aggregate(m, [r[m.field] if m.field else ONE for r in rows])
                     if trace:
                         traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
             groups = {"team": self._teams(), "reports": self._reports()}
@@ -108,7 +109,7 @@ class Population:
                 computed = {}
                 for pid in values:
                     members = [q for q in groups[m.source][pid] if where is None or where(values[q])]
-                    picked = [(q, values[q][m.field] if m.field else ONE_) for q in members]
+                    picked = [(q, values[q][m.field] if m.field else ONE) for q in members]
                     computed[pid] = _aggregate(m, [x for _, x in picked])
                     if trace:
                         traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
@@ -238,8 +239,6 @@ class Population:
                 manager = self.sales.people[manager].manager
         return out
 
-
-ONE_ = Decimal(1)
 
 
 def _paid(result: PayeeResult, what: str) -> Decimal:
