@@ -83,6 +83,14 @@ class InSet:
 
 
 @dataclass
+class InPeriod:
+    """`date in period`: from period_start to period_end, both included."""
+
+    operand: "Expr"
+    span: Span = _span()
+
+
+@dataclass
 class If:
     cond: "Expr"
     then: "Expr"
@@ -97,7 +105,7 @@ class Call:
     span: Span = _span()
 
 
-Expr = Union[Literal, Name, Unary, Binary, Compare, InSet, If, Call]
+Expr = Union[Literal, Name, Unary, Binary, Compare, InSet, InPeriod, If, Call]
 
 
 # ---- declarations ------------------------------------------------------------
@@ -284,11 +292,53 @@ class Given:
 
 @dataclass
 class Expect:
-    """`expect NAME = amount` (a component, total or subtotal), or `expect [no] award NAME`."""
+    """`expect [PAYEE] NAME = amount` (a component, total, subtotal or measure), or
+    `expect [PAYEE] [no] award NAME`.  PAYEE names a person of the example's people."""
 
     name: Ident
     value: Expr | None = None
     award: bool | None = None  # True: expect the award; False: expect it not granted
+    payee: Ident | None = None
+    span: Span = _span()
+
+
+@dataclass
+class Record:
+    """`person "ID" { name = value, ... }` or `deal "ID" { ... }` in an example."""
+
+    kind: str  # person or deal
+    id: Ident
+    fields: list[Given]
+    span: Span = _span()
+
+
+@dataclass
+class CreditRow:
+    """`split "DEAL" 40% to "PERSON"` (or `overlay ...`) in an example."""
+
+    kind: str  # split or overlay
+    deal: Ident
+    share: Expr
+    person: Ident
+    span: Span = _span()
+
+
+@dataclass
+class DataFile:
+    """`people from "FILE"` (or deals, splits) in an example: a path relative to the plan file."""
+
+    kind: str  # people, deals or splits
+    path: Ident
+    span: Span = _span()
+
+
+@dataclass
+class ExamplePeriod:
+    """`period "2026-Q1"` or `period 2026-01-01 to 2026-03-31` in an example."""
+
+    name: Ident | None = None
+    start: Literal | None = None
+    end: Literal | None = None
     span: Span = _span()
 
 
@@ -298,6 +348,22 @@ class ExampleDecl:
     givens: list[Given]
     expects: list[Expect]
     span: Span = _span()
+    period: ExamplePeriod | None = None
+    records: list[Record] = field(default_factory=list)
+    credits: list[CreditRow] = field(default_factory=list)
+    files: list[DataFile] = field(default_factory=list)
+
+    @property
+    def has_sales(self) -> bool:
+        """Whether the example gives people (then it runs over them as a population)."""
+        return bool(self.records or self.credits or self.files or self.period)
+
+    @property
+    def items(self) -> list:
+        """Every line of the example, in the order written."""
+        parts = [*self.givens, *self.expects, *self.records, *self.credits, *self.files]
+        parts += [self.period] if self.period else []
+        return sorted(parts, key=lambda n: (n.span.line, n.span.column))
 
 
 @dataclass
@@ -315,6 +381,7 @@ class PropertyDecl:
     assumes: list[Expr]
     laws: list[Expr | Monotone]
     span: Span = _span()
+    over: Ident | None = None  # `over deals`: the laws hold for everyone in generated sales data
 
 
 

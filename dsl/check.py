@@ -18,7 +18,7 @@ from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, 
 from .check_tables import check_table, check_table_keys
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
                           crediting_rules, deal_fields, is_result_measure)
-from .check_tests import RESULT_NAMES, check_example, check_property
+from .check_tests import RESULT_NAMES, ExampleContext, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
 from .lint import lint
@@ -153,13 +153,15 @@ class _Checker:
         component_names = {c.name.text for c in components}
         award_names = {a.name.text for a in awards}
         givable = {**inputs, **measures}
+        context = ExampleContext(inputs, measures, component_names, award_names, self.fields, field_infos, rules)
         for ex in examples:
-            check_example(ex, givable, component_names, award_names, self.exprs, self.errors)
+            check_example(ex, context, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},
                          **{a: T.BOOL for a in award_names}}, tables, curve_types, contests=all_contests,
                         all_contests=all_contests)
         for prop in properties:
-            check_property(prop, results, givable, self.exprs, self.errors)
+            check_property(prop, results, givable, self.exprs, self.errors, sales=bool(measures) or any(
+                isinstance(i, ast.TiersLine) and i.per for c in components for i in c.items))
         if not components and not awards:
             self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
                        "empty-plan")

@@ -130,6 +130,13 @@ class ExprChecker:
                 if T.ERROR not in (t, it) and not same_dimension(t, it):
                     self.error(item, f"`{item.text}` is {describe(it)}, but the value tested is {describe(t)}", "type")
             return T.BOOL
+        if isinstance(e, ast.InPeriod):
+            t = self.check(e.operand, scope)
+            if t not in (T.DATE, T.ERROR):
+                return self.error(e.operand, f"`in period` tests a date, but this is {describe(t)}", "type")
+            if "period_start" not in scope.values:
+                return self.error(e, f"there is no period {scope.where}", "name")
+            return T.BOOL
         if isinstance(e, ast.If):
             c = self.check(e.cond, scope)
             if c not in (T.BOOL, T.ERROR):

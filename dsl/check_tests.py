@@ -10,64 +10,240 @@ numeric or date input.
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from decimal import Decimal
+
 from . import ast
 from .check_expr import ExprChecker, Scope, fold
+from .check_sales import DEAL_STATUSES
+from .periods import period_bounds
 from .diagnostics import Diagnostic
 from .printer import expr_text
 from .types import NUMERIC, T, describe, fits
 
 RESULT_NAMES = ("total", "subtotal")
+#: a person's columns besides the plan's inputs
+ORG_FIELDS = {"team": T.TEXT, "manager": T.TEXT, "name": T.TEXT, "role": T.TEXT, "grade": T.TEXT,
+              "region": T.TEXT, "hire_date": T.DATE, "leave_date": T.DATE}
+REQUIRED_DEAL_FIELDS = ("owner", "amount", "date")
+COMPUTED_DEAL_FIELDS = ("id", "credit", "share", "via")  # given by the line itself or by crediting
 
 
 def _error(errors: list[Diagnostic], node, message: str, code: str, hint: str | None = None) -> None:
     errors.append(Diagnostic(node.span, message, code, hint=hint))
 
 
-def check_example(ex: ast.ExampleDecl, inputs: dict, components: set[str], awards: set[str],
-                  exprs: ExprChecker, errors: list[Diagnostic]) -> None:
+@dataclass
+class ExampleContext:
+    """What an example may name: the plan's inputs, measures, results and sales-data columns."""
+
+    inputs: dict  # name -> InputInfo: the plan's inputs
+    measures: dict  # name -> InputInfo: measures (given like inputs when no people are given)
+    components: set[str]
+    awards: set[str]
+    deal_fields: dict[str, T] = dc_field(default_factory=dict)
+    deal_infos: dict = dc_field(default_factory=dict)  # declared deal columns: ranges, listed values
+    crediting: frozenset[str] = frozenset()
+
+
+def _check_value(name: ast.Ident, value: ast.Expr, want: T, info, exprs: ExprChecker, constants: Scope,
+                 errors: list[Diagnostic], what: str) -> None:
+    """A constant given to an input or column: its type, declared range and listed values."""
+    t = exprs.check(value, constants)
+    folded = fold(value)
+    if T.ERROR not in (t, want) and not fits(t, want, folded):
+        _error(errors, value, f"`{name.text}` is {describe(want)}, but this is {describe(t)}", "type")
+    elif info is not None and folded is not None and info.range is not None \
+            and not info.range[0] <= folded <= info.range[1]:
+        _error(errors, value, f"`{name.text}` is declared from {expr_text(info.decl.range[0])} to "
+                              f"{expr_text(info.decl.range[1])}; {what} cannot give it {expr_text(value)}", "example")
+    elif info is not None and folded is not None and info.choices is not None and folded not in info.choices:
+        _error(errors, value, f"`{name.text}` takes one of its listed values; {expr_text(value)} is not one",
+               "example")
+
+
+def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
     constants = Scope({}, where="in an example: give constant values")
+    givable = {**ctx.inputs, **ctx.measures}
     given: set[str] = set()
     for g in ex.givens:
         name = g.name.text
-        t = exprs.check(g.value, constants)
-        if name not in inputs:
+        if ex.has_sales:
+            exprs.check(g.value, constants)
+            _error(errors, g, "this example gives people: give each person's inputs in their `person` line",
+                   "example", hint=f'for example `person "A-1" {{ {name} = ... }}`')
+            continue
+        if name not in givable:
+            exprs.check(g.value, constants)
             _error(errors, g.name, f"`{name}` is not an input of this plan", "example",
-                   hint="examples give values to inputs; inputs are " + ", ".join(inputs))
+                   hint="examples give values to inputs; inputs are " + ", ".join(givable))
             continue
         if name in given:
             _error(errors, g.name, f"`{name}` is given twice in this example", "duplicate")
         given.add(name)
-        want = inputs[name].type
-        value = fold(g.value)
-        info = inputs[name]
-        if T.ERROR not in (t, want) and not fits(t, want, value):
-            _error(errors, g.value, f"`{name}` is {describe(want)}, but this is {describe(t)}", "type")
-        elif value is not None and info.range is not None and not info.range[0] <= value <= info.range[1]:
-            _error(errors, g.value, f"`{name}` is declared from {expr_text(info.decl.range[0])} to "
-                                    f"{expr_text(info.decl.range[1])}; an example cannot give it "
-                                    f"{expr_text(g.value)}", "example")
-        elif value is not None and info.choices is not None and value not in info.choices:
-            _error(errors, g.value, f"`{name}` takes one of its listed values; {expr_text(g.value)} is not one",
-                   "example")
-    missing = [n for n, info in inputs.items() if not info.has_default and n not in given]
-    if missing:
+        _check_value(g.name, g.value, givable[name].type, givable[name], exprs, constants, errors, "an example")
+    missing = [n for n, info in givable.items() if not info.has_default and n not in given]
+    if missing and not ex.has_sales:
         _error(errors, ex, f"example \"{ex.label}\" does not give " + ", ".join(f"`{n}`" for n in missing)
                + (", which has no default" if len(missing) == 1 else ", which have no default"), "example")
+    people = check_sales_example(ex, ctx, exprs, constants, errors) if ex.has_sales else None
     for e in ex.expects:
         name = e.name.text
+        if e.payee is not None and people is None:
+            _error(errors, e.payee, "this example gives no people: expect amounts without a person's id",
+                   "example")
+        elif e.payee is None and people is not None:
+            _error(errors, e, "this example gives people: say whose amount is expected", "example",
+                   hint=f'for example `expect "{next(iter(people), "A-1")}" {name} ...`')
+        elif e.payee is not None and people and e.payee.text not in people:
+            _error(errors, e.payee, f"no person `{e.payee.text}` in this example", "example",
+                   hint=_did_you_mean(e.payee.text, people))
         if e.award is not None:
-            if name not in awards:
+            if name not in ctx.awards:
                 _error(errors, e.name, f"`{name}` is not an award of this plan", "example")
             continue
-        if name not in components and name not in RESULT_NAMES:
+        if name in ctx.measures:
+            exprs.expect(e.value, constants, {ctx.measures[name].type}, f"the expected value of `{name}`")
+            continue
+        if name not in ctx.components and name not in RESULT_NAMES:
             _error(errors, e.name, f"`{name}` is not a component", "example",
-                   hint="expect an amount for a component, `total` or `subtotal`")
+                   hint="expect an amount for a component, `total`, `subtotal` or a measure")
             continue
         exprs.expect(e.value, constants, {T.MONEY}, f"the expected amount of `{name}`")
 
 
+def _did_you_mean(name: str, known) -> str | None:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, constants: Scope,
+                        errors: list[Diagnostic]) -> dict[str, ast.Record]:
+    """The people, deals, split rows, data files and period of an example.  Ids are checked against
+    the example's own people and deals unless a data file gives more of them."""
+    files: dict[str, ast.DataFile] = {}
+    for f in ex.files:
+        if f.kind in files:
+            _error(errors, f, f"`{f.kind} from` is given twice in this example", "duplicate")
+        files[f.kind] = f
+    if ex.period is not None and ex.period.name is not None:
+        try:
+            period_bounds(ex.period.name.text)
+        except ValueError as e:
+            _error(errors, ex.period.name, str(e), "example")
+    elif ex.period is not None and ex.period.end.value < ex.period.start.value:
+        _error(errors, ex.period, "the period ends before it starts", "example")
+    people = _records(ex, "person", errors)
+    deals = _records(ex, "deal", errors)
+    if not people and "people" not in files:
+        _error(errors, ex, f"example \"{ex.label}\" gives sales data but no people", "example",
+               hint='add `person "A-1" { ... }` lines or `people from "FILE"`')
+    open_people = "people" in files  # a file may hold more people: ids are checked when it is read
+    person_fields = {**ORG_FIELDS, **{n: i.type for n, i in ctx.inputs.items()}}
+    for rec in people.values():
+        seen: set[str] = set()
+        for f in rec.fields:
+            name = f.name.text
+            if name in seen:
+                _error(errors, f.name, f"`{name}` is given twice for `{rec.id.text}`", "duplicate")
+            seen.add(name)
+            if name in ctx.measures:
+                exprs.check(f.value, constants)
+                _error(errors, f.name, f"`{name}` is a measure: it is worked out from the example's deals "
+                                       f"and people, not given", "example")
+            elif name not in person_fields:
+                exprs.check(f.value, constants)
+                _error(errors, f.name, f"`{name}` is not an input of this plan or a column of the people table",
+                       "example", hint=_did_you_mean(name, person_fields) or "people take the plan's inputs and "
+                       + ", ".join(ORG_FIELDS))
+            else:
+                _check_value(f.name, f.value, person_fields[name], ctx.inputs.get(name), exprs, constants, errors,
+                             "an example")
+                if name == "manager" and not open_people:
+                    _known(fold(f.value), people, f.value, "person", errors)
+        missing = [n for n, info in ctx.inputs.items() if not info.has_default and n not in seen]
+        if missing:
+            _error(errors, rec, f"person `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing)
+                   + (", which has no default" if len(missing) == 1 else ", which have no default"), "example")
+    deal_fields = {n: t for n, t in ctx.deal_fields.items() if n not in COMPUTED_DEAL_FIELDS
+                   and not n.startswith("deal_")}
+    for rec in deals.values():
+        seen = set()
+        for f in rec.fields:
+            name = f.name.text
+            if name in seen:
+                _error(errors, f.name, f"`{name}` is given twice for deal `{rec.id.text}`", "duplicate")
+            seen.add(name)
+            if name not in deal_fields:
+                exprs.check(f.value, constants)
+                _error(errors, f.name, f"`{name}` is not a deal column", "example",
+                       hint=_did_you_mean(name, deal_fields) or "declare it in the plan's `deals` block")
+                continue
+            _check_value(f.name, f.value, deal_fields[name], ctx.deal_infos.get(name), exprs, constants, errors,
+                         "an example")
+            value = fold(f.value)
+            if name == "owner" and not open_people:
+                _known(value, people, f.value, "person", errors)
+            elif name == "status" and value is not None and value not in DEAL_STATUSES:
+                _error(errors, f.value, f"a deal's status is one of {', '.join(DEAL_STATUSES)}", "example")
+        missing = [n for n in REQUIRED_DEAL_FIELDS if n not in seen]
+        if missing:
+            _error(errors, rec, f"deal `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing), "example")
+    _check_credits(ex, ctx, deals, people, files, exprs, constants, errors)
+    return {} if open_people else people
+
+
+def _records(ex: ast.ExampleDecl, kind: str, errors: list[Diagnostic]) -> dict[str, ast.Record]:
+    out: dict[str, ast.Record] = {}
+    for rec in (r for r in ex.records if r.kind == kind):
+        if rec.id.text in out:
+            _error(errors, rec.id, f"{kind} `{rec.id.text}` is given twice in this example", "duplicate")
+        elif not rec.id.text.strip():
+            _error(errors, rec.id, f"a {kind} needs an id", "example")
+        out[rec.id.text] = rec
+    return out
+
+
+def _known(value, known: dict, node, what: str, errors: list[Diagnostic]) -> None:
+    if isinstance(value, str) and value and value not in known:
+        _error(errors, node, f"no {what} `{value}` in this example", "example", hint=_did_you_mean(value, known))
+
+
+def _check_credits(ex: ast.ExampleDecl, ctx: ExampleContext, deals: dict, people: dict, files: dict,
+                   exprs: ExprChecker, constants: Scope, errors: list[Diagnostic]) -> None:
+    split_total: dict[str, Decimal] = {}
+    for row in ex.credits:
+        rule = "splits" if row.kind == "split" else "overlays"
+        if rule not in ctx.crediting:
+            _error(errors, row, f"the plan's `crediting` block does not use {row.kind} rows", "example",
+                   hint=f"add `{rule}` to it, or leave the row out")
+        if "deals" not in files and row.deal.text not in deals:
+            _error(errors, row.deal, f"no deal `{row.deal.text}` in this example", "example",
+                   hint=_did_you_mean(row.deal.text, deals))
+        if "people" not in files and row.person.text not in people:
+            _error(errors, row.person, f"no person `{row.person.text}` in this example", "example",
+                   hint=_did_you_mean(row.person.text, people))
+        if exprs.expect(row.share, constants, {T.PERCENT}, "a share") is T.ERROR:
+            continue
+        share = fold(row.share)
+        if share is not None and not 0 < share <= 1:
+            _error(errors, row.share, "a share is above 0% and at most 100%", "example")
+        elif share is not None and row.kind == "split":
+            split_total[row.deal.text] = split_total.get(row.deal.text, Decimal(0)) + share
+            if split_total[row.deal.text] > 1:
+                _error(errors, row, f"the splits of deal `{row.deal.text}` add up to more than 100%", "example")
+
+
 def check_property(prop: ast.PropertyDecl, scope: Scope, inputs: dict, exprs: ExprChecker,
-                   errors: list[Diagnostic]) -> None:
+                   errors: list[Diagnostic], sales: bool = False) -> None:
+    """sales: whether the plan reads sales data (measures, per-deal tiers), so `over deals` means something."""
+    if prop.over is not None and prop.over.text != "deals":
+        _error(errors, prop.over, f"a property runs `over deals`, not over `{prop.over.text}`", "property")
+    elif prop.over is not None and not sales:
+        _error(errors, prop.over, "this plan reads no deals: its properties run over each payee's inputs",
+               "property", hint="leave out `over deals`")
     for a in prop.assumes:
         exprs.expect(a, scope, {T.BOOL}, "an assumption")
     if not prop.laws:
@@ -83,7 +259,15 @@ def check_property(prop: ast.PropertyDecl, scope: Scope, inputs: dict, exprs: Ex
         elif target is not T.MONEY:
             _error(errors, law.target, f"`monotone` follows an amount of money, not {describe(target)}", "type")
         info = inputs.get(law.input.text)
-        if info is None:
+        if law.input.text == "deals":
+            if prop.over is None or prop.over.text != "deals":
+                _error(errors, law.input, "`monotone ... in deals` adds a deal to generated sales data: "
+                                          "the property must run `over deals`", "property",
+                       hint=f'write `property "{prop.label}" over deals {{ ... }}`')
+        elif prop.over is not None and info is not None and isinstance(info.decl, ast.MeasureDecl):
+            _error(errors, law.input, f"`{law.input.text}` is a measure: over deals it is worked out, not varied",
+                   "property", hint="vary an input, or `deals`")
+        elif info is None:
             _error(errors, law.input, f"`{law.input.text}` is not an input of this plan", "property")
         elif info.type not in NUMERIC and info.type not in (T.DATE, T.ERROR):
             _error(errors, law.input, f"`monotone` varies a number, money or a date, "

@@ -161,22 +161,18 @@ class _Printer:
                 self.emit(f"value {expr_text(d.value)}", d.value.span.line, d.value.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.ExampleDecl):
-            self.open(f"example {quote(d.label)}", d.span, [*d.givens, *d.expects])
-            for g in d.givens:
-                self.emit(f"given {g.name.text} = {expr_text(g.value)}", g.span.line, g.span.end_line)
-            for e in d.expects:
-                if e.award is None:
-                    self.emit(f"expect {e.name.text} = {expr_text(e.value)}", e.span.line, e.span.end_line)
-                else:
-                    self.emit(f"expect {'' if e.award else 'no '}award {e.name.text}", e.span.line)
+            self.open(f"example {quote(d.label)}", d.span, d.items)
+            for item in d.items:  # in the order written: a comment stays beside its line
+                self.emit(example_line(item), item.span.line, item.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.PropertyDecl):
-            self.open(f"property {quote(d.label)}", d.span, [*d.assumes, *d.laws])
-            for a in d.assumes:
-                self.emit(f"assume {expr_text(a)}", a.span.line, a.span.end_line)
-            for law in d.laws:
+            over = f" over {d.over.text}" if d.over is not None else ""
+            self.open(f"property {quote(d.label)}{over}", d.span, [*d.assumes, *d.laws])
+            for law in sorted([*d.assumes, *d.laws], key=lambda n: (n.span.line, n.span.column)):
                 if isinstance(law, ast.Monotone):
                     self.emit(f"monotone {law.target.text} in {law.input.text}", law.span.line)
+                elif any(law is a for a in d.assumes):
+                    self.emit(f"assume {expr_text(law)}", law.span.line, law.span.end_line)
                 else:
                     self.emit(f"always {expr_text(law)}", law.span.line, law.span.end_line)
             self.close(d.span)
@@ -249,6 +245,27 @@ class _Printer:
         elif isinstance(i, ast.GateStep):
             otherwise = expr_text(i.otherwise) if i.otherwise is not None else "0%"
             self.emit(f"gate {expr_text(i.cond)} else {otherwise}", i.span.line, i.span.end_line)
+
+
+def example_line(item) -> str:
+    """One line of an example block."""
+    if isinstance(item, ast.Given):
+        return f"given {item.name.text} = {expr_text(item.value)}"
+    if isinstance(item, ast.Expect):
+        who = f"{quote(item.payee.text)} " if item.payee is not None else ""
+        if item.award is None:
+            return f"expect {who}{item.name.text} = {expr_text(item.value)}"
+        return f"expect {who}{'' if item.award else 'no '}award {item.name.text}"
+    if isinstance(item, ast.ExamplePeriod):
+        if item.name is not None:
+            return f"period {quote(item.name.text)}"
+        return f"period {literal_text(item.start)} to {literal_text(item.end)}"
+    if isinstance(item, ast.Record):
+        fields = ", ".join(f"{f.name.text} = {expr_text(f.value)}" for f in item.fields)
+        return f"{item.kind} {quote(item.id.text)} {{ {fields} }}" if fields else f"{item.kind} {quote(item.id.text)} {{}}"
+    if isinstance(item, ast.CreditRow):
+        return f"{item.kind} {quote(item.deal.text)} {expr_text(item.share)} to {quote(item.person.text)}"
+    return f"{item.kind} from {quote(item.path.text)}"
 
 
 def format_plan(plan: ast.Plan) -> str:

@@ -156,6 +156,9 @@ class _ToAst(Transformer_NonRecursive):
         operand, *items = children
         return _deep(ast.InSet(operand, items, self.mspan(meta)), operand)
 
+    def in_period(self, meta, children):
+        return _deep(ast.InPeriod(children[0], self.mspan(meta)), children[0])
+
     def if_expr(self, meta, children):
         return _deep(ast.If(*children, span=self.mspan(meta)), *children)
 
@@ -359,20 +362,55 @@ class _ToAst(Transformer_NonRecursive):
     def ex_given(self, meta, children):
         return list(children)
 
+    def quoted(self, tok: Token | None) -> ast.Ident | None:
+        """A quoted id or path: its text and where it is written."""
+        return None if tok is None else ast.Ident(_unescape(str(tok)), self.tspan(tok))
+
     def ex_expect(self, meta, children):
-        return [ast.Expect(self.ident(children[0]), children[1], None, self.mspan(meta))]
+        payee, name, value = children
+        return [ast.Expect(self.ident(name), value, None, self.quoted(payee), self.mspan(meta))]
 
     def ex_award(self, meta, children):
-        return [ast.Expect(self.ident(children[1]), None, True, self.mspan(meta))]
+        payee, _, name = children
+        return [ast.Expect(self.ident(name), None, True, self.quoted(payee), self.mspan(meta))]
 
     def ex_no_award(self, meta, children):
-        return [ast.Expect(self.ident(children[2]), None, False, self.mspan(meta))]
+        payee, _, _, name = children
+        return [ast.Expect(self.ident(name), None, False, self.quoted(payee), self.mspan(meta))]
+
+    def ex_period_name(self, meta, children):
+        return [ast.ExamplePeriod(self.quoted(children[0]), span=self.mspan(meta))]
+
+    def ex_period_dates(self, meta, children):
+        start, end = (self.scalar(None, [tok]) for tok in children)
+        return [ast.ExamplePeriod(None, start, end, self.mspan(meta))]
+
+    def record(self, meta, children):
+        return [c for c in children if c is not None]
+
+    def ex_person(self, meta, children):
+        return [ast.Record("person", self.quoted(children[0]), children[1], self.mspan(meta))]
+
+    def ex_deal(self, meta, children):
+        return [ast.Record("deal", self.quoted(children[0]), children[1], self.mspan(meta))]
+
+    def ex_split(self, meta, children):
+        kind, deal, share, person = children
+        return [ast.CreditRow(str(kind), self.quoted(deal), share, self.quoted(person), self.mspan(meta))]
+
+    def ex_file(self, meta, children):
+        kind, path = children
+        return [ast.DataFile(str(kind), self.quoted(path), self.mspan(meta))]
 
     def example_decl(self, meta, children):
         label, *groups = children
         items = [i for g in groups for i in g]
+        periods = [i for i in items if isinstance(i, ast.ExamplePeriod)]
         return ast.ExampleDecl(self.text(label), [i for i in items if isinstance(i, ast.Given)],
-                               [i for i in items if isinstance(i, ast.Expect)], self.mspan(meta))
+                               [i for i in items if isinstance(i, ast.Expect)], self.mspan(meta),
+                               periods[0] if periods else None, [i for i in items if isinstance(i, ast.Record)],
+                               [i for i in items if isinstance(i, ast.CreditRow)],
+                               [i for i in items if isinstance(i, ast.DataFile)])
 
     def p_assume(self, meta, children):
         return ("assume", children[0])
@@ -384,9 +422,10 @@ class _ToAst(Transformer_NonRecursive):
         return ("law", ast.Monotone(self.ident(children[0]), self.ident(children[1]), self.mspan(meta)))
 
     def property_decl(self, meta, children):
-        label, *items = children
+        label, _, over, *items = children
         return ast.PropertyDecl(self.text(label), [e for k, e in items if k == "assume"],
-                                [e for k, e in items if k == "law"], self.mspan(meta))
+                                [e for k, e in items if k == "law"], self.mspan(meta),
+                                None if over is None else self.ident(over))
 
     def start(self, meta, children):
         return list(children)

@@ -68,6 +68,8 @@ def _text(e: ast.Expr) -> tuple[str, int]:
         p = PREC["cmp"]
         items = ", ".join(literal_text(i) for i in e.items)
         return f"{expr_text(e.operand, p + 1)} in {{{items}}}", p
+    if isinstance(e, ast.InPeriod):
+        return f"{expr_text(e.operand, PREC['cmp'] + 1)} in period", PREC["cmp"]
     if isinstance(e, ast.If):
         return f"if {expr_text(e.cond)} then {expr_text(e.then)} else {expr_text(e.otherwise)}", 0
     raise TypeError(f"not an expression: {e!r}")  # pragma: no cover

@@ -18,6 +18,7 @@ from dsl import ast
 from dsl.check import CheckedPlan, InputInfo
 from dsl.check_expr import fold
 from dsl.check_sales import is_result_measure
+from dsl.periods import period_bounds
 from dsl.source import Span
 from dsl.types import T
 
@@ -255,9 +256,39 @@ class Let:
 @dataclass(frozen=True)
 class Expectation:
     name: str
-    amount: Expr | None  # an amount expected of a component, total or subtotal
+    amount: Expr | None  # an amount expected of a component, total, subtotal or measure
     award: bool | None  # or: the award is expected granted (True) or not (False)
     span: Span
+    payee: str | None = None  # whose: a person of the example's people
+
+
+@dataclass(frozen=True)
+class Record:
+    """A person or a deal given in an example: its id and columns (constant expressions)."""
+
+    id: str
+    values: dict[str, Expr]
+    span: Span
+
+
+@dataclass(frozen=True)
+class CreditRow:
+    kind: str  # split or overlay
+    deal: str
+    share: Expr
+    person: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExampleSales:
+    """The sales data an example gives: run over these people as a population."""
+
+    period: tuple | None
+    people: tuple[Record, ...]
+    deals: tuple[Record, ...]
+    credits: tuple[CreditRow, ...]
+    files: dict[str, str]  # people, deals, splits -> a path relative to the plan file
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,7 @@ class Example:
     givens: dict[str, Expr]
     expects: tuple[Expectation, ...]
     span: Span
+    sales: ExampleSales | None = None
 
 
 @dataclass(frozen=True)
@@ -283,6 +315,7 @@ class Property:
     assumes: tuple[Expr, ...]
     laws: tuple[Law, ...]
     span: Span
+    over_deals: bool = False  # the laws hold for everyone in generated sales data
 
 
 @dataclass(frozen=True)
@@ -350,6 +383,10 @@ class _Lower:
             return Op(e.op, (self.expr(e.left), self.expr(e.right)), T.BOOL, e)
         if isinstance(e, ast.InSet):
             return InSet(self.expr(e.operand), frozenset(i.value for i in e.items), T.BOOL, e)
+        if isinstance(e, ast.InPeriod):  # period_start <= date <= period_end, shown so in explanations
+            x = self.expr(e.operand)
+            return Op("and", (Op(">=", (x, Var("period_start", T.DATE, "period", e)), T.BOOL, e),
+                              Op("<=", (x, Var("period_end", T.DATE, "period", e)), T.BOOL, e)), T.BOOL, e)
         if isinstance(e, ast.If):
             return Cond(self.expr(e.cond), self.expr(e.then), self.expr(e.otherwise), t, e)
         if isinstance(e, ast.Call):
@@ -419,11 +456,10 @@ class _Lower:
                          for a in c.awards),
             payout=tuple(self.item(s) for s in payout.steps) if payout else (),
             payout_span=payout.span if payout else None,
-            examples=tuple(Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens},
-                                   tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span)
-                                         for e in x.expects), x.span) for x in c.examples),
+            examples=tuple(self.example(x) for x in c.examples),
             properties=tuple(Property(p.label, tuple(self.expr(a) for a in p.assumes),
-                                      tuple(self.law(law) for law in p.laws), p.span) for p in c.properties),
+                                      tuple(self.law(law) for law in p.laws), p.span, p.over is not None)
+                             for p in c.properties),
             deal_fields=dict(c.deal_fields), crediting=c.crediting,
             measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,
                                    m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
@@ -437,6 +473,23 @@ class _Lower:
                                    int(fold(k.places)) if k.places is not None else
                                    (len(k.prizes) or None), k.span) for k in c.contests),
         )
+
+    def example(self, x: ast.ExampleDecl) -> Example:
+        expects = tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span,
+                                    e.payee.text if e.payee is not None else None) for e in x.expects)
+        sales = None
+        if x.has_sales:
+            period = None
+            if x.period is not None:
+                period = (period_bounds(x.period.name.text) if x.period.name is not None
+                          else (x.period.start.value, x.period.end.value))
+            records = {kind: tuple(Record(r.id.text, {f.name.text: self.expr(f.value) for f in r.fields}, r.span)
+                                   for r in x.records if r.kind == kind) for kind in ("person", "deal")}
+            credits = tuple(CreditRow(r.kind, r.deal.text, self.expr(r.share), r.person.text, r.span)
+                            for r in x.credits)
+            sales = ExampleSales(period, records["person"], records["deal"], credits,
+                                 {f.kind: f.path.text for f in x.files})
+        return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales)
 
     def deal_columns(self, plan: "Plan") -> frozenset[str]:
         used = {m.field for m in plan.measures if m.source == "deals" and m.field}

@@ -27,9 +27,11 @@ from dsl.types import T
 from . import ir, numbers
 from .errors import DataError, EvaluationError
 from .evaluate import CONTEXT
+from .example_data import example_sales
 from .explain import Filler, explain
 from .generate import input_strategy, inputs_strategy
 from .plan import CompiledPlan
+from .population import Population
 from .render import render_text
 from .result import PayeeResult
 
@@ -115,37 +117,60 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
     plan = compiled.ir
     fns = compiled.evaluator.compile
     outcome = Outcome(plan.file, "example", ex.label, ex.span.line, True)
-    with localcontext(CONTEXT):
-        values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
     try:
-        result = compiled.run(values, ex.label, trace=True)
+        if ex.sales is None:
+            with localcontext(CONTEXT):
+                values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
+            results = {None: compiled.run(values, ex.label, trace=True)}
+        else:
+            sales = example_sales(compiled, ex.sales)
+            results = {r.payee: r for r in Population(compiled, sales, ex.sales.period).run(trace=True)}
     except (EvaluationError, DataError) as e:
         outcome.passed, outcome.message = False, f"the plan could not be evaluated: {e}"
         return outcome
-    amounts = {c.name: c.amount for c in result.components}
-    amounts.update(total=result.total, subtotal=result.subtotal)
-    granted = {a.name: a.granted for a in result.awards}
-    wrong = []
+    wrong: dict[str | None, list[str]] = {}
     for e in ex.expects:
+        result = results.get(e.payee)
         where = f"{plan.file}:{e.span.line}"
+        who = f"{e.payee}: " if e.payee is not None else ""
+        if result is None:
+            wrong.setdefault(None, []).append(f"{where}: no person `{e.payee}` in the example's people")
+            continue
         if e.award is not None:
-            if granted[e.name] != e.award:
-                wrong.append(f"{where}: expected award `{e.name}` {'granted' if e.award else 'not granted'}, "
-                             f"but it was {'granted' if granted[e.name] else 'not granted'}")
+            granted = {a.name: a.granted for a in result.awards}[e.name]
+            if granted != e.award:
+                wrong.setdefault(e.payee, []).append(
+                    f"{where}: {who}expected award `{e.name}` {'granted' if e.award else 'not granted'}, "
+                    f"but it was {'granted' if granted else 'not granted'}")
             continue
         with localcontext(CONTEXT):
             expected = fns(e.amount)({})
-        got = amounts[e.name]
+        got = _amount_of(result, e.name)
         if got != expected:
+            t = e.amount.type
+            show = lambda v: numbers.value(v, t, plan.minor_units)  # noqa: E731
             diff = got - expected
-            wrong.append(f"{where}: expected {e.name} = {numbers.money(expected, plan.minor_units)}, "
-                         f"got {numbers.money(got, plan.minor_units)} "
-                         f"({'+' if diff > 0 else ''}{numbers.money(diff, plan.minor_units)})")
+            wrong.setdefault(e.payee, []).append(
+                f"{where}: {who}expected {e.name} = {show(expected)}, got {show(got)} "
+                f"({'+' if diff > 0 else ''}{show(diff)})")
     if wrong:
         outcome.passed = False
-        outcome.message = "\n".join(wrong) + "\n  breakdown:\n" + _indent(
-            render_text(explain(compiled, result)))
+        parts = []
+        for payee, lines in wrong.items():
+            parts += lines
+            if payee in results:
+                parts += [f"  breakdown{' of ' + payee if payee else ''}:",
+                          _indent(render_text(explain(compiled, results[payee])))]
+        outcome.message = "\n".join(parts)
     return outcome
+
+
+def _amount_of(result: PayeeResult, name: str):
+    """A component's amount, the total or subtotal, or a measure's value."""
+    if name in ("total", "subtotal"):
+        return getattr(result, name)
+    amounts = {c.name: c.amount for c in result.components}
+    return amounts[name] if name in amounts else result.values[name]
 
 
 # ---- properties ----

@@ -10,10 +10,11 @@ people behind it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
+
+from dsl.periods import period_bounds
 
 from . import ir
 from .compile import Compiler
@@ -41,37 +42,10 @@ class MeasureTrace:
 
 def parse_period(text: str) -> tuple[dt.date, dt.date]:
     """`2026`, `2026-H1`, `2026-Q3`, `2026-03` or `2026-01-01..2026-02-28`: first and last day."""
-    t = text.strip()
     try:
-        if ".." in t:
-            a, b = t.split("..", 1)
-            start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
-        elif m := re.fullmatch(r"(\d{4})", t):
-            start, end = dt.date(int(t), 1, 1), dt.date(int(t), 12, 31)
-        elif m := re.fullmatch(r"(\d{4})-([QH])([1-4])", t, re.I):
-            year, kind, n = int(m.group(1)), m.group(2).upper(), int(m.group(3))
-            months = 3 if kind == "Q" else 6
-            if kind == "H" and n > 2:
-                raise ValueError
-            first = (n - 1) * months + 1
-            start = dt.date(year, first, 1)
-            end = _month_end(year, first + months - 1)
-        elif m := re.fullmatch(r"(\d{4})-(\d{2})", t):
-            start = dt.date(int(m.group(1)), int(m.group(2)), 1)
-            end = _month_end(start.year, start.month)
-        else:
-            raise ValueError
-    except ValueError:
-        raise DataError([f"period `{text}`: expected 2026, 2026-H1, 2026-Q3, 2026-03 or "
-                         f"2026-01-01..2026-02-28"]) from None
-    if end < start:
-        raise DataError([f"period `{text}` ends before it starts"])
-    return start, end
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
+        return period_bounds(text)
+    except ValueError as e:
+        raise DataError([str(e)]) from None
 
 
 class Population:

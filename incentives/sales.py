@@ -48,6 +48,22 @@ class Sales:
     splits_file: str = ""
 
 
+def new_deal(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """A deal as the loaders give it, from typed values: every optional column present (its default
+    where not given), and where it came from (for error messages)."""
+    row: dict[str, Any] = {name: default for name, (_, default) in OPTIONAL_DEAL.items()}
+    row.update(values)
+    row["__where__"] = where
+    return row
+
+
+def new_sales(people: list[Person], deals: list[dict[str, Any]],
+              splits: dict[str, list[tuple[str, Decimal, str, str]]] | None = None, splits_file: str = "") -> Sales:
+    """Sales data built in memory (plan examples, generated populations): deals in running-total order."""
+    return Sales({p.id: p for p in people}, sorted(deals, key=lambda d: (d["date"], d["id"])), splits or {},
+                 splits_file)
+
+
 def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping | None = None) -> dict[str, Person]:
     """The people table: payees with their org columns and the plan's inputs."""
     columns, rows = read_rows(path, mapping)

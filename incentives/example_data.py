@@ -1,0 +1,92 @@
+"""The sales data a plan example gives: people, deals, split rows and a period.
+
+An example either writes its data inline (`person "A-1" { quota = ... }`,
+`deal "D-1" { owner = "A-1", amount = ..., date = ... }`,
+`split "D-1" 40% to "A-2"`) or reads files next to the plan
+(`people from "data/q1.csv"`), or both: inline rows are added to what the
+files give.  The checker has already checked each constant's type and range,
+and the ids of inline rows when no file is read; what can be known only once
+the files are read (an owner who is not in the people file, say) is a
+DataError naming the example's line.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import Any
+
+from . import ir
+from .errors import DataError
+from .evaluate import CONTEXT
+from .plan import CompiledPlan
+from .sales import OPTIONAL_DEAL, Person, Sales, load_deals, load_people, load_splits, new_deal, new_sales
+
+
+def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
+    """The example's people, deals and credit rows as the population run takes them."""
+    p = compiled.ir
+    fns = compiled.evaluator.compile
+    base = Path(p.file).parent
+    where = lambda span: f"{p.file}:{span.line}"  # noqa: E731
+    problems: list[str] = []
+    with localcontext(CONTEXT):
+        const = lambda expr: fns(expr)({})  # noqa: E731
+        people = load_people(base / data.files["people"], p.inputs) if "people" in data.files else {}
+        for rec in data.people:
+            if rec.id in people:
+                problems.append(f"{where(rec.span)}: person `{rec.id}` is also in {data.files['people']}")
+            values = {name: const(e) for name, e in rec.values.items()}
+            inputs = {name: values.get(name, info.default) for name, info in p.inputs.items()}
+            people[rec.id] = Person(rec.id, str(values.get("team", "")), str(values.get("manager", "")), inputs,
+                                    f"person {rec.id} ({where(rec.span)})")
+        for person in people.values():
+            if person.manager and person.manager not in people:
+                problems.append(f"{person.where}: manager `{person.manager}` is not one of the example's people")
+        _raise(problems)
+        deals = (load_deals(base / data.files["deals"], p.deal_fields, people, p.currency, used=p.deal_columns,
+                            declared=p.deal_field_infos) if "deals" in data.files else [])
+        known = {d["id"] for d in deals}
+        for rec in data.deals:
+            if rec.id in known:
+                problems.append(f"{where(rec.span)}: deal `{rec.id}` is given twice")
+            known.add(rec.id)
+            values: dict[str, Any] = {"id": rec.id, **{name: const(e) for name, e in rec.values.items()}}
+            if values["owner"] not in people:
+                problems.append(f"{where(rec.span)}: owner `{values['owner']}` is not one of the example's people")
+            for name, info in p.deal_field_infos.items():
+                if info.has_default:
+                    values.setdefault(name, info.default)
+            missing = sorted(c for c in p.deal_columns if c not in values and _needs(p, c.removeprefix("deal_")))
+            if missing:
+                problems.append(f"{where(rec.span)}: deal `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
+                                + " (the plan uses it)")
+            deals.append(new_deal(values, f"deal {rec.id} ({where(rec.span)})"))
+        _raise(problems)
+        splits = load_splits(base / data.files["splits"], deals, people) if "splits" in data.files else {}
+        for row in data.credits:
+            if row.deal not in known:
+                problems.append(f"{where(row.span)}: no deal `{row.deal}` in this example")
+            if row.person not in people:
+                problems.append(f"{where(row.span)}: no person `{row.person}` in this example")
+            splits.setdefault(row.deal, []).append((row.person, const(row.share), row.kind, where(row.span)))
+        for deal, rows in splits.items():
+            total = sum((share for _, share, kind, _ in rows if kind == "split"), Decimal(0))
+            if total > 1:
+                problems.append(f"{', '.join(w for _, _, k, w in rows if k == 'split')}: the splits of deal "
+                                f"`{deal}` add up to {total * 100:f}%, more than 100%")
+        _raise(problems)
+    return new_sales(list(people.values()), deals, splits, "the example's split rows")
+
+
+def _needs(p: ir.Plan, column: str) -> bool:
+    """Whether a deal line must give a column the plan reads: it has no default."""
+    if column in OPTIONAL_DEAL:
+        return OPTIONAL_DEAL[column][1] is None
+    info = p.deal_field_infos.get(column)
+    return info is not None and not info.has_default
+
+
+def _raise(problems: list[str]) -> None:
+    if problems:
+        raise DataError(problems)
