@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,7 +27,11 @@ from .types import (
 )
 
 ROUNDING_MODES = ("half_up", "half_even", "half_down", "up", "down", "ceiling", "floor")
-BUILTINS = ("min", "max", "abs", "round", "days_between", "rank", "prize", "competitors")
+#: the parts of a date, each a count: `year(d)`, `quarter(d)` (1-4), `month(d)` (1-12), `day(d)` (1-31)
+DATE_PARTS = ("year", "quarter", "month", "day")
+BUILTINS = ("min", "max", "abs", "round", "days_between", *DATE_PARTS, "rank", "prize", "competitors")
+DATE_PART_MEANING = {"year": "the year of a date, such as 2026", "quarter": "the quarter of a date, 1 to 4",
+                     "month": "the month of a date, 1 to 12", "day": "the day of the month of a date, 1 to 31"}
 CONTEST_RESULTS = {"rank": T.COUNT, "prize": T.MONEY, "competitors": T.COUNT}
 
 LITERAL_TYPES = {"money": T.MONEY, "percent": T.PERCENT, "number": T.NUMBER, "date": T.DATE,
@@ -245,6 +250,8 @@ class ExprChecker:
             for a in e.args:
                 self.expect(a, scope, {T.DATE}, "each argument of `days_between`")
             return T.COUNT
+        if name in DATE_PARTS:
+            return self._date_part(e, scope)
         callables = list(BUILTINS) + list(scope.tables) + list(scope.curves)
         close = difflib.get_close_matches(name, callables, n=1)
         return self.error(e.func, f"unknown function `{name}`", "name",
@@ -266,6 +273,22 @@ class ExprChecker:
                               "contest")
         self.types[id(arg)] = T.TEXT
         return CONTEST_RESULTS[name]
+
+    def _date_part(self, e: ast.Call, scope: Scope) -> T:
+        name = e.func.text
+        usage = f"`{name}(d)` gives {DATE_PART_MEANING[name]}"
+        if len(e.args) != 1:
+            return self.error(e, f"`{name}` takes one date", "arity", usage)
+        arg = e.args[0]
+        t = self.check(arg, scope)
+        if t not in (T.DATE, T.ERROR):
+            hint = usage
+            if isinstance(arg, ast.Literal) and arg.kind == "text":
+                hint = "a date is written without quotes, such as `2026-01-31`"
+                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", arg.value):
+                    hint = f"a date is written without quotes: `{arg.value}`"
+            return self.error(arg, f"`{name}` takes a date, but this is {describe(t)}", "type", hint)
+        return T.COUNT
 
     def _round(self, e: ast.Call, scope: Scope) -> T:
         usage = "write `round(value, places, mode)`, for example `round(bonus, 2, half_up)`"

@@ -28,7 +28,9 @@ DEAL_FIELDS: dict[str, T] = {
     "deal_margin": T.MONEY,  # the whole deal's margin
     "deal_cost": T.MONEY,  # the whole deal's cost
 }
-DEAL_STATUSES = ("won", "cancelled", "refunded")
+#: a deal's status: closed won, cancelled or refunded after the close, and from a CRM export,
+#: opportunities still open or closed lost.  Nothing leaves a deal out by its status: conditions do.
+DEAL_STATUSES = ("won", "cancelled", "refunded", "open", "lost")
 CREDIT_KINDS = ("owner", "split", "overlay", "rollup")
 CREDIT_RULES = ("splits", "overlays", "rollup")
 AGGREGATES = ("sum", "count", "average", "min", "max")

@@ -54,7 +54,9 @@ def _check_value(name: ast.Ident, value: ast.Expr, want: T, info, exprs: ExprChe
     t = exprs.check(value, constants)
     folded = fold(value)
     if T.ERROR not in (t, want) and not fits(t, want, folded):
-        _error(errors, value, f"`{name.text}` is {describe(want)}, but this is {describe(t)}", "type")
+        hint = (f"write an amount with the plan's currency, such as `{value.text} {exprs.currency}`"
+                if want == T.MONEY and isinstance(value, ast.Literal) and value.kind == "number" else None)
+        _error(errors, value, f"`{name.text}` is {describe(want)}, but this is {describe(t)}", "type", hint)
     elif info is not None and folded is not None and info.range is not None \
             and not info.range[0] <= folded <= info.range[1]:
         _error(errors, value, f"`{name.text}` is declared from {expr_text(info.decl.range[0])} to "
@@ -105,7 +107,9 @@ def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, 
                 _error(errors, e.name, f"`{name}` is not an award of this plan", "example")
             continue
         if name in ctx.measures:
-            exprs.expect(e.value, constants, {ctx.measures[name].type}, f"the expected value of `{name}`")
+            want, t = ctx.measures[name].type, exprs.check(e.value, constants)
+            if T.ERROR not in (t, want) and not fits(t, want, fold(e.value)):
+                _error(errors, e.value, f"`{name}` is {describe(want)}, but this is {describe(t)}", "type")
             continue
         if name not in ctx.components and name not in RESULT_NAMES:
             _error(errors, e.name, f"`{name}` is not a component", "example",
@@ -142,7 +146,7 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
                hint='add `person "A-1" { ... }` lines or `people from "FILE"`')
     open_people = "people" in files  # a file may hold more people: ids are checked when it is read
     person_fields = {**ORG_FIELDS, **{n: i.type for n, i in ctx.inputs.items()}}
-    for rec in people.values():
+    for rec in (r for r in ex.records if r.kind == "person"):
         seen: set[str] = set()
         for f in rec.fields:
             name = f.name.text
@@ -169,7 +173,7 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
                    + (", which has no default" if len(missing) == 1 else ", which have no default"), "example")
     deal_fields = {n: t for n, t in ctx.deal_fields.items() if n not in COMPUTED_DEAL_FIELDS
                    and not n.startswith("deal_")}
-    for rec in deals.values():
+    for rec in (r for r in ex.records if r.kind == "deal"):
         seen = set()
         for f in rec.fields:
             name = f.name.text
@@ -202,7 +206,7 @@ def _records(ex: ast.ExampleDecl, kind: str, errors: list[Diagnostic]) -> dict[s
             _error(errors, rec.id, f"{kind} `{rec.id.text}` is given twice in this example", "duplicate")
         elif not rec.id.text.strip():
             _error(errors, rec.id, f"a {kind} needs an id", "example")
-        out[rec.id.text] = rec
+        out.setdefault(rec.id.text, rec)
     return out
 
 

@@ -433,7 +433,8 @@ class _ToAst(Transformer_NonRecursive):
 
 # ---- chunking for error recovery ------------------------------------------------
 
-_KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join(TOP_KEYWORDS) + r")\b")
+# (`deals from "FILE"` is a line of an example, not the `deals` declaration)
+_KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join(TOP_KEYWORDS) + r")\b(?![ \t]+from\b)")
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:

@@ -41,6 +41,9 @@ _TERMINAL_NAMES = {
     "DATE": "a date such as `2026-01-31`",
     "COMP_OP": "a comparison (`>=`, `<`, `==`, ...)",
     "UPPER_INCLUSIVE": "`upper_inclusive`",
+    "CREDIT_ROW": "`split`, `overlay`",
+    "DATA_KIND": "`people from`, `deals from`, `splits from`",
+    "OVER": "`over`",
     "$END": "the end of the file",
 }
 _EXPR_START = {"NAME", "NUMBER", "MONEY", "PERCENT", "DATE", "STRING", "TRUE", "FALSE", "LPAR", "MINUS", "IF", "NOT"}

@@ -43,6 +43,14 @@ _BINARY = {
 
 ZERO = Decimal(0)
 
+#: the parts of a date (a `datetime.date`), each a count
+DATE_PARTS: dict[str, Callable[[Any], Decimal]] = {
+    "year": lambda d: Decimal(d.year),
+    "quarter": lambda d: Decimal((d.month - 1) // 3 + 1),
+    "month": lambda d: Decimal(d.month),
+    "day": lambda d: Decimal(d.day),
+}
+
 
 def _period(v: dict, name: str):
     value = v.get(name)
@@ -155,6 +163,9 @@ class Compiler:
         if n.name == "days_between":
             a, b = args
             return lambda v: Decimal((b(v) - a(v)).days)
+        if n.name in DATE_PARTS:
+            x, part = args[0], DATE_PARTS[n.name]
+            return lambda v: part(x(v))
         if n.name in ("rank", "prize", "competitors"):
             contest, which, span = n.args[0].value, n.name, _span(n)
             return lambda v: _contest(v, contest, which, span)

@@ -180,8 +180,21 @@ class _Broken(AssertionError):
     pass
 
 
+def hypothesis_settings(max_examples: int, seed: int):
+    """How plan properties run: no deadline or database, every health check off (plans are slow to
+    evaluate and draw structured data), one bug reported, a fixed seed."""
+    configured = settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
+                          phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                          suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False)
+    return lambda test: with_seed(seed)(configured(test))
+
+
 def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                    max_examples: int = DEFAULT_EXAMPLES) -> Outcome:
+    if prop.over_deals:
+        from .plantest_sales import check_over_deals
+
+        return check_over_deals(compiled, prop, seed, max_examples)
     plan = compiled.ir
     fns = compiled.evaluator.compile
     outcome = Outcome(plan.file, "property", prop.label, prop.span.line, True)
@@ -266,11 +279,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                             lower={**values, name: low})
                 raise _Broken()
 
-    hypothesis_test = settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
-                               phases=(Phase.explicit, Phase.generate, Phase.shrink),
-                               suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-                               print_blob=False)(given(st.fixed_dictionaries(strategies))(test))
-    hypothesis_test = with_seed(seed)(hypothesis_test)
+    hypothesis_test = hypothesis_settings(max_examples, seed)(given(st.fixed_dictionaries(strategies))(test))
     try:
         with localcontext(CONTEXT):
             hypothesis_test()

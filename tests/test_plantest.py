@@ -157,7 +157,7 @@ def test_cli_test_command_reports_and_exits(tmp_path):
     assert "4 passed, 0 failed" in ok.stdout
     bad = runner.invoke(app, ["test", str(FAILING), "--seed", "3", "--max-examples", "300"])
     assert bad.exit_code == EXIT_PLAN
-    assert "0 passed, 4 failed" in bad.stdout
+    assert "0 passed, 6 failed" in bad.stdout
     assert f"rerun: incentives test {FAILING} --seed 3" in bad.stdout
 
 
