@@ -153,7 +153,8 @@ class _Checker:
         component_names = {c.name.text for c in components}
         award_names = {a.name.text for a in awards}
         givable = {**inputs, **measures}
-        context = ExampleContext(inputs, measures, component_names, award_names, self.fields, field_infos, rules)
+        context = ExampleContext(inputs, measures, component_names, award_names, self.fields, field_infos, rules,
+                                 header["effective"] is not None)
         for ex in examples:
             check_example(ex, context, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},

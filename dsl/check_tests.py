@@ -46,6 +46,7 @@ class ExampleContext:
     deal_fields: dict[str, T] = dc_field(default_factory=dict)
     deal_infos: dict = dc_field(default_factory=dict)  # declared deal columns: ranges, listed values
     crediting: frozenset[str] = frozenset()
+    effective: bool = True  # whether the plan has effective dates (an example's default period)
 
 
 def _check_value(name: ast.Ident, value: ast.Expr, want: T, info, exprs: ExprChecker, constants: Scope,
@@ -132,11 +133,16 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if f.kind in files:
             _error(errors, f, f"`{f.kind} from` is given twice in this example", "duplicate")
         files[f.kind] = f
+    if ex.period is None and not ctx.effective:
+        _error(errors, ex, f"example \"{ex.label}\" needs a period: the plan has no effective dates to "
+                           f"fall back on", "example", hint='add `period "2026-Q1"` or `period 2026-01-01 to '
+                                                           '2026-03-31` to the example')
     if ex.period is not None and ex.period.name is not None:
         try:
             period_bounds(ex.period.name.text)
-        except ValueError as e:
-            _error(errors, ex.period.name, str(e), "example")
+        except ValueError:
+            _error(errors, ex.period.name, f"`{ex.period.name.text}` is not a period", "example",
+                   hint='write "2026", "2026-H1", "2026-Q3" or "2026-03", or `period 2026-01-01 to 2026-03-31`')
     elif ex.period is not None and ex.period.end.value < ex.period.start.value:
         _error(errors, ex.period, "the period ends before it starts", "example")
     people = _records(ex, "person", errors)

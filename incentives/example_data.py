@@ -63,7 +63,11 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
                                 + " (the plan uses it)")
             deals.append(new_deal(values, f"deal {rec.id} ({where(rec.span)})"))
         _raise(problems)
-        splits = load_splits(base / data.files["splits"], deals, people) if "splits" in data.files else {}
+        splits = {}
+        if "splits" in data.files:  # a file's rows are named by file and row alongside the example's lines
+            name = data.files["splits"]
+            splits = {deal: [(who, share, kind, f"{name}, {w}") for who, share, kind, w in rows]
+                      for deal, rows in load_splits(base / name, deals, people).items()}
         for row in data.credits:
             if row.deal not in known:
                 problems.append(f"{where(row.span)}: no deal `{row.deal}` in this example")
@@ -76,7 +80,7 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
                 problems.append(f"{', '.join(w for _, _, k, w in rows if k == 'split')}: the splits of deal "
                                 f"`{deal}` add up to {total * 100:f}%, more than 100%")
         _raise(problems)
-    return new_sales(list(people.values()), deals, splits, "the example's split rows")
+    return new_sales(list(people.values()), deals, splits, f"the example at {where(data.span)}")
 
 
 def _needs(p: ir.Plan, column: str) -> bool:

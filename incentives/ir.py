@@ -289,6 +289,7 @@ class ExampleSales:
     deals: tuple[Record, ...]
     credits: tuple[CreditRow, ...]
     files: dict[str, str]  # people, deals, splits -> a path relative to the plan file
+    span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -488,7 +489,7 @@ class _Lower:
             credits = tuple(CreditRow(r.kind, r.deal.text, self.expr(r.share), r.person.text, r.span)
                             for r in x.credits)
             sales = ExampleSales(period, records["person"], records["deal"], credits,
-                                 {f.kind: f.path.text for f in x.files})
+                                 {f.kind: f.path.text for f in x.files}, x.span)
         return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales)
 
     def deal_columns(self, plan: "Plan") -> frozenset[str]:
