@@ -259,7 +259,8 @@ class _Checker:
         results = {c.name.text for c in plan.of_type(ast.ComponentDecl)} | {"total"}
         self.pay_measures: dict[str, T] = {}
         for m in sorted(decls, key=lambda m: m.source.text != "deals"):
-            t = check_measure(m, self.fields, people, self.exprs, self.errors, results)
+            t = check_measure(m, self.fields, people, self.exprs, self.errors, results,
+                              frozenset(c.name.text for c in plan.of_type(ast.ContestDecl)))
             if is_result_measure(m, results):
                 self.pay_measures[m.name.text] = t  # known only when the reports are paid: not in definitions
             else:

@@ -83,9 +83,11 @@ def is_result_measure(m: ast.MeasureDecl, results: set[str]) -> bool:
 
 
 def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T], exprs: ExprChecker,
-                  errors: list[Diagnostic], results: set[str] = frozenset()) -> T:
+                  errors: list[Diagnostic], results: set[str] = frozenset(),
+                  contests: frozenset[str] = frozenset()) -> T:
     """Check a measure; return its type.  people: the person-level values (inputs, deal measures);
-    results: the component names and `total`, which a measure of reports may aggregate."""
+    results: the component names and `total`, which a measure of reports may aggregate; contests:
+    every contest's name, to say that their results come too late for a measure."""
     agg, source = m.agg.text, m.source.text
     if m.field is not None and m.field.text in results and source != "reports":
         _error(errors, m.field, f"what people are paid can be aggregated over `reports` only: the {source} "
@@ -93,7 +95,7 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
         return T.ERROR
     if is_result_measure(m, results):
         if m.where is not None:
-            exprs.expect(m.where, Scope(dict(people), where="in a measure of reports"), {T.BOOL},
+            exprs.expect(m.where, Scope(dict(people), where="in a measure of reports", all_contests=contests), {T.BOOL},
                          "a measure's condition")
         if agg == "count":
             _error(errors, m.field, "`count` counts people: write `count of reports`", "measure")
@@ -106,10 +108,10 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
         _error(errors, m.source, f"a measure is taken of deals, team or reports, not `{source}`", "measure")
         return T.ERROR
     if source == "deals":
-        scope = Scope({**people, **fields}, where="in a measure of deals")
+        scope = Scope({**people, **fields}, where="in a measure of deals", all_contests=contests)
         available, what = fields, "deal column"
     else:
-        scope = Scope(dict(people), where=f"in a measure of {source}")
+        scope = Scope(dict(people), where=f"in a measure of {source}", all_contests=contests)
         available, what = people, "value of each person (an input or a measure of deals)"
     if m.where is not None:
         exprs.expect(m.where, scope, {T.BOOL}, "a measure's condition")

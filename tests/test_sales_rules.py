@@ -83,3 +83,16 @@ def test_prizes_below_the_minor_unit_are_refused():
     with pytest.raises(PlanError, match="a prize is a whole number of the currency's minor unit"):
         compile_text(HEAD + "input x: money\ncontest c { rank by x prizes 100.005 USD }\n"
                      "component p { pay prize(c) }\n", "s.plan")
+
+
+def test_a_contest_result_in_a_measure_says_it_comes_too_late():
+    text = '''plan "x" { currency USD period quarter }
+measure revenue = sum amount of deals
+contest top { rank by revenue prizes 100 USD }
+measure firsts = sum amount of deals where rank(top) == 1
+component c { pay 10% of revenue }
+'''
+    with pytest.raises(PlanError) as info:
+        compile_text(text)
+    assert "`rank(top)` is known once every person is ranked: use it in components, awards, the payout block " \
+           "or properties, not in a measure of deals" in info.value.render()
