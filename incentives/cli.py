@@ -305,7 +305,7 @@ def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or direct
         for o in outcomes:
             if o.passed:
                 passed += 1
-                tried = f", {o.tried} inputs" if o.kind == "property" else ""
+                tried = f", {o.tried} {o.tried_what}" if o.kind == "property" else ""
                 _out(f"  ok    {o.title}{tried}\n")
             else:
                 failed += 1

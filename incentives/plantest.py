@@ -47,6 +47,7 @@ class Outcome:
     passed: bool
     message: str = ""
     tried: int = 0
+    tried_what: str = "inputs"  # what a property's tries drew: inputs, or generated sales data
     counterexample: dict[str, Any] | None = None
     law_line: int | None = None
 

@@ -48,7 +48,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
                      max_examples: int = DEFAULT_EXAMPLES) -> Outcome:
     plan = compiled.ir
     fns = compiled.evaluator.compile
-    outcome = Outcome(plan.file, "property", prop.label, prop.span.line, True)
+    outcome = Outcome(plan.file, "property", prop.label, prop.span.line, True, tried_what="sets of sales data")
     period = default_period(plan)
     assumes = [fns(a) for a in prop.assumes]
     laws = [(law, fns(law.expr) if law.expr is not None else None) for law in prop.laws]
