@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import localcontext
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -21,8 +21,7 @@ from hypothesis import seed as with_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from dsl.printer import decimal_text, expr_text
-from dsl.types import T
+from dsl.printer import expr_text
 
 from . import ir, numbers
 from .errors import DataError, EvaluationError
@@ -30,6 +29,7 @@ from .evaluate import CONTEXT
 from .example_data import example_sales
 from .explain import Filler, explain
 from .generate import input_strategy, inputs_strategy
+from .generate_sales import literal_text
 from .plan import CompiledPlan
 from .population import Population
 from .render import render_text
@@ -72,25 +72,7 @@ def new_seed() -> int:
 
 def given_text(plan: ir.Plan, name: str, value) -> str:
     """A value written as the plan language writes it, for a pasteable example."""
-    t = plan.givable[name].type
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if t == T.MONEY:
-        return f"{_grouped(value)} {plan.currency}"
-    if t == T.PERCENT:
-        return decimal_text(value * 100) + "%"
-    if isinstance(value, Decimal):
-        return _grouped(value)
-    return value.isoformat()
-
-
-def _grouped(value: Decimal) -> str:
-    """`1_250.5`: the plan language's digit grouping."""
-    whole, _, frac = decimal_text(value).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):_}" + (f".{frac}" if frac else "")
+    return literal_text(value, plan.givable[name].type, plan.currency)
 
 
 def _law_values(result: PayeeResult) -> dict[str, Any]:
