@@ -46,7 +46,8 @@ if str(ROOT) not in sys.path:
 from dsl.check import check  # noqa: E402
 from dsl.parse import parse, parser  # noqa: E402
 from dsl.source import Source  # noqa: E402
-from incentives import ir, load_plan  # noqa: E402
+from incentives import load_plan  # noqa: E402
+from incentives.lower import lower  # noqa: E402
 from incentives.evaluate import Evaluator  # noqa: E402
 from incentives.explain import explain  # noqa: E402
 from incentives.render import render_json  # noqa: E402
@@ -176,7 +177,7 @@ def compile_times(paths, runs: int) -> list[dict]:
                 t1 = time.perf_counter()
                 tree = parse(Source.from_path(path))  # the same read + parse as load_plan
                 t2 = time.perf_counter()
-                lowered = ir.lower(check(tree))
+                lowered = lower(check(tree))
                 Evaluator(lowered)
                 t3 = time.perf_counter()
                 loads.append(t1 - t0)

@@ -352,6 +352,7 @@ class ExampleDecl:
     records: list[Record] = field(default_factory=list)
     credits: list[CreditRow] = field(default_factory=list)
     files: list[DataFile] = field(default_factory=list)
+    extra_periods: list[ExamplePeriod] = field(default_factory=list)  # a second `period` line: an error
 
     @property
     def has_sales(self) -> bool:
@@ -361,7 +362,7 @@ class ExampleDecl:
     @property
     def items(self) -> list:
         """Every line of the example, in the order written."""
-        parts = [*self.givens, *self.expects, *self.records, *self.credits, *self.files]
+        parts = [*self.givens, *self.expects, *self.records, *self.credits, *self.files, *self.extra_periods]
         parts += [self.period] if self.period else []
         return sorted(parts, key=lambda n: (n.span.line, n.span.column))
 

@@ -161,8 +161,9 @@ class _Checker:
                          **{a: T.BOOL for a in award_names}}, tables, curve_types, contests=all_contests,
                         all_contests=all_contests)
         for prop in properties:
-            check_property(prop, results, givable, self.exprs, self.errors, sales=bool(measures) or any(
-                isinstance(i, ast.TiersLine) and i.per for c in components for i in c.items))
+            check_property(prop, results, givable, self.exprs, self.errors, sales=bool(measures or contests) or any(
+                (isinstance(i, ast.TiersLine) and i.per) or isinstance(i, ast.PoolLine)
+                for c in components for i in c.items))
         if not components and not awards:
             self.error(plan.header or _first(plan), "the plan pays nothing: add a `component` or an `award`",
                        "empty-plan")

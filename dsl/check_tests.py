@@ -133,6 +133,8 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if f.kind in files:
             _error(errors, f, f"`{f.kind} from` is given twice in this example", "duplicate")
         files[f.kind] = f
+    for extra in ex.extra_periods:
+        _error(errors, extra, "an example has one `period` line", "duplicate")
     if ex.period is None and not ctx.effective:
         _error(errors, ex, f"example \"{ex.label}\" needs a period: the plan has no effective dates to "
                            f"fall back on", "example", hint='add `period "2026-Q1"` or `period 2026-01-01 to '
@@ -177,6 +179,8 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if missing:
             _error(errors, rec, f"person `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing)
                    + (", which has no default" if len(missing) == 1 else ", which have no default"), "example")
+    if not open_people:
+        _check_chains(people, errors)
     deal_fields = {n: t for n, t in ctx.deal_fields.items() if n not in COMPUTED_DEAL_FIELDS
                    and not n.startswith("deal_")}
     for rec in (r for r in ex.records if r.kind == "deal"):
@@ -196,6 +200,9 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
             value = fold(f.value)
             if name == "owner" and not open_people:
                 _known(value, people, f.value, "person", errors)
+            elif name == "currency" and value is not None and value != exprs.currency:
+                _error(errors, f.value, f"the plan pays in {exprs.currency}; a deal in {value} is refused when "
+                                        f"the data is read", "currency")
             elif name == "status" and value is not None and value not in DEAL_STATUSES:
                 _error(errors, f.value, f"a deal's status is one of {', '.join(DEAL_STATUSES)}", "example")
         missing = [n for n in REQUIRED_DEAL_FIELDS if n not in seen]
@@ -203,6 +210,21 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
             _error(errors, rec, f"deal `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing), "example")
     _check_credits(ex, ctx, deals, people, files, exprs, constants, errors)
     return {} if open_people else people
+
+
+def _check_chains(people: dict[str, ast.Record], errors: list[Diagnostic]) -> None:
+    """A chain of managers that comes back round: a roll-up through it would never end."""
+    managers = {pid: next((fold(f.value) for f in rec.fields if f.name.text == "manager"), None)
+                for pid, rec in people.items()}
+    for pid, rec in people.items():
+        seen, at = {pid}, managers[pid]
+        while isinstance(at, str) and at in people:
+            if at in seen:
+                field = next(f for f in rec.fields if f.name.text == "manager")
+                _error(errors, field.value, f"the managers of `{pid}` go round in a circle", "example")
+                break
+            seen.add(at)
+            at = managers[at]
 
 
 def _records(ex: ast.ExampleDecl, kind: str, errors: list[Diagnostic]) -> dict[str, ast.Record]:

@@ -163,7 +163,10 @@ class _Printer:
         elif isinstance(d, ast.ExampleDecl):
             self.open(f"example {quote(d.label)}", d.span, d.items)
             for item in d.items:  # in the order written: a comment stays beside its line
-                self.emit(example_line(item), item.span.line, item.span.end_line)
+                if isinstance(item, ast.Record) and item.fields and item.span.line != item.span.end_line:
+                    self.record(item)  # written over several lines: one field a line, comments kept
+                else:
+                    self.emit(example_line(item), item.span.line, item.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.PropertyDecl):
             over = f" over {d.over.text}" if d.over is not None else ""
@@ -181,6 +184,13 @@ class _Printer:
             for step in d.steps:
                 self.item(step)
             self.close(d.span)
+
+    def record(self, rec: ast.Record) -> None:
+        self.open(f"{rec.kind} {quote(rec.id.text)}", rec.span, rec.fields)
+        for n, f in enumerate(rec.fields):
+            comma = "," if n < len(rec.fields) - 1 else ""
+            self.emit(f"{f.name.text} = {expr_text(f.value)}{comma}", f.span.line, f.span.end_line)
+        self.close(rec.span)
 
     def input_text(self, d: ast.InputDecl, keyword: str) -> str:
         parts = [f"{keyword} {d.name.text}: {d.type.text}"]

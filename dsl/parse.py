@@ -18,6 +18,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
 from . import ast
+from .comments import comments
 from .diagnostics import Diagnostic, PlanError
 from .source import MAX_PLAN_BYTES, Source, Span
 from .syntax_errors import TOP_KEYWORDS, syntax_diagnostic
@@ -410,7 +411,7 @@ class _ToAst(Transformer_NonRecursive):
                                [i for i in items if isinstance(i, ast.Expect)], self.mspan(meta),
                                periods[0] if periods else None, [i for i in items if isinstance(i, ast.Record)],
                                [i for i in items if isinstance(i, ast.CreditRow)],
-                               [i for i in items if isinstance(i, ast.DataFile)])
+                               [i for i in items if isinstance(i, ast.DataFile)], periods[1:])
 
     def p_assume(self, meta, children):
         return ("assume", children[0])
@@ -450,33 +451,6 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return [(a, "\n".join(lines[a:b])) for a, b in zip(starts, starts[1:]) if a < b]
 
 
-def _comments(text: str, source: Source) -> list[ast.Comment]:
-    """Every comment with its position (the parser drops them; fmt keeps them).
-
-    A comment runs from a `#` outside a text literal to the end of the line;
-    text literals never span lines, so a line-by-line scan is exact.
-    """
-    comments = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        in_string = False
-        i = 0
-        while i < len(line):
-            ch = line[i]
-            if in_string:
-                if ch == "\\":
-                    i += 1
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                body = line[i:].rstrip()
-                comments.append(ast.Comment(body, Span(source.name, number, i + 1, number, i + 1 + len(body))))
-                break
-            i += 1
-    return comments
-
-
 def _parse_text(text: str, source: Source, line_offset: int) -> list:
     tree = parser().parse(text)
     builder = _ToAst(source, line_offset)
@@ -505,7 +479,7 @@ def parse(source: Source | str, name: str = "<plan>") -> ast.Plan:
     except UnexpectedInput:
         diagnostics = _recover(source)
         raise PlanError(diagnostics, source) from None
-    return ast.Plan(decls, source, _comments(source.text, source))
+    return ast.Plan(decls, source, comments(source.text, source))
 
 
 def _recover(source: Source) -> list[Diagnostic]:

@@ -6,10 +6,13 @@ and by explanations (to show a formula).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 from . import ast
+from .types import T
 
 PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "of": 6, "neg": 7}
 
@@ -73,3 +76,26 @@ def _text(e: ast.Expr) -> tuple[str, int]:
     if isinstance(e, ast.If):
         return f"if {expr_text(e.cond)} then {expr_text(e.then)} else {expr_text(e.otherwise)}", 0
     raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
+
+
+def _grouped(text: str) -> str:
+    whole, dot, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):_}{dot}{frac}"
+
+
+def value_text(value: Any, t: T, currency: str) -> str:
+    """A value as the plan language writes a literal: `1_250.50 USD`, `40%`, `12`, `"North"`, `true`,
+    `2026-01-15`.  Money keeps the value's own decimals, except that a whole amount is written whole."""
+    if isinstance(value, bool) or t == T.BOOL:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if t == T.MONEY:
+        text = decimal_text(value) if value == value.to_integral_value() else format(value, "f")
+        return f"{_grouped(text)} {currency}"
+    if t == T.PERCENT:
+        return decimal_text(value * 100) + "%"
+    return _grouped(decimal_text(value))

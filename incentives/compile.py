@@ -52,11 +52,11 @@ DATE_PARTS: dict[str, Callable[[Any], Decimal]] = {
 }
 
 
-def _period(v: dict, name: str):
+def _period(v: dict, name: str, span: Span):
     value = v.get(name)
     if value is None:
-        raise EvaluationError(Span.point("<run>", 1, 1), f"`{name}` has no value: give the run a period "
-                                                         f"(`--period 2026-Q1`, `2026-03`, `2026`)")
+        raise EvaluationError(span, f"`{name}` has no value: give the run a period (`--period 2026-Q1`, "
+                                    f"`2026-03`, `2026`), or the plan effective dates")
     return value
 
 
@@ -103,12 +103,13 @@ class Compiler:
             return lambda v: value
         if isinstance(n, ir.Var):
             name = n.name
+            span = n.src.span if n.src is not None else Span.point("<run>", 1, 1)
             if self.deal and n.kind == "period":
-                return lambda v: _period(self.payee, name)
+                return lambda v: _period(self.payee, name, span)
             if self.deal and n.kind != "deal":
                 return lambda v: self.payee[name]
             if n.kind == "period":
-                return lambda v: _period(v, name)
+                return lambda v: _period(v, name, span)
             return lambda v: v[name]
         if isinstance(n, ir.Op):
             return self._op(n)

@@ -20,7 +20,8 @@ from . import ir
 from .errors import DataError
 from .evaluate import CONTEXT
 from .plan import CompiledPlan
-from .sales import OPTIONAL_DEAL, Person, Sales, load_deals, load_people, load_splits, new_deal, new_sales
+from .sales import (OPTIONAL_DEAL, Person, Sales, check_chains, load_deals, load_people, load_splits, new_deal,
+                    new_sales)
 
 
 def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
@@ -43,7 +44,9 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
         for person in people.values():
             if person.manager and person.manager not in people:
                 problems.append(f"{person.where}: manager `{person.manager}` is not one of the example's people")
-        _raise(problems)
+        circles = _Collected()
+        check_chains(people, circles)
+        _raise(circles)
         deals = (load_deals(base / data.files["deals"], p.deal_fields, people, p.currency, used=p.deal_columns,
                             declared=p.deal_field_infos) if "deals" in data.files else [])
         known = {d["id"] for d in deals}
@@ -57,10 +60,14 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
             for name, info in p.deal_field_infos.items():
                 if info.has_default:
                     values.setdefault(name, info.default)
-            missing = sorted(c for c in p.deal_columns if c not in values and _needs(p, c.removeprefix("deal_")))
+            missing = sorted({c.removeprefix("deal_") for c in p.deal_columns} - set(values))
+            missing = [c for c in missing if _needs(p, c)]
             if missing:
                 problems.append(f"{where(rec.span)}: deal `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
-                                + " (the plan uses it)")
+                                + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
+            if values.get("currency") not in (None, p.currency):
+                problems.append(f"{where(rec.span)}: the plan pays in {p.currency}; deal `{rec.id}` is in "
+                                f"{values['currency']}")
             deals.append(new_deal(values, f"deal {rec.id} ({where(rec.span)})"))
         _raise(problems)
         splits = {}
@@ -89,6 +96,13 @@ def _needs(p: ir.Plan, column: str) -> bool:
         return OPTIONAL_DEAL[column][1] is None
     info = p.deal_field_infos.get(column)
     return info is not None and not info.has_default
+
+
+class _Collected(list):
+    """Problems as the loaders' checks report them: where, then what."""
+
+    def add(self, where: str, message: str) -> None:
+        self.append(f"{where}: {message}")
 
 
 def _raise(problems: list[str]) -> None:

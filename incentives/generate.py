@@ -39,7 +39,7 @@ def input_strategy(info: InputInfo, plan: ir.Plan) -> st.SearchStrategy:
     if t == T.BOOL:
         return st.booleans()
     if t == T.TEXT:
-        return st.text(alphabet="ABCDEFGHIJ", max_size=4)
+        return st.text(alphabet="ABCDEFGHIJ", min_size=1, max_size=4)  # an empty cell is a missing value
     if t == T.DATE:
         if info.range is not None:
             lo, hi = info.range

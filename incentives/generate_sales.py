@@ -42,7 +42,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from dsl.check_sales import CREDIT_KINDS, DEAL_STATUSES
-from dsl.printer import decimal_text
+from dsl.printer import value_text
 from dsl.types import T
 
 from . import ir
@@ -208,29 +208,6 @@ def extra_deal_strategy(plan: ir.Plan, period: tuple[dt.date, dt.date], people: 
 # ---- as plan text -------------------------------------------------------------------------------
 
 
-def _grouped(text: str) -> str:
-    whole, dot, frac = text.partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):_}{dot}{frac}"
-
-
-def literal_text(value: Any, t: T, currency: str) -> str:
-    """A value as the plan language writes a literal: `1_250.50 USD`, `40%`, `12`, `"North"`, `true`,
-    `2026-01-15`.  Money keeps the value's own decimals, except that a whole amount is written whole."""
-    if isinstance(value, bool) or t == T.BOOL:
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if t == T.MONEY:
-        text = decimal_text(value) if value == value.to_integral_value() else format(value, "f")
-        return f"{_grouped(text)} {currency}"
-    if t == T.PERCENT:
-        return decimal_text(value * 100) + "%"
-    return _grouped(decimal_text(value))
-
-
 def _record(fields: list[tuple[str, str]]) -> str:
     return "{ " + ", ".join(f"{name} = {text}" for name, text in fields) + " }" if fields else "{}"
 
@@ -241,13 +218,13 @@ def sales_text(plan: ir.Plan, sales: Sales, period: tuple[dt.date, dt.date]) -> 
     cur = plan.currency
     lines = [f"period {period[0].isoformat()} to {period[1].isoformat()}"]
     for p in sales.people.values():
-        fields = [(c, literal_text(v, T.TEXT, cur)) for c, v in (("team", p.team), ("manager", p.manager)) if v]
-        fields += [(name, literal_text(p.values[name], info.type, cur)) for name, info in plan.inputs.items()
+        fields = [(c, value_text(v, T.TEXT, cur)) for c, v in (("team", p.team), ("manager", p.manager)) if v]
+        fields += [(name, value_text(p.values[name], info.type, cur)) for name, info in plan.inputs.items()
                    if p.values.get(name) is not None]
-        lines.append(f"person {literal_text(p.id, T.TEXT, cur)} {_record(fields)}")
+        lines.append(f"person {value_text(p.id, T.TEXT, cur)} {_record(fields)}")
     types = {**{name: t for name, (t, _) in OPTIONAL_DEAL.items()}, **plan.deal_fields}
     for d in sales.deals:
-        fields = [(c, literal_text(d[c], t, cur)) for c, t in (("owner", T.TEXT), ("amount", T.MONEY),
+        fields = [(c, value_text(d[c], t, cur)) for c, t in (("owner", T.TEXT), ("amount", T.MONEY),
                                                                ("date", T.DATE))]
         for name in [*DEAL_ORDER, *(c for c in d if c not in DEAL_ORDER)]:
             value = d.get(name)
@@ -255,10 +232,10 @@ def sales_text(plan: ir.Plan, sales: Sales, period: tuple[dt.date, dt.date]) -> 
                 continue
             if name in OPTIONAL_DEAL and value == OPTIONAL_DEAL[name][1]:
                 continue
-            fields.append((name, literal_text(value, types.get(name, T.NUMBER), cur)))
-        lines.append(f"deal {literal_text(d['id'], T.TEXT, cur)} {_record(fields)}")
+            fields.append((name, value_text(value, types.get(name, T.NUMBER), cur)))
+        lines.append(f"deal {value_text(d['id'], T.TEXT, cur)} {_record(fields)}")
     for did, rows in sales.splits.items():
         for person, share, kind, _ in rows:
-            lines.append(f"{kind} {literal_text(did, T.TEXT, cur)} {literal_text(share, T.PERCENT, cur)} to "
-                         f"{literal_text(person, T.TEXT, cur)}")
+            lines.append(f"{kind} {value_text(did, T.TEXT, cur)} {value_text(share, T.PERCENT, cur)} to "
+                         f"{value_text(person, T.TEXT, cur)}")
     return lines

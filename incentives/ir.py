@@ -10,15 +10,11 @@ over whole arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
 from dsl import ast
-from dsl.check import CheckedPlan, InputInfo
-from dsl.check_expr import fold
-from dsl.check_sales import is_result_measure
-from dsl.periods import period_bounds
+from dsl.check import InputInfo
 from dsl.source import Span
 from dsl.types import T
 
@@ -356,160 +352,6 @@ class Plan:
                                                           for c in self.components for i in c.items))
 
 
-# ---- lowering: checked AST to IR ----------------------------------------------
-
-
-class _Lower:
-    def __init__(self, checked: CheckedPlan):
-        self.c = checked
-        self.lets = {d.name.text for d in checked.lets}
-        self.components = {d.name.text for d in checked.components}
-
-    def expr(self, e: ast.Expr) -> Expr:
-        t = self.c.type_of(e)
-        if isinstance(e, ast.Literal):
-            return Const(e.value, t, e)
-        if isinstance(e, ast.Name):
-            kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
-                    else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields
-                    else "measure" if e.id in self.c.measures
-                    else "period" if e.id in ("period_start", "period_end") else "result")
-            return Var(e.id, t, kind, e)
-        if isinstance(e, ast.Unary):
-            return Op("neg" if e.op == "-" else "not", (self.expr(e.operand),), t, e)
-        if isinstance(e, ast.Binary):
-            op = "*" if e.op == "of" else e.op
-            return Op(op, (self.expr(e.left), self.expr(e.right)), t, e)
-        if isinstance(e, ast.Compare):
-            return Op(e.op, (self.expr(e.left), self.expr(e.right)), T.BOOL, e)
-        if isinstance(e, ast.InSet):
-            return InSet(self.expr(e.operand), frozenset(i.value for i in e.items), T.BOOL, e)
-        if isinstance(e, ast.InPeriod):  # period_start <= date <= period_end, shown so in explanations
-            x = self.expr(e.operand)
-            return Op("and", (Op(">=", (x, Var("period_start", T.DATE, "period", e)), T.BOOL, e),
-                              Op("<=", (x, Var("period_end", T.DATE, "period", e)), T.BOOL, e)), T.BOOL, e)
-        if isinstance(e, ast.If):
-            return Cond(self.expr(e.cond), self.expr(e.then), self.expr(e.otherwise), t, e)
-        if isinstance(e, ast.Call):
-            name = e.func.text
-            if name in self.c.tables:
-                return Lookup(name, tuple(self.expr(a) for a in e.args), t, e)
-            if name in self.c.curves:
-                return CurveApply(name, self.expr(e.args[0]), t, e)
-            if name == "round":
-                value, places, mode = e.args
-                return Func("round", (self.expr(value), Const(places.value, T.NUMBER, places)), t, mode.id, e)
-            if name in ("rank", "prize", "competitors"):
-                return Func(name, (Const(e.args[0].id, T.TEXT, e.args[0]),), t, None, e)
-            return Func(name, tuple(self.expr(a) for a in e.args), t, None, e)
-        raise TypeError(e)  # pragma: no cover
-
-    def opt(self, e):
-        return None if e is None else self.expr(e)
-
-    def bands(self, bands: list[ast.Band]) -> tuple[Band, ...]:
-        return tuple(Band(self.expr(b.lower), self.opt(b.upper), self.expr(b.value), self.opt(b.value_to), b.span)
-                     for b in bands)
-
-    def item(self, i, key: str = "") -> Item:
-        if isinstance(i, ast.PayLine):
-            return Pay(self.expr(i.expr), i.label, i.span)
-        if isinstance(i, ast.PoolLine):
-            return Pool(key, self.expr(i.amount), i.among.text, self.opt(i.by), i.label, i.span)
-        if isinstance(i, ast.TiersLine):
-            return Tiers(i.kind.text, self.expr(i.base), self.bands(i.bands), i.upper_inclusive, i.label, i.span,
-                         i.per, self.opt(i.where))
-        if isinstance(i, ast.ScorecardLine):
-            kpis = tuple(Kpi(k.name.text, k.label, self.expr(k.weight), self.expr(k.attainment),
-                             None if k.curve is None or k.curve.text == "linear" else k.curve.text,
-                             self.opt(k.cap), k.span) for k in i.kpis)
-            return Scorecard(self.expr(i.target), kpis, self.opt(i.cap), i.label, i.span)
-        if isinstance(i, ast.MultiplierStep):
-            return Multiplier(self.expr(i.base), self.bands(i.bands), i.span)
-        if isinstance(i, ast.CapStep):
-            return Cap(self.expr(i.expr), i.span)
-        if isinstance(i, ast.FloorStep):
-            return Floor(self.expr(i.expr), i.span)
-        if isinstance(i, ast.GateStep):
-            factor = self.expr(i.otherwise) if i.otherwise is not None else Const(Decimal(0), T.PERCENT)
-            return Gate(self.expr(i.cond), factor, i.span)
-        raise TypeError(i)  # pragma: no cover
-
-    def plan(self) -> Plan:
-        c = self.c
-        tables = {}
-        for name, d in c.tables.items():
-            rows = {tuple(k.value for k in row.keys): self.expr(row.value) for row in d.rows}
-            key_types = tuple(T(kt.text) for _, kt in d.keys)
-            tables[name] = Table(name, key_types, rows, self.opt(d.default), d.span)
-        payout = c.payout
-        return Plan(
-            name=c.name, file=c.plan.source.name, currency=c.currency, minor_units=c.minor_units,
-            period=c.period, effective=c.effective, rounding_mode=c.rounding_mode,
-            rounding_point=c.rounding_point, inputs=c.inputs,
-            lets=tuple(Let(d.name.text, self.expr(d.expr), d.description, d.span) for d in c.lets),
-            tables=tables,
-            curves={name: self.bands(d.bands) for name, d in c.curves.items()},
-            components=tuple(Component(d.name.text, d.label,
-                                       tuple(self.item(i, f"{d.name.text}#{n}") for n, i in enumerate(d.items)),
-                                       d.span) for d in c.components),
-            awards=tuple(Award(a.name.text, a.label, a.kind.text, self.opt(a.when), self.opt(a.value), a.span)
-                         for a in c.awards),
-            payout=tuple(self.item(s) for s in payout.steps) if payout else (),
-            payout_span=payout.span if payout else None,
-            examples=tuple(self.example(x) for x in c.examples),
-            properties=tuple(Property(p.label, tuple(self.expr(a) for a in p.assumes),
-                                      tuple(self.law(law) for law in p.laws), p.span, p.over is not None)
-                             for p in c.properties),
-            deal_fields=dict(c.deal_fields), crediting=c.crediting,
-            measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,
-                                   m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
-                                   m.decl.span, is_result_measure(m.decl, self.components | {"total"}))
-                           for name, m in c.measures.items()),
-            givable={**c.inputs, **c.measures},
-            deal_field_infos=dict(c.deal_field_infos),
-            contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
-                                   self.opt(k.qualify), k.ties.text if k.ties else "shared",
-                                   tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),
-                                   int(fold(k.places)) if k.places is not None else
-                                   (len(k.prizes) or None), k.span) for k in c.contests),
-        )
-
-    def example(self, x: ast.ExampleDecl) -> Example:
-        expects = tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span,
-                                    e.payee.text if e.payee is not None else None) for e in x.expects)
-        sales = None
-        if x.has_sales:
-            period = None
-            if x.period is not None:
-                period = (period_bounds(x.period.name.text) if x.period.name is not None
-                          else (x.period.start.value, x.period.end.value))
-            records = {kind: tuple(Record(r.id.text, {f.name.text: self.expr(f.value) for f in r.fields}, r.span)
-                                   for r in x.records if r.kind == kind) for kind in ("person", "deal")}
-            credits = tuple(CreditRow(r.kind, r.deal.text, self.expr(r.share), r.person.text, r.span)
-                            for r in x.credits)
-            sales = ExampleSales(period, records["person"], records["deal"], credits,
-                                 {f.kind: f.path.text for f in x.files}, x.span)
-        return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales)
-
-    def deal_columns(self, plan: "Plan") -> frozenset[str]:
-        used = {m.field for m in plan.measures if m.source == "deals" and m.field}
-        used.update(n.name for n in walk([plan.measures, plan.components]) if isinstance(n, Var) and n.kind == "deal")
-        return frozenset(used)
-
-    def law(self, law) -> Law:
-        if isinstance(law, ast.Monotone):
-            return Law(None, (law.target.text, law.input.text), law.span)
-        return Law(self.expr(law), None, law.span)
-
-
 def walk(root) -> Iterator:
     """Every IR node under root (the AST walker, skipping each node's source)."""
     return ast.walk(root, skip=("span", "src"))
-
-
-def lower(checked: CheckedPlan) -> Plan:
-    """Turn a checked plan into IR."""
-    lowering = _Lower(checked)
-    plan = lowering.plan()
-    return replace(plan, deal_columns=lowering.deal_columns(plan))

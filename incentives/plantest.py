@@ -21,7 +21,7 @@ from hypothesis import seed as with_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from dsl.printer import expr_text
+from dsl.printer import expr_text, value_text
 
 from . import ir, numbers
 from .errors import DataError, EvaluationError
@@ -29,7 +29,6 @@ from .evaluate import CONTEXT
 from .example_data import example_sales
 from .explain import Filler, explain
 from .generate import input_strategy, inputs_strategy
-from .generate_sales import literal_text
 from .plan import CompiledPlan
 from .population import Population
 from .render import render_text
@@ -72,10 +71,10 @@ def new_seed() -> int:
 
 def given_text(plan: ir.Plan, name: str, value) -> str:
     """A value written as the plan language writes it, for a pasteable example."""
-    return literal_text(value, plan.givable[name].type, plan.currency)
+    return value_text(value, plan.givable[name].type, plan.currency)
 
 
-def _law_values(result: PayeeResult) -> dict[str, Any]:
+def law_values(result: PayeeResult) -> dict[str, Any]:
     values = dict(result.values)
     values["total"], values["subtotal"] = result.total, result.subtotal
     values.update({a.name: a.granted for a in result.awards})
@@ -84,12 +83,12 @@ def _law_values(result: PayeeResult) -> dict[str, Any]:
 
 def _breakdown(compiled: CompiledPlan, values: dict, payee: str) -> str:
     try:
-        return render_text(explain(compiled, compiled.run(values, payee, trace=True)))
+        return render_text(explain(compiled, compiled.run(values, payee, trace=True, period=compiled.ir.effective)))
     except EvaluationError as e:
         return str(e)
 
 
-def _indent(text: str, by: str = "    ") -> str:
+def indent(text: str, by: str = "    ") -> str:
     return "\n".join(by + line if line else line for line in text.rstrip("\n").splitlines())
 
 
@@ -104,7 +103,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
         if ex.sales is None:
             with localcontext(CONTEXT):
                 values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
-            results = {None: compiled.run(values, ex.label, trace=True)}
+            results = {None: compiled.run(values, ex.label, trace=True, period=compiled.ir.effective)}
         else:
             sales = example_sales(compiled, ex.sales)
             results = {r.payee: r for r in Population(compiled, sales, ex.sales.period).run(trace=True)}
@@ -143,7 +142,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
             parts += lines
             if payee in results:
                 parts += [f"  breakdown{' of ' + payee if payee else ''}:",
-                          _indent(render_text(explain(compiled, results[payee])))]
+                          indent(render_text(explain(compiled, results[payee])))]
         outcome.message = "\n".join(parts)
     return outcome
 
@@ -159,8 +158,21 @@ def _amount_of(result: PayeeResult, name: str):
 # ---- properties ----
 
 
-class _Broken(AssertionError):
-    pass
+class Broken(AssertionError):
+    """A law broke: the details are kept beside the test, for the report."""
+
+
+def never_compared(outcome: Outcome, plan: ir.Plan, compared: dict[int, int]) -> Outcome:
+    """Fail a property whose `monotone` law was never tried on a pair of values that both satisfy the
+    assumptions: it would otherwise pass without having been tested."""
+    idle = [line for line, n in compared.items() if n == 0]
+    if idle and outcome.passed:
+        outcome.passed = False
+        outcome.message = "\n".join(
+            f"{plan.file}:{line}: this `monotone` law was never compared: no pair of values tried "
+            f"satisfied the assumptions both before and after the change; relax the `assume` lines"
+            for line in idle)
+    return outcome
 
 
 def hypothesis_settings(max_examples: int, seed: int):
@@ -188,14 +200,16 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     for name in monotone_inputs:
         strategies[f"raise {name}"] = input_strategy(plan.givable[name], plan)
     last: dict[str, Any] = {}
+    compared = {law.span.line: 0 for law in prop.laws if law.monotone}  # pairs a monotone law was tried on
 
     def run(values: dict) -> dict:
-        return _law_values(compiled.run(values, "counterexample", trace=True))
+        return law_values(compiled.run(values, "counterexample", trace=True, period=compiled.ir.effective))
 
     def _assumed_away(values: dict) -> bool:
         """Whether an assumption that needs only inputs and definitions rules these inputs out."""
         try:
-            prepared = compiled.evaluator.prepare(values)
+            start, end = compiled.ir.effective or (None, None)
+            prepared = compiled.evaluator.prepare({**values, "period_start": start, "period_end": end})
         except EvaluationError:
             prepared = dict(values)
         for a in assumes:
@@ -217,7 +231,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
             if _assumed_away(values):
                 assume(False)
             last.update(values=values, why=f"the plan could not be evaluated: {e.message}", line=e.span.line)
-            raise _Broken() from None
+            raise Broken() from None
         try:
             held = all(a(results) for a in assumes)
         except EvaluationError:
@@ -231,13 +245,13 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                 except EvaluationError as e:
                     last.update(values=values, why=f"the law could not be worked out: {e.message}",
                                 line=law.span.line)
-                    raise _Broken() from None
+                    raise Broken() from None
                 if not ok:
                     filled = Filler(compiled, results).fill(law.expr)
                     last.update(values=values, line=law.span.line,
                                 why=f"always {expr_text(law.expr.src)}\n  here it reads {filled}, "
                                     f"which is false")
-                    raise _Broken()
+                    raise Broken()
                 continue
             target, name = law.monotone
             other = drawn[f"raise {name}"]
@@ -249,9 +263,10 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
             except EvaluationError as e:
                 last.update(values={**values, name: high}, why=f"the plan could not be evaluated: {e.message}",
                             line=e.span.line)
-                raise _Broken() from None
+                raise Broken() from None
             if not all(a(at_low) for a in assumes) or not all(a(at_high) for a in assumes):
                 continue
+            compared[law.span.line] += 1
             if at_high[target] < at_low[target]:
                 d = plan.minor_units
                 show = lambda v: given_text(plan, name, v)  # noqa: E731
@@ -260,13 +275,13 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                                 f"but {target} fell from {numbers.money(at_low[target], d)} to "
                                 f"{numbers.money(at_high[target], d)}",
                             lower={**values, name: low})
-                raise _Broken()
+                raise Broken()
 
     hypothesis_test = hypothesis_settings(max_examples, seed)(given(st.fixed_dictionaries(strategies))(test))
     try:
         with localcontext(CONTEXT):
             hypothesis_test()
-    except _Broken:
+    except Broken:
         outcome.passed = False
         values = last["values"]
         outcome.counterexample = values
@@ -274,16 +289,18 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
         lines = [f"{plan.file}:{last['line']}: law broken: {last['why']}",
                  f"  after {outcome.tried} tries, the smallest counterexample found (paste it into the plan "
                  f"to keep it as an example):",
-                 _indent(example_text(plan, values, prop.label)),
-                 "  breakdown:", _indent(_breakdown(compiled, values, "counterexample"))]
+                 indent(example_text(plan, values, prop.label)),
+                 "  breakdown:", indent(_breakdown(compiled, values, "counterexample"))]
         if "lower" in last:
-            lines += ["  and with the lower value:", _indent(_breakdown(compiled, last["lower"], "lower"))]
+            lines += ["  and with the lower value:", indent(_breakdown(compiled, last["lower"], "lower"))]
         outcome.message = "\n".join(lines)
+        return outcome
     except Unsatisfiable:
         outcome.passed = False
         outcome.message = ("no inputs satisfying the assumptions were found: widen the declared ranges "
                            "or relax the `assume` lines")
-    return outcome
+        return outcome
+    return never_compared(outcome, plan, compared)
 
 
 def example_text(plan: ir.Plan, values: dict, label: str) -> str:

@@ -24,16 +24,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from dsl.printer import expr_text
+from dsl.printer import expr_text, value_text
 
 from . import ir, numbers
 from .errors import DataError, EvaluationError
 from .evaluate import CONTEXT
 from .explain import Filler, explain
 from .generate import input_strategy
-from .generate_sales import default_period, extra_deal_strategy, literal_text, sales_strategy, sales_text
+from .generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
 from .plan import CompiledPlan
-from .plantest import DEFAULT_EXAMPLES, Outcome, _Broken, _indent, _law_values, hypothesis_settings
+from .plantest import DEFAULT_EXAMPLES, Broken, Outcome, hypothesis_settings, indent, law_values, never_compared
 from .population import Population
 from .render import render_text
 from .result import PayeeResult
@@ -53,6 +53,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
     assumes = [fns(a) for a in prop.assumes]
     laws = [(law, fns(law.expr) if law.expr is not None else None) for law in prop.laws]
     last: dict[str, Any] = {}
+    compared = {law.span.line: 0 for law in prop.laws if law.monotone}  # pairs a monotone law was tried on
 
     def holds(values: dict) -> bool:
         try:
@@ -60,9 +61,9 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         except EvaluationError:
             return False  # an assumption that cannot be worked out rules the person out
 
-    def broken(sales: Sales, payee: str, line: int, why: str, **more) -> _Broken:
+    def broken(sales: Sales, payee: str, line: int, why: str, **more) -> Broken:
         last.update(sales=sales, payee=payee, line=line, why=why, **more)
-        return _Broken()
+        return Broken()
 
     def evaluate(sales: Sales) -> dict[str, PayeeResult]:
         try:
@@ -76,7 +77,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         sales = data.draw(sales_strategy(plan, period), label="sales")
         outcome.tried += 1
         results = evaluate(sales)
-        values = {pid: _law_values(r) for pid, r in results.items()}
+        values = {pid: law_values(r) for pid, r in results.items()}
         checked = [pid for pid in values if holds(values[pid])]
         assume(checked)
         for law, fn in laws:
@@ -94,37 +95,36 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
             target, name = law.monotone
             if name == "deals":
                 extra = data.draw(extra_deal_strategy(plan, period, list(sales.people), "D-new"), label="new deal")
-                more = new_sales(list(sales.people.values()), [*sales.deals, extra], sales.splits)
+                before, after = sales, new_sales(list(sales.people.values()), [*sales.deals, extra], sales.splits)
                 payee = extra["owner"]
-                low_values, high_values = values[payee], _law_values(evaluate(more)[payee])
+                low_values, high_values = values[payee], law_values(evaluate(after)[payee])
                 change = f"deal D-new ({numbers.money(extra['amount'], plan.minor_units)}) was added for {payee}"
             else:
                 payee = data.draw(st.sampled_from(sorted(sales.people)), label="person")
-                person = sales.people[payee]
                 raised = data.draw(input_strategy(plan.inputs[name], plan), label=f"new {name}")
-                low, high = sorted((person.values[name], raised))
+                low, high = sorted((sales.people[payee].values[name], raised))
                 if low == high:
                     continue
-                lower, more = _with_input(sales, payee, name, low), _with_input(sales, payee, name, high)
-                low_values = _law_values(evaluate(lower)[payee])
-                high_values = _law_values(evaluate(more)[payee])
-                shown = lambda v: literal_text(v, plan.inputs[name].type, plan.currency)  # noqa: E731
+                before, after = _with_input(sales, payee, name, low), _with_input(sales, payee, name, high)
+                low_values = law_values(evaluate(before)[payee])
+                high_values = law_values(evaluate(after)[payee])
+                shown = lambda v: value_text(v, plan.inputs[name].type, plan.currency)  # noqa: E731
                 change = f"{payee}'s {name} rose from {shown(low)} to {shown(high)}"
-                sales = lower
             if not (holds(low_values) and holds(high_values)):
                 continue
+            compared[law.span.line] += 1
             if high_values[target] < low_values[target]:
                 d = plan.minor_units
-                raise broken(more, payee, law.span.line,
+                raise broken(after, payee, law.span.line,
                              f"monotone {target} in {name}\n  {change}, but {payee}'s {target} fell from "
                              f"{numbers.money(low_values[target], d)} to {numbers.money(high_values[target], d)}",
-                             lower=sales)
+                             lower=before)
 
     runner = hypothesis_settings(max_examples, seed)(given(st.data())(test))
     try:
         with localcontext(CONTEXT):
             runner()
-    except _Broken:
+    except Broken:
         outcome.passed = False
         sales, payee = last["sales"], last["payee"]
         outcome.counterexample = {"payee": payee, "sales": sales}
@@ -132,16 +132,18 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         lines = [f"{plan.file}:{last['line']}: law broken: {last['why']}",
                  f"  after {outcome.tried} tries, the smallest counterexample found (paste it into the plan "
                  f"to keep it as an example, and add what you expect):",
-                 _indent(example_text(plan, sales, period, prop.label))]
+                 indent(example_text(plan, sales, period, prop.label))]
         lines += _breakdown(compiled, sales, period, payee, "breakdown")
         if "lower" in last:
             lines += _breakdown(compiled, last["lower"], period, payee, "and before the change")
         outcome.message = "\n".join(lines)
+        return outcome
     except Unsatisfiable:
         outcome.passed = False
         outcome.message = ("no generated sales data satisfied the assumptions for anyone: relax the `assume` "
                            "lines or widen the declared ranges")
-    return outcome
+        return outcome
+    return never_compared(outcome, plan, compared)
 
 
 def _with_input(sales: Sales, payee: str, name: str, value) -> Sales:
@@ -157,7 +159,7 @@ def _breakdown(compiled: CompiledPlan, sales: Sales, period, payee: str, title: 
         return [f"  {title}: the plan could not be evaluated: {e}"]
     if payee not in results:
         return []
-    return [f"  {title} of {payee}:", _indent(render_text(explain(compiled, results[payee])))]
+    return [f"  {title} of {payee}:", indent(render_text(explain(compiled, results[payee])))]
 
 
 def example_text(plan: ir.Plan, sales: Sales, period, label: str) -> str:

@@ -79,12 +79,13 @@ def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping
     for p in people.values():
         if p.manager and p.manager not in people:
             problems.add(f"{p.where}, column manager", f"no person with id `{p.manager}`")
-    _check_chains(people, problems)
+    check_chains(people, problems)
     problems.raise_if_any()
     return people
 
 
-def _check_chains(people: dict[str, Person], problems: _Problems) -> None:
+def check_chains(people: dict[str, Person], problems: _Problems) -> None:
+    """Report anyone whose chain of managers comes back round (a roll-up would never end)."""
     for p in people.values():
         seen, at = {p.id}, p.manager
         while at and at in people:

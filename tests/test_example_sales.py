@@ -267,3 +267,70 @@ def test_definitions_see_the_period():
     assert compiled.evaluator.run(values, "A", trace=True).values["early"] is True
     values["period_start"] = dt.date(2026, 1, 2)
     assert compiled.evaluator.run(values, "A", trace=True).values["early"] is False
+
+
+def test_a_circle_of_managers_is_a_check_error_inline_and_a_data_error_from_a_file(tmp_path: Path):
+    with pytest.raises(PlanError) as info:
+        compile_text(HEADER + 'example "loop" { person "A" { manager = "B" } person "B" { manager = "A" } }')
+    assert "the managers of `A` go round in a circle" in info.value.render()
+    (tmp_path / "people.csv").write_text("id,team,manager\nA,,\n")
+    text = ('example "loop" { people from "people.csv" person "B" { manager = "C" } person "C" { manager = "B" } '
+            'expect "A" total = 0 USD }')  # with a people file, ids are checked when it is read
+    o = outcome(text, name=str(tmp_path / "loop.plan"))  # would never end if the circle were not found
+    assert not o.passed and "go round in a circle" in o.message
+
+
+def test_a_second_period_line_is_refused_and_kept_by_fmt():
+    text = HEADER + 'example "x" {\n  period "2026-Q1"\n  person "A" {}\n  period "2026-Q2"\n}\n'
+    with pytest.raises(PlanError) as info:
+        compile_text(text)
+    assert "an example has one `period` line" in info.value.render()
+    assert 'period "2026-Q2"' in format_plan(parse(Source("<plan>", text)))
+
+
+def test_a_deal_in_another_currency_is_a_check_error():
+    with pytest.raises(PlanError) as info:
+        compile_text(HEADER + 'example "x" { person "A" {} deal "D" { owner = "A", amount = 1 USD, '
+                              'date = 2026-01-02, currency = "EUR" } }')
+    assert "the plan pays in USD; a deal in EUR is refused when the data is read" in info.value.render()
+
+
+def test_a_deal_line_without_a_column_the_plan_reads_names_the_column_to_write():
+    text = HEADER.replace('measure own = sum amount of deals where status == "won"',
+                          'measure own = sum amount of deals where deal_margin > 0 USD and status == "won"')
+    compiled = compile_text(text + 'example "x" { person "A" {} deal "D" { owner = "A", amount = 1 USD, '
+                                   'date = 2026-01-02 } expect "A" total = 0 USD }')
+    o = run_example(compiled, compiled.ir.examples[0])
+    assert not o.passed and "deal `D` has no `margin` (the plan uses it)" in o.message
+
+
+def test_a_record_written_over_several_lines_keeps_a_field_a_line_and_its_comments():
+    text = HEADER + '''example "x" {
+  person "A" {  # who
+    quota = 1 USD,  # the quota
+    team = "East"
+  }
+  expect "A" total = 0 USD
+}
+'''
+    once = format_plan(parse(Source("<plan>", text)))
+    assert '  person "A" {  # who\n    quota = 1 USD,  # the quota\n    team = "East"\n  }\n' in once
+    assert format_plan(parse(Source("<plan>", once))) == once
+
+
+def test_one_payee_tests_see_the_plans_effective_dates_as_the_period():
+    text = '''plan "x" { currency USD period quarter effective 2026-01-01 to 2026-12-31 }
+input start: date
+let new_hire = start in period
+component welcome { pay 500 USD gate new_hire }
+example "hired in the year" { given start = 2026-12-31 expect welcome = 500 USD }
+example "hired before" { given start = 2025-12-31 expect welcome = 0 USD }
+'''
+    compiled = compile_text(text)
+    for ex in compiled.ir.examples:
+        o = run_example(compiled, ex)
+        assert o.passed, o.message
+    without = compile_text(text.replace(" effective 2026-01-01 to 2026-12-31", ""))
+    o = run_example(without, without.ir.examples[0])
+    assert not o.passed
+    assert "<plan>:3:16: payee hired in the year: `period_start` has no value" in o.message  # the `in period`

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 from incentives import compile_text, load_plan
-from incentives.generate_sales import default_period, extra_deal_strategy, literal_text, sales_strategy, sales_text
+from dsl.printer import value_text
+from incentives.generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
 from incentives.population import Population
 from incentives.sales import Person, new_deal, new_sales
 
@@ -172,8 +173,8 @@ def test_default_period():
     (False, T.BOOL, "false"),
     (dt.date(2026, 1, 15), T.DATE, "2026-01-15"),
 ])
-def test_literal_text(value, t, text):
-    assert literal_text(value, t, "USD") == text
+def test_value_text(value, t, text):
+    assert value_text(value, t, "USD") == text
 
 
 def test_sales_text():

@@ -112,3 +112,41 @@ def test_assumptions_that_hold_for_nobody_are_reported():
     o = check_property(compiled, prop, seed=1, max_examples=50)
     assert not o.passed
     assert "no generated sales data satisfied the assumptions for anyone" in o.message
+
+
+def test_a_monotone_law_never_compared_fails_instead_of_passing_untested():
+    text = '''plan "x" { currency USD period quarter effective 2026-01-01 to 2026-12-31 }
+measure revenue = sum amount of deals where status == "won" and date in period
+measure deals_won = count of deals where status == "won" and date in period
+component commission { pay 5_000 USD - 10% of revenue }
+property "p" over deals {
+  assume deals_won < 1
+  monotone commission in deals
+}
+'''
+    compiled = compile_text(text)
+    o = check_property(compiled, compiled.ir.properties[0], seed=1, max_examples=60)
+    assert not o.passed
+    assert "<plan>:7: this `monotone` law was never compared" in o.message
+
+
+def test_two_monotone_laws_in_one_property_do_not_see_each_others_changes():
+    compiled = compile_text(RAISE.replace("  gate revenue >= quota else 50%\n", "")
+                            + 'property "both" over deals {\n  monotone commission in quota\n'
+                              '  monotone commission in deals\n  always commission >= 0 USD\n}\n')
+    o = check_property(compiled, compiled.ir.properties[0], seed=2, max_examples=150)
+    assert o.passed, o.message
+
+
+def test_over_deals_is_allowed_in_a_plan_with_a_contest_and_no_measures():
+    text = '''plan "x" { currency USD period quarter effective 2026-01-01 to 2026-12-31 }
+input sold: money range 0 USD to 100_000 USD
+contest champ { rank by sold prizes 1_000 USD }
+component prize_pay { pay prize(champ) }
+property "one prize at most" over deals {
+  always prize_pay <= 1_000 USD
+}
+'''
+    compiled = compile_text(text)
+    o = check_property(compiled, compiled.ir.properties[0], seed=1, max_examples=50)
+    assert o.passed, o.message
