@@ -13,7 +13,7 @@ import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from dsl.check import InputInfo
 from dsl.types import T
@@ -116,6 +116,32 @@ def parse_value(raw: Any, t: T) -> Any:
     if t in (T.TEXT, T.DATE):
         raise ValueProblem(f"{t.value}, not a number")
     return value
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
+
+
+def reader(t: T) -> Callable[[Any], Any]:
+    """`parse_value` for one column's type, with a fast path for the plain text a CSV cell holds
+    (`1250.50`, `2026-01-31`, `North`); anything else takes the full path, with its messages."""
+    if t == T.TEXT:
+        return lambda raw: raw.strip() if raw.__class__ is str else parse_value(raw, t)
+    if t == T.DATE:
+        def date(raw: Any) -> Any:
+            if raw.__class__ is str:
+                try:
+                    return dt.date.fromisoformat(raw.strip())
+                except ValueError:
+                    pass
+            return parse_value(raw, t)
+        return date
+    if t in (T.MONEY, T.NUMBER):
+        def number(raw: Any) -> Any:
+            if raw.__class__ is str and _PLAIN_NUMBER.match(raw):
+                return _sized(Decimal(raw))
+            return parse_value(raw, t)
+        return number
+    return lambda raw: parse_value(raw, t)
 
 
 def _show(v) -> str:

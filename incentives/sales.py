@@ -19,7 +19,7 @@ from dsl.check import InputInfo
 from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 
-from .data import ValueProblem, _Problems, _rows, check_value, parse_value, text_id
+from .data import ValueProblem, _Problems, _rows, check_value, parse_value, reader, text_id
 from .evaluate import CONTEXT
 from .tables import Mapping, read_rows
 
@@ -114,22 +114,30 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
         problems.raise_if_any()
     deals, seen = [], {}
     types = {"id": T.TEXT, "owner": T.TEXT, "amount": T.MONEY, "date": T.DATE}
+    spec = []  # each column's reader, declaration and what an empty cell means, worked out once
+    for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]:
+        info = (declared or {}).get(name)
+        default = OPTIONAL_DEAL.get(name, (t, None))[1]
+        if info is not None and info.has_default:
+            empty = (None, info.default)
+        elif name in types:
+            empty = (f"no value; expected {t.value}", default)
+        elif name in used and default is None:
+            empty = (f"no value; expected {t.value} (the plan uses it)", default)
+        else:
+            empty = (None, default)
+        spec.append((name, reader(t), info, empty))
     for where, record in rows:
         deal: dict[str, Any] = {}
-        for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]:
+        for name, read, info, (complaint, default) in spec:
             raw = record.get(name)
-            info = (declared or {}).get(name)
-            if (raw is None or (isinstance(raw, str) and not raw.strip())) and info is not None and info.has_default:
-                deal[name] = info.default
-                continue
             if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if name in types or (name in used and OPTIONAL_DEAL.get(name, (t, None))[1] is None):
-                    problems.add(f"{where}, column {name}", f"no value; expected {t.value} (the plan uses it)"
-                                 if name not in types else f"no value; expected {t.value}")
-                deal[name] = OPTIONAL_DEAL.get(name, (t, None))[1]
+                if complaint is not None:
+                    problems.add(f"{where}, column {name}", complaint)
+                deal[name] = default
                 continue
             try:
-                deal[name] = parse_value(raw, t)
+                deal[name] = read(raw)
                 if info is not None:
                     check_value(deal[name], info)  # a declared column's range and listed values
             except ValueProblem as p:

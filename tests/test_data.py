@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from dsl.types import T
 from incentives import DataError, compile_text
 from incentives.data import load_payees
 
@@ -90,3 +91,27 @@ def test_missing_column_suggests_the_misspelt_one(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(DataError, match="unknown data format"):
         load_payees(write(tmp_path, "x.xlsx", ""), PLAN.ir.inputs)
+
+
+@pytest.mark.parametrize("t, cells", [
+    (T.MONEY, ["1250.50", " 1250.50 ", "1,250.50", "1_250.5", "-3", "1e3", "12.", "", "abc", "1" * 20]),
+    (T.NUMBER, ["0.5", "-0.25", "7", "1,000", "x"]),
+    (T.DATE, ["2026-01-31", " 2026-01-31", "2026-02-30", "31/01/2026", ""]),
+    (T.TEXT, [" North ", "", "Ünïcode"]),
+    (T.PERCENT, ["85%", "0.85", "x%"]),
+    (T.COUNT, ["12", "12.5"]),
+    (T.BOOL, ["true", "no", "maybe"]),
+])
+def test_the_fast_column_reader_agrees_with_parse_value(t, cells):
+    from incentives.data import ValueProblem, parse_value, reader
+
+    read = reader(t)
+    for cell in cells:
+        try:
+            expected = parse_value(cell, t)
+        except ValueProblem as e:
+            with pytest.raises(ValueProblem) as info:
+                read(cell)
+            assert str(info.value) == str(e), cell
+        else:
+            assert read(cell) == expected and type(read(cell)) is type(expected), cell
