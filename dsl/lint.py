@@ -4,7 +4,10 @@
 * a band that can never be reached, a gate that can never pass, an award that
   can never be granted, given the inputs' declared ranges (interval analysis);
 * a cap below a floor in the same component or payout block, so one of them
-  always wins.
+  always wins;
+* a property that runs one payee at a time (no `over deals`) but states a law
+  about a pool, a contest result or per-deal tiers, which are 0 for a payee
+  alone: the law would pass without testing anything.
 
 Warnings carry locations like errors; `--strict` turns them into errors.
 """
@@ -92,7 +95,48 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
                                f"{_ranges(bounds, a.when, show)}", "award-never-granted")
     for p in plan.of_type(ast.PayoutDecl):
         _cap_below_floor(out, p.steps)
+    _laws_about_nothing(out, plan)
     return out
+
+
+POPULATION_FUNCTIONS = ("rank", "prize", "competitors")
+
+
+def _laws_about_nothing(out: list[Diagnostic], plan: ast.Plan) -> None:
+    """A one-payee property's law over what only a population run gives (0 for a payee alone)."""
+    def from_population(node) -> str | None:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Call) and n.func.text in POPULATION_FUNCTIONS:
+                return "a contest result"
+            if isinstance(n, ast.PoolLine):
+                return "a pool"
+            if isinstance(n, ast.TiersLine) and n.per is not None:
+                return "tiers taken deal by deal"
+        return None
+
+    why: dict[str, str] = {}  # (definitions cannot use components or contest results: no need to look there)
+    for c in plan.of_type(ast.ComponentDecl):
+        reason = from_population(c.items)
+        if reason is not None:
+            why[c.name.text] = reason
+    for a in plan.of_type(ast.AwardDecl):
+        reason = from_population([a.when, a.value]) or next(
+            (why[n] for n in sorted(_names([a.when, a.value], set())) if n in why), None)
+        if reason is not None:
+            why[a.name.text] = reason
+    for prop in plan.of_type(ast.PropertyDecl):
+        if prop.over is not None:
+            continue
+        for law in [*prop.assumes, *prop.laws]:
+            names = [law.target.text] if isinstance(law, ast.Monotone) else sorted(_names(law, set()))
+            hit = next((n for n in names if n in why), None)
+            reason = why.get(hit) if hit else (None if isinstance(law, ast.Monotone) else from_population(law))
+            if reason is not None:
+                what = f"`{hit}`" if hit else "this law"
+                _warn(out, law, f"{what} comes from {reason}, which is 0 for a payee evaluated alone; this "
+                                f"property runs one payee at a time, so the law tests nothing there",
+                      "alone", hint=f'run it over generated sales data: `property "{prop.label}" over deals`')
+                break
 
 
 def _ranges(bounds: Bounds, cond: ast.Expr, show: _Show) -> str:

@@ -89,3 +89,32 @@ def test_strict_cli_makes_warnings_errors(tmp_path, body):
     strict = runner.invoke(app, ["check", "--strict", str(path)])
     assert strict.exit_code == EXIT_PLAN
     assert "warning[" in strict.output
+
+
+SALES = ('input sold: money range 0 USD to 100_000 USD\n'
+         'measure revenue = sum amount of deals where status == "won"\n'
+         'contest champ { rank by sold prizes 1_000 USD }\n'
+         'component prize_pay { pay prize(champ) }\n'
+         'component shared { pool 1_000 USD among team by sold }\n'
+         'component spiff { tiers step per deal on amount { from 0 USD to 10_000 USD: 0 USD from 10_000 USD: 100 USD } }\n'
+         'component commission { pay 10% of revenue }\n'
+         'award champion { kind title when prize_pay > 0 USD }\n')
+
+
+@pytest.mark.parametrize("law, name, reason", [
+    ("always prize_pay <= 1_000 USD", "`prize_pay`", "a contest result"),
+    ("always shared >= 0 USD", "`shared`", "a pool"),
+    ("monotone spiff in sold", "`spiff`", "tiers taken deal by deal"),
+    ("always champion or commission >= 0 USD", "`champion`", "a contest result"),
+    ("always rank(champ) <= 1", "this law", "a contest result"),
+])
+def test_a_one_payee_law_about_what_only_a_population_gives_is_flagged(law, name, reason):
+    found = warnings(SALES + f'property "p" {{\n  {law}\n}}\n')
+    assert [(code, line) for code, line, _ in found] == [("alone", 11)]
+    assert found[0][2] == (f"{name} comes from {reason}, which is 0 for a payee evaluated alone; this property "
+                           f"runs one payee at a time, so the law tests nothing there")
+
+
+def test_the_same_law_over_deals_or_about_other_lines_is_not_flagged():
+    assert warnings(SALES + 'property "p" over deals {\n  always prize_pay <= 1_000 USD\n}\n') == []
+    assert warnings(SALES + 'property "p" {\n  always commission >= 0 USD\n}\n') == []
