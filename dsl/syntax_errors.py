@@ -144,8 +144,11 @@ def syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, te
                               "unexpected-end", hint="is a closing `}` missing?" if "RBRACE" in expected else None)
         span = Span(source.name, tok.line + line_offset, tok.column, tok.end_line + line_offset, tok.end_column)
         hint = None
+        row = source.line_text(tok.line + line_offset).lstrip()
         if tok.type in _TOP:
             hint = "is a closing `}` missing before this declaration?"
+        elif tok.type == "STRING" and "TO" in expected and row.startswith(("split", "overlay")):
+            hint = 'is the share missing? A credit row reads `split "D-1" 40% to "A-2"`'  # `to` read as the share
         elif tok.type == "NAME" and "NAME" not in expected:
             close = difflib.get_close_matches(str(tok), _keyword_words(expected), n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else "is an operator or a keyword missing before it?"

@@ -334,3 +334,10 @@ example "hired before" { given start = 2025-12-31 expect welcome = 0 USD }
     o = run_example(without, without.ir.examples[0])
     assert not o.passed
     assert "<plan>:3:16: payee hired in the year: `period_start` has no value" in o.message  # the `in period`
+
+
+def test_a_credit_row_without_its_share_says_so():
+    text = HEADER + 'example "x" {\n  person "A" {}\n  split "D1" to "A"\n}\n'
+    with pytest.raises(PlanError) as info:
+        compile_text(text)
+    assert 'is the share missing? A credit row reads `split "D-1" 40% to "A-2"`' in info.value.render()
