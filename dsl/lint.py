@@ -104,39 +104,51 @@ POPULATION_FUNCTIONS = ("rank", "prize", "competitors")
 
 def _laws_about_nothing(out: list[Diagnostic], plan: ast.Plan) -> None:
     """A one-payee property's law over what only a population run gives (0 for a payee alone)."""
-    def from_population(node) -> str | None:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Call) and n.func.text in POPULATION_FUNCTIONS:
-                return "a contest result"
-            if isinstance(n, ast.PoolLine):
-                return "a pool"
-            if isinstance(n, ast.TiersLine) and n.per is not None:
-                return "tiers taken deal by deal"
+    def uses_results(node) -> bool:
+        return any(isinstance(n, ast.Call) and n.func.text in POPULATION_FUNCTIONS for n in ast.walk(node))
+
+    def alone_zero(item) -> str | None:
+        """Why a line adding an amount is 0 for a payee alone, or None if it is not."""
+        if isinstance(item, ast.PoolLine):
+            return "a pool"
+        if isinstance(item, ast.TiersLine) and item.per is not None:
+            return "tiers taken deal by deal"
+        if isinstance(item, ast.PayLine) and uses_results(item.expr):
+            return "a contest result"
         return None
 
-    why: dict[str, str] = {}  # (definitions cannot use components or contest results: no need to look there)
-    for c in plan.of_type(ast.ComponentDecl):
-        reason = from_population(c.items)
-        if reason is not None:
-            why[c.name.text] = reason
-    for a in plan.of_type(ast.AwardDecl):
-        reason = from_population([a.when, a.value]) or next(
-            (why[n] for n in sorted(_names([a.when, a.value], set())) if n in why), None)
-        if reason is not None:
-            why[a.name.text] = reason
+    why: dict[str, str] = {}
+    components = plan.of_type(ast.ComponentDecl)
+    for c in components:
+        lines = [i for i in c.items if isinstance(i, (ast.PayLine, ast.PoolLine, ast.TiersLine, ast.ScorecardLine))]
+        reasons = [alone_zero(i) for i in lines]
+        if lines and all(reasons):  # every line that adds an amount is 0 alone: so is the component
+            why[c.name.text] = reasons[0]
+    if components and all(c.name.text in why for c in components):
+        why["total"] = why["subtotal"] = why[components[0].name.text]
+    for a in plan.of_type(ast.AwardDecl):  # whether it is granted; its value is not what a law sees
+        if a.when is not None and uses_results(a.when):
+            why[a.name.text] = "a contest result"
+        elif a.when is not None:
+            named = next((n for n in sorted(_names(a.when, set())) if n in why), None)
+            if named is not None:
+                why[a.name.text] = why[named]
     for prop in plan.of_type(ast.PropertyDecl):
         if prop.over is not None:
             continue
         for law in [*prop.assumes, *prop.laws]:
             names = [law.target.text] if isinstance(law, ast.Monotone) else sorted(_names(law, set()))
             hit = next((n for n in names if n in why), None)
-            reason = why.get(hit) if hit else (None if isinstance(law, ast.Monotone) else from_population(law))
-            if reason is not None:
-                what = f"`{hit}`" if hit else "this law"
-                _warn(out, law, f"{what} comes from {reason}, which is 0 for a payee evaluated alone; this "
-                                f"property runs one payee at a time, so the law tests nothing there",
-                      "alone", hint=f'run it over generated sales data: `property "{prop.label}" over deals`')
-                break
+            reason = why.get(hit) if hit else (
+                "a contest result" if not isinstance(law, ast.Monotone) and uses_results(law) else None)
+            if reason is None:
+                continue
+            kind = "assumption" if any(law is x for x in prop.assumes) else "law"
+            what = f"`{hit}`" if hit else f"this {kind}"
+            _warn(out, law, f"{what} comes from {reason}, which is 0 for a payee evaluated alone; this property "
+                            f"runs one payee at a time, so the {kind} tests nothing there", "alone",
+                  hint=f'run it over generated sales data: `property "{prop.label}" over deals`')
+            break
 
 
 def _ranges(bounds: Bounds, cond: ast.Expr, show: _Show) -> str:

@@ -146,9 +146,12 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
         else:
             maps = load_mapping(mapping) if mapping else {}
             rows = load_payees(data, compiled.ir.inputs, maps.get("people"))
-            if period is not None:
-                start, end = parse_period(period)
-                rows = [(pid, {**v, "period_start": start, "period_end": end}) for pid, v in rows]
+            bounds = parse_period(period) if period is not None else compiled.ir.effective
+            if period is None and bounds is not None and compiled.ir.uses_period:
+                err.print(f"no --period given: period_start and period_end are the plan's effective dates, "
+                          f"{bounds[0]} to {bounds[1]}", markup=False)
+            if bounds is not None:
+                rows = [(pid, {**v, "period_start": bounds[0], "period_end": bounds[1]}) for pid, v in rows]
             results = compiled.evaluator.run_many(rows, trace=trace)
         if payee:
             unknown = set(payee) - {r.payee for r in results}

@@ -56,7 +56,7 @@ def _period(v: dict, name: str, span: Span):
     value = v.get(name)
     if value is None:
         raise EvaluationError(span, f"`{name}` has no value: give the run a period (`--period 2026-Q1`, "
-                                    f"`2026-03`, `2026`), or the plan effective dates")
+                                    f"`2026-03`, `2026`), or give the plan `effective` dates")
     return value
 
 

@@ -346,6 +346,13 @@ class Plan:
     deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)
 
     @property
+    def uses_period(self) -> bool:
+        """Whether anything reads period_start or period_end (`in period` included)."""
+        return any(isinstance(n, Var) and n.kind == "period"
+                   for n in walk([self.lets, self.components, self.awards, self.payout, self.measures,
+                                  self.contests]))
+
+    @property
     def needs_population(self) -> bool:
         """Whether payees depend on each other (deals, measures, contests, pools): run them together."""
         return bool(self.measures or self.contests or any(isinstance(i, Pool) or (isinstance(i, Tiers) and i.per)

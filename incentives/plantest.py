@@ -162,17 +162,26 @@ class Broken(AssertionError):
     """A law broke: the details are kept beside the test, for the report."""
 
 
-def never_compared(outcome: Outcome, plan: ir.Plan, compared: dict[int, int]) -> Outcome:
+def never_compared(outcome: Outcome, prop: ir.Property, compared: dict[int, int]) -> Outcome:
     """Fail a property whose `monotone` law was never tried on a pair of values that both satisfy the
-    assumptions: it would otherwise pass without having been tested."""
-    idle = [line for line, n in compared.items() if n == 0]
+    assumptions: it would otherwise pass without having been tested.  compared: by the law's index."""
+    idle = [prop.laws[i] for i, n in compared.items() if n == 0]
     if idle and outcome.passed:
         outcome.passed = False
-        outcome.message = "\n".join(
-            f"{plan.file}:{line}: this `monotone` law was never compared: no pair of values tried "
-            f"satisfied the assumptions both before and after the change; relax the `assume` lines"
-            for line in idle)
+        why = ("no pair of values tried satisfied the assumptions both before and after the change "
+               "(relax the `assume` lines), or the values drawn were equal (try more examples)"
+               if prop.assumes else "the values drawn were always equal (try more examples: --max-examples)")
+        outcome.message = "\n".join(f"{outcome.file}:{law.span.line}: this `monotone` law was never compared: {why}"
+                                     for law in idle)
     return outcome
+
+
+def holds(assumes: list, values: dict) -> bool:
+    """Whether every assumption holds; one that cannot be worked out for these values rules them out."""
+    try:
+        return all(a(values) for a in assumes)
+    except EvaluationError:
+        return False
 
 
 def hypothesis_settings(max_examples: int, seed: int):
@@ -200,7 +209,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     for name in monotone_inputs:
         strategies[f"raise {name}"] = input_strategy(plan.givable[name], plan)
     last: dict[str, Any] = {}
-    compared = {law.span.line: 0 for law in prop.laws if law.monotone}  # pairs a monotone law was tried on
+    compared = {i: 0 for i, law in enumerate(prop.laws) if law.monotone}  # pairs each monotone law was tried on
 
     def run(values: dict) -> dict:
         return law_values(compiled.run(values, "counterexample", trace=True, period=compiled.ir.effective))
@@ -238,7 +247,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
             held = False  # an assumption that cannot be worked out for these inputs rules them out
         if not held:
             assume(False)
-        for law, fn in laws:
+        for index, (law, fn) in enumerate(laws):
             if fn is not None:
                 try:
                     ok = fn(results)
@@ -264,9 +273,9 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                 last.update(values={**values, name: high}, why=f"the plan could not be evaluated: {e.message}",
                             line=e.span.line)
                 raise Broken() from None
-            if not all(a(at_low) for a in assumes) or not all(a(at_high) for a in assumes):
+            if not (holds(assumes, at_low) and holds(assumes, at_high)):
                 continue
-            compared[law.span.line] += 1
+            compared[index] += 1
             if at_high[target] < at_low[target]:
                 d = plan.minor_units
                 show = lambda v: given_text(plan, name, v)  # noqa: E731
@@ -300,7 +309,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
         outcome.message = ("no inputs satisfying the assumptions were found: widen the declared ranges "
                            "or relax the `assume` lines")
         return outcome
-    return never_compared(outcome, plan, compared)
+    return never_compared(outcome, prop, compared)
 
 
 def example_text(plan: ir.Plan, values: dict, label: str) -> str:

@@ -33,7 +33,8 @@ from .explain import Filler, explain
 from .generate import input_strategy
 from .generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
 from .plan import CompiledPlan
-from .plantest import DEFAULT_EXAMPLES, Broken, Outcome, hypothesis_settings, indent, law_values, never_compared
+from .plantest import (DEFAULT_EXAMPLES, Broken, Outcome, holds, hypothesis_settings, indent, law_values,
+                       never_compared)
 from .population import Population
 from .render import render_text
 from .result import PayeeResult
@@ -53,13 +54,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
     assumes = [fns(a) for a in prop.assumes]
     laws = [(law, fns(law.expr) if law.expr is not None else None) for law in prop.laws]
     last: dict[str, Any] = {}
-    compared = {law.span.line: 0 for law in prop.laws if law.monotone}  # pairs a monotone law was tried on
-
-    def holds(values: dict) -> bool:
-        try:
-            return all(a(values) for a in assumes)
-        except EvaluationError:
-            return False  # an assumption that cannot be worked out rules the person out
+    compared = {i: 0 for i, law in enumerate(prop.laws) if law.monotone}  # pairs each monotone law was tried on
 
     def broken(sales: Sales, payee: str, line: int, why: str, **more) -> Broken:
         last.update(sales=sales, payee=payee, line=line, why=why, **more)
@@ -78,9 +73,9 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         outcome.tried += 1
         results = evaluate(sales)
         values = {pid: law_values(r) for pid, r in results.items()}
-        checked = [pid for pid in values if holds(values[pid])]
+        checked = [pid for pid in values if holds(assumes, values[pid])]
         assume(checked)
-        for law, fn in laws:
+        for index, (law, fn) in enumerate(laws):
             if fn is not None:
                 for pid in checked:
                     try:
@@ -110,9 +105,9 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
                 high_values = law_values(evaluate(after)[payee])
                 shown = lambda v: value_text(v, plan.inputs[name].type, plan.currency)  # noqa: E731
                 change = f"{payee}'s {name} rose from {shown(low)} to {shown(high)}"
-            if not (holds(low_values) and holds(high_values)):
+            if not (holds(assumes, low_values) and holds(assumes, high_values)):
                 continue
-            compared[law.span.line] += 1
+            compared[index] += 1
             if high_values[target] < low_values[target]:
                 d = plan.minor_units
                 raise broken(after, payee, law.span.line,
@@ -143,7 +138,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         outcome.message = ("no generated sales data satisfied the assumptions for anyone: relax the `assume` "
                            "lines or widen the declared ranges")
         return outcome
-    return never_compared(outcome, plan, compared)
+    return never_compared(outcome, prop, compared)
 
 
 def _with_input(sales: Sales, payee: str, name: str, value) -> Sales:

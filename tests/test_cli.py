@@ -142,3 +142,21 @@ def test_console_script_is_installed():
 
     out = subprocess.run(["incentives", "check", AE], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_a_one_payee_run_without_period_takes_the_effective_dates_and_says_so(tmp_path):
+    plan = tmp_path / "welcome.plan"
+    plan.write_text('plan "w" { currency USD period quarter effective 2026-01-01 to 2026-12-31 }\n'
+                    'input hired: date\ncomponent welcome { pay if hired in period then 100 USD else 0 USD }\n')
+    data = tmp_path / "people.csv"
+    data.write_text("id,hired\nA,2026-03-01\nB,2025-03-01\n")
+    result = invoke("run", plan, "--data", data, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "no --period given: period_start and period_end are the plan's effective dates, 2026-01-01 to " \
+           "2026-12-31" in result.stderr
+    rows = result.stdout.splitlines()
+    assert any(r.startswith("A,") and "100.00" in r for r in rows) and any(r.startswith("B,") and "0.00" in r
+                                                                           for r in rows)
+    q2 = invoke("run", plan, "--data", data, "--format", "csv", "--period", "2026-Q2")
+    assert q2.exit_code == 0 and "no --period given" not in q2.stderr
+    assert any(r.startswith("A,") and ",0.00" in r for r in q2.stdout.splitlines())

@@ -118,3 +118,22 @@ def test_a_one_payee_law_about_what_only_a_population_gives_is_flagged(law, name
 def test_the_same_law_over_deals_or_about_other_lines_is_not_flagged():
     assert warnings(SALES + 'property "p" over deals {\n  always prize_pay <= 1_000 USD\n}\n') == []
     assert warnings(SALES + 'property "p" {\n  always commission >= 0 USD\n}\n') == []
+
+
+def test_a_component_or_award_that_also_pays_alone_is_not_flagged():
+    body = ('input sold: money range 0 USD to 100_000 USD\n'
+            'contest champ { rank by sold prizes 1_000 USD }\n'
+            'component c {\n  pay 5% of sold\n  pay prize(champ)\n  gate rank(champ) <= 3\n}\n'
+            'award a { kind prize when sold > 0 USD value prize(champ) }\n'
+            'property "p" {\n  always a == (sold > 0 USD)\n  always c <= 5_000 USD\n}\n')
+    assert warnings(body) == []
+
+
+def test_total_made_only_of_pools_and_an_assumption_are_flagged_in_their_own_words():
+    body = ('input sold: money range 0 USD to 100_000 USD\n'
+            'component shared { pool 1_000 USD among team by sold }\n'
+            'property "p" {\n  assume total > 0 USD\n  always sold >= 0 USD\n}\n')
+    (found,) = warnings(body)
+    assert found[:2] == ("alone", 5)
+    assert found[2].startswith("`total` comes from a pool") and found[2].endswith("so the assumption tests nothing "
+                                                                                   "there")

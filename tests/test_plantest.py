@@ -201,3 +201,22 @@ def test_repeated_input_options_are_refused():
     with pytest.raises(PlanError, match="`default` is given twice for `x`"):
         compile_text('plan "p" { currency USD period month }\ninput x: money default 1 USD default 2 USD\n'
                      'component c { pay x }\n', "p.plan")
+
+
+def test_an_assumption_that_cannot_be_worked_out_for_a_monotone_pair_rules_it_out():
+    compiled = compile_text('plan "m" { currency USD period month }\ninput x: count range 0 to 3\n'
+                            'component d { pay x * 1 USD }\n'
+                            'property "m" {\n  assume 1 / x > 0\n  monotone d in x\n}\n')
+    o = check_property(compiled, compiled.ir.properties[0], seed=3, max_examples=100)
+    assert o.passed, o.message
+
+
+def test_two_monotone_laws_on_one_line_are_counted_apart():
+    compiled = compile_text('plan "m" { currency USD period month }\n'
+                            'input x: count range 0 to 3\ninput y: count range 0 to 3\n'
+                            'component d { pay x * 1 USD }\ncomponent c { pay y * 1 USD }\n'
+                            'property "m" { assume y == 0 monotone d in x monotone c in y }\n')
+    o = check_property(compiled, compiled.ir.properties[0], seed=3, max_examples=100)
+    assert not o.passed  # y is always 0 under the assumption: `monotone c in y` is never compared
+    assert o.message.count("this `monotone` law was never compared") == 1
+    assert "relax the `assume` lines" in o.message
