@@ -176,6 +176,15 @@ def never_compared(outcome: Outcome, prop: ir.Property, compared: dict[int, int]
     return outcome
 
 
+def broken_report(plan: ir.Plan, last: dict, tried: int, example: str, breakdowns: list[str],
+                  add: str = "") -> str:
+    """The report of a broken law: where and why, the shrunk counterexample as an example block, and
+    the breakdowns that show it."""
+    return "\n".join([f"{plan.file}:{last['line']}: law broken: {last['why']}",
+                      f"  after {tried} tries, the smallest counterexample found (paste it into the plan to keep "
+                      f"it as an example{add}):", indent(example), *breakdowns])
+
+
 def holds(assumes: list, values: dict) -> bool:
     """Whether every assumption holds; one that cannot be worked out for these values rules them out."""
     try:
@@ -295,14 +304,10 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
         values = last["values"]
         outcome.counterexample = values
         outcome.law_line = last["line"]
-        lines = [f"{plan.file}:{last['line']}: law broken: {last['why']}",
-                 f"  after {outcome.tried} tries, the smallest counterexample found (paste it into the plan "
-                 f"to keep it as an example):",
-                 indent(example_text(plan, values, prop.label)),
-                 "  breakdown:", indent(_breakdown(compiled, values, "counterexample"))]
+        lines = ["  breakdown:", indent(_breakdown(compiled, values, "counterexample"))]
         if "lower" in last:
             lines += ["  and with the lower value:", indent(_breakdown(compiled, last["lower"], "lower"))]
-        outcome.message = "\n".join(lines)
+        outcome.message = broken_report(plan, last, outcome.tried, example_text(plan, values, prop.label), lines)
         return outcome
     except Unsatisfiable:
         outcome.passed = False

@@ -33,8 +33,8 @@ from .explain import Filler, explain
 from .generate import input_strategy
 from .generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
 from .plan import CompiledPlan
-from .plantest import (DEFAULT_EXAMPLES, Broken, Outcome, holds, hypothesis_settings, indent, law_values,
-                       never_compared)
+from .plantest import (DEFAULT_EXAMPLES, Broken, Outcome, broken_report, holds, hypothesis_settings, indent,
+                       law_values, never_compared)
 from .population import Population
 from .render import render_text
 from .result import PayeeResult
@@ -124,14 +124,11 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
         sales, payee = last["sales"], last["payee"]
         outcome.counterexample = {"payee": payee, "sales": sales}
         outcome.law_line = last["line"]
-        lines = [f"{plan.file}:{last['line']}: law broken: {last['why']}",
-                 f"  after {outcome.tried} tries, the smallest counterexample found (paste it into the plan "
-                 f"to keep it as an example, and add what you expect):",
-                 indent(example_text(plan, sales, period, prop.label))]
-        lines += _breakdown(compiled, sales, period, payee, "breakdown")
+        lines = _breakdown(compiled, sales, period, payee, "breakdown")
         if "lower" in last:
             lines += _breakdown(compiled, last["lower"], period, payee, "and before the change")
-        outcome.message = "\n".join(lines)
+        outcome.message = broken_report(plan, last, outcome.tried, example_text(plan, sales, period, prop.label),
+                                        lines, add=", and add what you expect")
         return outcome
     except Unsatisfiable:
         outcome.passed = False
