@@ -123,11 +123,16 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
 
 def reader(t: T) -> Callable[[Any], Any]:
     """`parse_value` for one column's type, with a fast path for the plain text a CSV cell holds
-    (`1250.50`, `2026-01-31`, `North`); anything else takes the full path, with its messages."""
+    (`1250.50`, `2026-01-31`, `North`) and the exact values a Parquet file gives (Decimal, date,
+    bool); anything else takes the full path, with its messages."""
     if t == T.TEXT:
         return lambda raw: raw.strip() if raw.__class__ is str else parse_value(raw, t)
+    if t == T.BOOL:
+        return lambda raw: raw if raw.__class__ is bool else parse_value(raw, t)
     if t == T.DATE:
         def date(raw: Any) -> Any:
+            if raw.__class__ is dt.date:
+                return raw
             if raw.__class__ is str:
                 try:
                     return dt.date.fromisoformat(raw.strip())
@@ -139,6 +144,8 @@ def reader(t: T) -> Callable[[Any], Any]:
         def number(raw: Any) -> Any:
             if raw.__class__ is str and _PLAIN_NUMBER.match(raw):
                 return _sized(Decimal(raw))
+            if raw.__class__ is Decimal:
+                return _sized(raw)
             return parse_value(raw, t)
         return number
     return lambda raw: parse_value(raw, t)

@@ -144,6 +144,7 @@ def _json(path: Path, mapping: Mapping) -> Iterator[Row]:
 def _parquet(path: Path, mapping: Mapping) -> tuple[list[str], Iterator[Row]]:
     try:
         import pyarrow.parquet as pq
+        import pyarrow.types as pa_types
     except ImportError:
         raise DataError([f"{path}: reading Parquet needs pyarrow: pip install 'incentives[parquet]'"]) from None
     try:
@@ -151,10 +152,16 @@ def _parquet(path: Path, mapping: Mapping) -> tuple[list[str], Iterator[Row]]:
     except Exception as e:  # pyarrow raises many kinds; all mean the file is unreadable
         raise DataError([f"{path}: not a readable Parquet file: {e}"]) from None
     columns = mapping.rename(table.column_names)
+    # only binary-float and timestamp columns need `_exact`; the others arrive as exact values
+    inexact = [name for name, typ in zip(table.column_names, table.schema.types)
+               if pa_types.is_floating(typ) or pa_types.is_timestamp(typ)]
+    plain = not mapping.columns and not mapping.values
 
     def rows() -> Iterator[Row]:
         for i, record in enumerate(table.to_pylist(), start=2):
-            yield f"row {i}", _dates(mapping.apply({k: _exact(v) for k, v in record.items()}), mapping)
+            for name in inexact:
+                record[name] = _exact(record[name])
+            yield f"row {i}", _dates(record if plain else mapping.apply(record), mapping)
     return columns, rows()
 
 

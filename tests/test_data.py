@@ -94,13 +94,14 @@ def test_unknown_format_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("t, cells", [
-    (T.MONEY, ["1250.50", " 1250.50 ", "1,250.50", "1_250.5", "-3", "1e3", "12.", "", "abc", "1" * 20]),
-    (T.NUMBER, ["0.5", "-0.25", "7", "1,000", "x"]),
-    (T.DATE, ["2026-01-31", " 2026-01-31", "2026-02-30", "31/01/2026", ""]),
-    (T.TEXT, [" North ", "", "Ünïcode"]),
-    (T.PERCENT, ["85%", "0.85", "x%"]),
+    (T.MONEY, ["1250.50", " 1250.50 ", "1,250.50", "1_250.5", "-3", "1e3", "12.", "", "abc", "1" * 20,
+               Decimal("1250.50"), Decimal("NaN"), Decimal("1" * 20), 7, True, dt.date(2026, 1, 1)]),
+    (T.NUMBER, ["0.5", "-0.25", "7", "1,000", "x", Decimal("-0.25")]),
+    (T.DATE, ["2026-01-31", " 2026-01-31", "2026-02-30", "31/01/2026", "", dt.date(2026, 1, 31), Decimal(3)]),
+    (T.TEXT, [" North ", "", "Ünïcode", 1042, Decimal("1042.0")]),
+    (T.PERCENT, ["85%", "0.85", "x%", Decimal("0.85")]),
     (T.COUNT, ["12", "12.5"]),
-    (T.BOOL, ["true", "no", "maybe"]),
+    (T.BOOL, ["true", "no", "maybe", True, False, 1]),
 ])
 def test_the_fast_column_reader_agrees_with_parse_value(t, cells):
     from incentives.data import ValueProblem, parse_value, reader
