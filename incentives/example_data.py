@@ -12,7 +12,7 @@ DataError naming the example's line.
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import localcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from . import ir
 from .errors import DataError
 from .evaluate import CONTEXT
 from .plan import CompiledPlan
-from .sales import (OPTIONAL_DEAL, Person, Sales, check_chains, load_deals, load_people, load_splits, new_deal,
-                    new_sales)
+from .sales import (OPTIONAL_DEAL, Person, Sales, check_chains, empty_cell, load_deals, load_people, load_splits,
+                    new_deal, new_sales, overfull_splits)
 
 
 def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
@@ -50,6 +50,9 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
         deals = (load_deals(base / data.files["deals"], p.deal_fields, people, p.currency, used=p.deal_columns,
                             declared=p.deal_field_infos) if "deals" in data.files else [])
         known = {d["id"] for d in deals}
+        # the columns a deal line gives that the plan reads (`deal_margin` is read from `margin`; `credit`,
+        # `share` and `via` come from crediting)
+        read = {c.removeprefix("deal_") for c in p.deal_columns} & {*OPTIONAL_DEAL, *p.deal_field_infos}
         for rec in data.deals:
             if rec.id in known:
                 problems.append(f"{where(rec.span)}: deal `{rec.id}` is given twice")
@@ -57,11 +60,13 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
             values: dict[str, Any] = {"id": rec.id, **{name: const(e) for name, e in rec.values.items()}}
             if values["owner"] not in people:
                 problems.append(f"{where(rec.span)}: owner `{values['owner']}` is not one of the example's people")
-            for name, info in p.deal_field_infos.items():
-                if info.has_default:
-                    values.setdefault(name, info.default)
-            missing = sorted({c.removeprefix("deal_") for c in p.deal_columns} - set(values))
-            missing = [c for c in missing if _needs(p, c)]
+            missing = []
+            for name in sorted((read | set(p.deal_field_infos)) - set(values)):
+                complaint, default = empty_cell(name, p.deal_fields[name], read, p.deal_field_infos)
+                if complaint is None:
+                    values[name] = default
+                else:
+                    missing.append(name)
             if missing:
                 problems.append(f"{where(rec.span)}: deal `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
                                 + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
@@ -81,21 +86,10 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
             if row.person not in people:
                 problems.append(f"{where(row.span)}: no person `{row.person}` in this example")
             splits.setdefault(row.deal, []).append((row.person, const(row.share), row.kind, where(row.span)))
-        for deal, rows in splits.items():
-            total = sum((share for _, share, kind, _ in rows if kind == "split"), Decimal(0))
-            if total > 1:
-                problems.append(f"{', '.join(w for _, _, k, w in rows if k == 'split')}: the splits of deal "
-                                f"`{deal}` add up to {total * 100:f}%, more than 100%")
+        for deal, total, wheres in overfull_splits(splits):
+            problems.append(f"{wheres}: the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
         _raise(problems)
     return new_sales(list(people.values()), deals, splits, f"the example at {where(data.span)}")
-
-
-def _needs(p: ir.Plan, column: str) -> bool:
-    """Whether a deal line must give a column the plan reads: it has no default."""
-    if column in OPTIONAL_DEAL:
-        return OPTIONAL_DEAL[column][1] is None
-    info = p.deal_field_infos.get(column)
-    return info is not None and not info.has_default
 
 
 class _Collected(list):

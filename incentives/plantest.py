@@ -74,6 +74,11 @@ def given_text(plan: ir.Plan, name: str, value) -> str:
     return value_text(value, plan.givable[name].type, plan.currency)
 
 
+def run_alone(compiled: CompiledPlan, values: dict, payee: str) -> PayeeResult:
+    """One payee evaluated alone, traced, with the plan's effective dates as the period."""
+    return compiled.run(values, payee, trace=True, period=compiled.ir.effective)
+
+
 def law_values(result: PayeeResult) -> dict[str, Any]:
     values = dict(result.values)
     values["total"], values["subtotal"] = result.total, result.subtotal
@@ -83,7 +88,7 @@ def law_values(result: PayeeResult) -> dict[str, Any]:
 
 def _breakdown(compiled: CompiledPlan, values: dict, payee: str) -> str:
     try:
-        return render_text(explain(compiled, compiled.run(values, payee, trace=True, period=compiled.ir.effective)))
+        return render_text(explain(compiled, run_alone(compiled, values, payee)))
     except EvaluationError as e:
         return str(e)
 
@@ -103,7 +108,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
         if ex.sales is None:
             with localcontext(CONTEXT):
                 values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
-            results = {None: compiled.run(values, ex.label, trace=True, period=compiled.ir.effective)}
+            results = {None: run_alone(compiled, values, ex.label)}
         else:
             sales = example_sales(compiled, ex.sales)
             results = {r.payee: r for r in Population(compiled, sales, ex.sales.period).run(trace=True)}
@@ -221,7 +226,7 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     compared = {i: 0 for i, law in enumerate(prop.laws) if law.monotone}  # pairs each monotone law was tried on
 
     def run(values: dict) -> dict:
-        return law_values(compiled.run(values, "counterexample", trace=True, period=compiled.ir.effective))
+        return law_values(run_alone(compiled, values, "counterexample"))
 
     def _assumed_away(values: dict) -> bool:
         """Whether an assumption that needs only inputs and definitions rules these inputs out."""

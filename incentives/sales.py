@@ -96,6 +96,33 @@ def check_chains(people: dict[str, Person], problems: _Problems) -> None:
             at = people[at].manager
 
 
+def empty_cell(name: str, t: T, used: frozenset[str] | set[str],
+               declared: dict[str, InputInfo] | None) -> tuple[str | None, Any]:
+    """What a deal without a value for a column gets: (a complaint or None, the value it takes).
+    A declared default fills it; the required columns and a column the plan reads with no default
+    must be given."""
+    info = (declared or {}).get(name)
+    default = OPTIONAL_DEAL.get(name, (t, None))[1]
+    if info is not None and info.has_default:
+        return None, info.default
+    if name in REQUIRED_DEAL:
+        return f"no value; expected {t.value}", default
+    if name in used and default is None:
+        return f"no value; expected {t.value} (the plan uses it)", default
+    return None, default
+
+
+def overfull_splits(splits: dict[str, list[tuple[str, Decimal, str, str]]]) -> list[tuple[str, Decimal, str]]:
+    """Deals whose split rows add up to more than 100%: (deal, total share, where the rows are)."""
+    out = []
+    with localcontext(CONTEXT):
+        for deal, rows in splits.items():
+            total = sum((share for _, share, kind, _ in rows if kind == "split"), Decimal(0))
+            if total > 1:
+                out.append((deal, total, ", ".join(w for _, _, k, w in rows if k == "split")))
+    return out
+
+
 def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person], currency: str,
                mapping: Mapping | None = None, used: frozenset[str] = frozenset(),
                declared: dict[str, InputInfo] | None = None) -> list[dict[str, Any]]:
@@ -114,19 +141,9 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
         problems.raise_if_any()
     deals, seen = [], {}
     types = {"id": T.TEXT, "owner": T.TEXT, "amount": T.MONEY, "date": T.DATE}
-    spec = []  # each column's reader, declaration and what an empty cell means, worked out once
-    for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]:
-        info = (declared or {}).get(name)
-        default = OPTIONAL_DEAL.get(name, (t, None))[1]
-        if info is not None and info.has_default:
-            empty = (None, info.default)
-        elif name in types:
-            empty = (f"no value; expected {t.value}", default)
-        elif name in used and default is None:
-            empty = (f"no value; expected {t.value} (the plan uses it)", default)
-        else:
-            empty = (None, default)
-        spec.append((name, reader(t), info, empty))
+    # each column's reader, declaration and what an empty cell means, worked out once
+    spec = [(name, reader(t), (declared or {}).get(name), empty_cell(name, t, used, declared))
+            for name, t in [*types.items(), *((n, t) for n, (t, _) in OPTIONAL_DEAL.items()), *extra.items()]]
     for where, record in rows:
         deal: dict[str, Any] = {}
         for name, read, info, (complaint, default) in spec:
@@ -189,12 +206,8 @@ def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str,
         if not 0 < share <= 1:
             problems.add(f"{where}, column share", "expected a share above 0% and at most 100%")
         out.setdefault(deal, []).append((person, share, kind, where))
-    for deal, rows_ in out.items():
-        with localcontext(CONTEXT):
-            total = sum((s for _, s, k, _ in rows_ if k == "split"), Decimal(0))
-        if total > 1:
-            wheres = ", ".join(w for _, _, k, w in rows_ if k == "split")
-            problems.add(wheres, f"the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
+    for deal, total, wheres in overfull_splits(out):
+        problems.add(wheres, f"the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
     problems.raise_if_any()
     return out
 
