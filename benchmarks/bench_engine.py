@@ -47,10 +47,10 @@ from dsl.check import check  # noqa: E402
 from dsl.parse import parse, parser  # noqa: E402
 from dsl.source import Source  # noqa: E402
 from incentives import load_plan  # noqa: E402
-from incentives.lower import lower  # noqa: E402
-from incentives.evaluate import Evaluator  # noqa: E402
-from incentives.explain import explain  # noqa: E402
-from incentives.render import render_json  # noqa: E402
+from incentives.engine.lower import lower  # noqa: E402
+from incentives.engine.evaluate import Evaluator  # noqa: E402
+from incentives.explain.build import explain  # noqa: E402
+from incentives.explain.render import render_json  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent / "reference.plan"
 PLANS = ROOT / "plans"

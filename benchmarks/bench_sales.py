@@ -57,9 +57,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from incentives import compile_text  # noqa: E402
-from incentives.crediting import credit  # noqa: E402
-from incentives.population import Population  # noqa: E402
-from incentives.sales import Person, Sales, load_deals, load_splits  # noqa: E402
+from incentives.sales.crediting import credit  # noqa: E402
+from incentives.sales.population import Population  # noqa: E402
+from incentives.sales.records import Person, Sales, load_deals, load_splits  # noqa: E402
 
 MB = 1024 * 1024
 

@@ -8,9 +8,10 @@ list of them so one run can report several problems.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
+from .errors import IncentivesError, Problem
 from .source import Source, Span
 
 
@@ -44,6 +45,13 @@ class Diagnostic:
             out.append(f"     = hint: {self.hint}")
         return "\n".join(out)
 
+    def problem(self) -> Problem:
+        """The diagnostic as a structured problem (its first line is the text)."""
+        s = self.span
+        return Problem(f"{s}: {self.severity.value}[{self.code}]: {self.message}", code=self.code,
+                       message=self.message, file=s.file, line=s.line, column=s.column, end_line=s.end_line,
+                       end_column=s.end_column, hint=self.hint, severity=self.severity.value)
+
     def to_dict(self) -> dict:
         return {
             "file": self.span.file,
@@ -75,15 +83,22 @@ def _caret(text: str, span: Span) -> str:
     return prefix + "^" * max(display_width(marked), 1)
 
 
-@dataclass
-class PlanError(Exception):
-    """Raised when a plan cannot be parsed, checked or evaluated."""
+class PlanError(IncentivesError):
+    """A plan that cannot be parsed, checked or compiled: every diagnostic found, with the source
+    so each renders with its line and caret."""
 
-    diagnostics: list[Diagnostic]
-    source: Source | None = field(default=None)
+    kind = "plan"
+
+    def __init__(self, diagnostics: list[Diagnostic], source: Source | None = None):
+        self.diagnostics = list(diagnostics)
+        self.source = source
+        super().__init__([d.problem() for d in self.diagnostics])
 
     def __str__(self) -> str:
         return self.render()
+
+    def __repr__(self) -> str:
+        return f"PlanError({self.diagnostics!r})"
 
     def render(self) -> str:
         return "\n\n".join(d.render(self.source) for d in self.diagnostics)

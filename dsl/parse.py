@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
@@ -21,23 +19,12 @@ from . import ast
 from .comments import comments
 from .diagnostics import Diagnostic, PlanError
 from .source import MAX_PLAN_BYTES, Source, Span
+from .grammar import parser
 from .syntax_errors import TOP_KEYWORDS, syntax_diagnostic
 
 #: Expressions nested deeper than this are refused with a located error.
 MAX_NESTING = 100
 
-
-
-@lru_cache(maxsize=1)
-def parser() -> Lark:
-    grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        lexer="contextual",
-    )
 
 
 class _TooDeep(Exception):

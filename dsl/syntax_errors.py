@@ -19,17 +19,11 @@ from lark.exceptions import (
 )
 
 from .diagnostics import Diagnostic
+from .grammar import parser
 from .source import Source, Span
 
 TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
                 "deals", "crediting", "measure", "contest")
-
-
-def parser():
-    """The plan parser (imported here, not at the top: parse.py imports this module)."""
-    from .parse import parser as build
-
-    return build()
 
 
 _TERMINAL_NAMES = {

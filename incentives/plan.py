@@ -1,64 +1,199 @@
-"""The pipeline in one place: text, parse, check, compile (lower to IR), evaluate."""
+"""The front door: a `Plan` you load, run for one payee or a population, explain and render.
+
+Everything here is thin: it checks what it is given, names what is wrong, and hands the work
+to the engine (`incentives.engine`) and the sales layer (`incentives.sales`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, Iterator, Mapping as MappingT, Sequence
 
-from dsl.check import CheckedPlan, check
-from dsl.diagnostics import PlanError
-from dsl.parse import parse
 from dsl.source import Source
 
-from . import ir  # noqa: F401  (the annotation of CompiledPlan.ir)
-from .lower import lower
-from .errors import EvaluationError
-from .evaluate import Evaluator
+from incentives.engine import numbers
+from incentives.engine.compiled import CompiledPlan, compile_source as _compile
+from incentives.engine.result import PayeeResult
+from incentives.engine.schedule import population_lines
+from incentives.errors import DataError, EvaluationError, Problem
+from incentives.sales import records
+from incentives.sales.inputs import check_inputs
+from incentives.sales.population import Population, parse_period
+from incentives.sales.records import Person, Sales
+from incentives.sales.tables import Mapping, load_mapping
+
+Period = tuple[dt.date, dt.date]
+
+
+class Plan(CompiledPlan):
+    """A checked, compiled plan.  It holds no per-run state: one plan may be run from many threads
+    at once, and it pickles (by its source text and hash, compiled again on the other side)."""
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the plan's text: which version of the plan a result came from."""
+        return hashlib.sha256(self.source.text.encode("utf-8")).hexdigest()
+
+    def __reduce__(self):
+        return (_unpickle, (self.source.name, self.source.text, self.hash))
+
+    def run(self, values: MappingT[str, Any], payee: str = "", period: str | Period | None = None,
+            trace: bool = False, alone: bool = False) -> PayeeResult:
+        """Evaluate one payee from its input values (Decimal, int, text, dates, or their text as in a
+        data file; floats are refused).  A DataError names any input that does not fit.
+
+        period: "2026-Q1", "2026-03", "2026", "2026-01-01..2026-02-28" or (first day, last day); the
+        plan's effective dates when not given.  A plan with lines that only a population can pay
+        (pools, per-deal tiers, contest results) raises EvaluationError naming them, unless
+        alone=True says to pay them as for a payee alone (0).  Measures are given like inputs."""
+        if not alone:
+            needed = population_lines(self.ir)
+            if needed:
+                span, what = needed[0]
+                more = f" (and {len(needed) - 1} more)" if len(needed) > 1 else ""
+                raise EvaluationError(span, f"{what} is paid only in a population run{more}: use "
+                                            f"plan.run_population(people=..., deals=...), or run(..., alone=True) "
+                                            f"to pay it as for a payee alone (0)", payee or None)
+            missing = [m.name for m in self.ir.measures if m.name not in values]
+            if missing:
+                raise DataError([Problem.at(f"payee {payee}" if payee else "inputs", f"input {name}",
+                                            "a measure taken over people or deals: give its value, or use "
+                                            "plan.run_population", code="data") for name in missing])
+        checked = check_inputs(dict(values), self.ir.givable, payee)
+        bounds = _period(period) if period is not None else self.ir.effective
+        if bounds is not None:
+            checked["period_start"], checked["period_end"] = bounds
+        return self.evaluator.run(checked, payee, trace)
+
+    def run_population(self, people: str | Path | MappingT[str, Person] | Sales,
+                       deals: str | Path | Sequence[dict[str, Any]] | None = None,
+                       splits: str | Path | MappingT[str, list] | None = None,
+                       period: str | Period | None = None, mapping: str | Path | None = None,
+                       trace: bool = False) -> "PopulationResult":
+        """Evaluate every person over their credited deals: crediting, measures, contests, pools.
+
+        people, deals, splits: paths to .csv, .json or .parquet files, or what `load_people`,
+        `load_deals` and `load_splits` return (or a whole `Sales`).  mapping: a TOML column mapping
+        for CRM exports.  period as for `run`; the plan's effective dates when not given."""
+        sales = people if isinstance(people, Sales) else self._sales(people, deals, splits, mapping)
+        bounds = _period(period) if period is not None else self.ir.effective
+        results = Population(self, sales, bounds).run(trace)
+        return PopulationResult(self, results, bounds)
+
+    def _sales(self, people, deals, splits, mapping) -> Sales:
+        maps = load_mapping(mapping) if mapping is not None else {}
+        folks = people if isinstance(people, MappingT) else load_people(people, self, maps.get("people"))
+        if self.checked.reads_deals and deals is None:
+            raise DataError([Problem("the plan reads deals: give them with deals=...", code="data")])
+        if deals is None:
+            deal_rows: list = []
+        elif isinstance(deals, (str, Path)):
+            deal_rows = load_deals(deals, self, folks, maps.get("deals"))
+        else:
+            deal_rows = list(deals)
+        if splits is None:
+            split_rows: dict = {}
+        elif isinstance(splits, (str, Path)):
+            split_rows = load_splits(splits, self, deal_rows, folks, maps.get("splits"))
+        else:
+            split_rows = dict(splits)
+        return Sales(dict(folks), deal_rows, split_rows, str(splits) if isinstance(splits, (str, Path)) else "")
 
 
 @dataclass
-class CompiledPlan:
-    source: Source
-    checked: CheckedPlan
-    ir: ir.Plan
-    evaluator: Evaluator
+class PopulationResult:
+    """Every payee's result of a population run, in the people table's order.  Iterate it, index it
+    by payee id, or turn it into rows (`to_rows()`: one dict per payee, exact Decimal amounts)."""
+
+    plan: Plan
+    results: list[PayeeResult]
+    period: Period | None
+
+    def __iter__(self) -> Iterator[PayeeResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, payee: str) -> PayeeResult:
+        for r in self.results:
+            if r.payee == payee:
+                return r
+        raise KeyError(payee)
 
     @property
-    def name(self) -> str:
-        return self.ir.name
+    def total(self) -> Decimal:
+        return sum((r.total for r in self.results), Decimal(0))
 
-    @property
-    def warnings(self):
-        return self.checked.warnings
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One dict per payee: payee, each component's amount, total, and each award (granted or not,
+        its value where it has one), all exact."""
+        rows = []
+        for r in self.results:
+            row: dict[str, Any] = {"payee": r.payee}
+            row.update({c.name: c.amount for c in r.components})
+            row["total"] = r.total
+            for a in r.awards:
+                row[a.name] = a.value if a.value is not None else a.granted
+            rows.append(row)
+        return rows
 
-    def run(self, values, payee: str = "", trace: bool = False, period=None):
-        """Evaluate one payee.  Values are checked against the declared inputs first (types,
-        ranges, listed values; floats are refused): a DataError names the input.  Measures may be
-        given like inputs (0 when not given).  Alone, a payee has no contest or pool to take part in:
-        those lines pay 0 (run the plan over a population for them).  period: (first day, last day),
-        for `period_start`, `period_end` and `in period`."""
-        from .data import check_inputs
-
-        checked = check_inputs(values, self.ir.givable, payee)
-        if period is not None:
-            checked["period_start"], checked["period_end"] = period
-        return self.evaluator.run(checked, payee, trace)
-
-
-def compile_source(source: Source) -> CompiledPlan:
-    checked = check(parse(source))
-    lowered = lower(checked)
-    try:
-        evaluator = Evaluator(lowered)
-    except EvaluationError as e:  # a constant band table out of order: wrong for every payee
-        raise PlanError([e.diagnostic()], source) from None
-    return CompiledPlan(source, checked, lowered, evaluator)
+    def __repr__(self) -> str:
+        digits = self.plan.ir.minor_units
+        return (f"<PopulationResult {self.plan.name}: {len(self.results)} payees, total "
+                f"{numbers.money(self.total, digits)} {self.plan.ir.currency}>")
 
 
-def compile_text(text: str, name: str = "<plan>") -> CompiledPlan:
+def _period(period: str | Period) -> Period:
+    if isinstance(period, str):
+        return parse_period(period)
+    start, end = period
+    if not (isinstance(start, dt.date) and isinstance(end, dt.date)) or start > end:
+        raise DataError([Problem(f"period: expected (first day, last day) as dates, first <= last; got {period!r}",
+                                 code="data", field="period")])
+    return start, end
+
+
+def compile_source(source: Source) -> Plan:
+    """Parse, check and compile a plan's source; raises PlanError with every problem found."""
+    return _compile(source, Plan)  # type: ignore[return-value]
+
+
+def compile_text(text: str, name: str = "<plan>") -> Plan:
+    """A plan from its text (name is used in messages as the file name)."""
     return compile_source(Source(name, text))
 
 
-def load_plan(path: str | Path) -> CompiledPlan:
+def load_plan(path: str | Path) -> Plan:
     """Read, parse, check and compile a plan file; raises PlanError with every problem found."""
     return compile_source(Source.from_path(path))
+
+
+def _unpickle(name: str, text: str, digest: str) -> Plan:
+    plan = compile_text(text, name)
+    if plan.hash != digest:  # pragma: no cover - sha256 of the same text
+        raise EvaluationError(plan.evaluator.plan_span, "the plan's text changed in transit")
+    return plan
+
+
+def load_people(path: str | Path, plan: CompiledPlan, mapping: Mapping | None = None) -> dict[str, Person]:
+    """The people table (.csv, .json, .parquet): each person's id, team, manager and the plan's inputs."""
+    return records.load_people(path, plan.ir.inputs, mapping)
+
+
+def load_deals(path: str | Path, plan: CompiledPlan, people: MappingT[str, Person],
+               mapping: Mapping | None = None) -> list[dict[str, Any]]:
+    """Deals (.csv, .json, .parquet) checked against the plan's deal columns and the people table."""
+    p = plan.ir
+    return records.load_deals(path, p.deal_fields, dict(people), p.currency, mapping, p.deal_columns,
+                              p.deal_field_infos)
+
+
+def load_splits(path: str | Path, plan: CompiledPlan, deals: Sequence[dict[str, Any]],
+                people: MappingT[str, Person], mapping: Mapping | None = None) -> dict[str, list]:
+    """Split and overlay rows (deal, person, share, kind), checked against the deals and people."""
+    return records.load_splits(path, list(deals), dict(people), mapping)

@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from incentives import compile_text
-from incentives.population import Population
-from incentives.sales import OPTIONAL_DEAL, Person, Sales, load_sales
-from incentives.tiers import Band
+from incentives.sales.population import Population
+from incentives.sales.records import OPTIONAL_DEAL, Person, Sales, load_sales
+from incentives.engine.tiers import Band
 
 D = Decimal
 CENT = D("0.01")

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from incentives.tiers import Band
+from incentives.engine.tiers import Band
 
 CENT = Decimal("0.01")
 

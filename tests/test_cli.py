@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from incentives.cli import EXIT_DATA, EXIT_EVAL, EXIT_PLAN, EXIT_USAGE, app
+from incentives.cli.app import EXIT_DATA, EXIT_EVAL, EXIT_PLAN, EXIT_USAGE, app
 
 ROOT = Path(__file__).resolve().parent.parent
 AE = str(ROOT / "plans" / "account_executive.plan")

@@ -28,10 +28,10 @@ from sales_strategies import (
 )
 
 from incentives import DataError, compile_text
-from incentives.crediting import credit
-from incentives.explain import explain
-from incentives.population import Population
-from incentives.render import render_text
+from incentives.sales.crediting import credit
+from incentives.explain.build import explain
+from incentives.sales.population import Population
+from incentives.explain.render import render_text
 
 D = Decimal
 

@@ -9,7 +9,7 @@ import pytest
 
 from dsl.types import T
 from incentives import DataError, compile_text
-from incentives.data import load_payees
+from incentives.sales.inputs import load_payees
 
 PLAN = compile_text('''plan "d" { currency USD period month }
 input revenue: money range 0 USD to 1_000_000 USD
@@ -104,7 +104,7 @@ def test_unknown_format_is_refused(tmp_path):
     (T.BOOL, ["true", "no", "maybe", True, False, 1]),
 ])
 def test_the_fast_column_reader_agrees_with_parse_value(t, cells):
-    from incentives.data import ValueProblem, parse_value, reader
+    from incentives.sales.inputs import ValueProblem, parse_value, reader
 
     read = reader(t)
     for cell in cells:

@@ -17,9 +17,9 @@ from dsl import PlanError
 from dsl.check_expr import BUILTINS
 from dsl.check_sales import DEAL_STATUSES
 from incentives import DataError, compile_text
-from incentives.explain import explain
-from incentives.population import Population, parse_period
-from incentives.tables import load_mapping
+from incentives.explain.build import explain
+from incentives.sales.population import Population, parse_period
+from incentives.sales.tables import load_mapping
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

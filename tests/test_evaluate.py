@@ -11,8 +11,8 @@ import pytest
 from dsl import PlanError
 from dsl.source import MAX_PLAN_BYTES
 from incentives import DataError, EvaluationError, compile_text, load_plan
-from incentives.explain import explain
-from incentives.render import render_json
+from incentives.explain.build import explain
+from incentives.explain.render import render_json
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

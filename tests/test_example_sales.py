@@ -14,7 +14,7 @@ import pytest
 from dsl import PlanError, Source, parse
 from dsl.fmt import format_plan
 from incentives import compile_text
-from incentives.plantest import run_example
+from incentives.plantest.runner import run_example
 
 HEADER = '''plan "Sales examples" {
   currency USD
@@ -216,10 +216,10 @@ def test_fmt_keeps_every_line_of_an_example_in_order_with_its_comments():
 
 
 def test_in_period_is_explained_as_two_comparisons():
-    from incentives.explain import explain
-    from incentives.population import Population
-    from incentives.example_data import example_sales
-    from incentives.render import render_text
+    from incentives.explain.build import explain
+    from incentives.sales.population import Population
+    from incentives.plantest.example_data import example_sales
+    from incentives.explain.render import render_text
 
     compiled = plan(SPLIT)
     (ex,) = compiled.ir.examples

@@ -16,8 +16,8 @@ import pytest
 
 from dsl import Source
 from incentives import compile_source, compile_text
-from incentives.explain import SCHEMA, Breakdown, explain, json_schema
-from incentives.render import render_html, render_json, render_markdown, render_text
+from incentives.explain.build import SCHEMA, Breakdown, explain, json_schema
+from incentives.explain.render import render_html, render_json, render_markdown, render_text
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 from incentives import compile_text, load_plan
 from dsl.printer import value_text
-from incentives.generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
-from incentives.population import Population
-from incentives.sales import Person, new_deal, new_sales
+from incentives.plantest.sales_strategies import default_period, extra_deal_strategy, sales_strategy, sales_text
+from incentives.sales.population import Population
+from incentives.sales.records import Person, new_deal, new_sales
 
 PLANS = Path(__file__).resolve().parent.parent / "plans"
 SALES_PLANS = ["split_credit", "sdr_ae_pair", "manager_override", "team_pool", "quarterly_champion", "per_deal_tiers"]
@@ -209,7 +209,7 @@ def _without(rows, *keys):
 @pytest.mark.parametrize("name", ["columns", "manager_override", "sdr_ae_pair"])
 def test_the_printed_population_reads_back_the_same(name):
     """sales_text, pasted into an example, gives the same people, deals and credit rows."""
-    from incentives.example_data import example_sales
+    from incentives.plantest.example_data import example_sales
 
     source = COLUMNS_TEXT if name == "columns" else (PLANS / f"{name}.plan").read_text(encoding="utf-8")
     p = compile_text(source, "p.plan").ir

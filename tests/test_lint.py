@@ -80,7 +80,7 @@ def test_cap_below_floor():
 def test_strict_cli_makes_warnings_errors(tmp_path, body):
     from typer.testing import CliRunner
 
-    from incentives.cli import EXIT_PLAN, app
+    from incentives.cli.app import EXIT_PLAN, app
 
     path = tmp_path / "w.plan"
     path.write_text(HEAD + body, encoding="utf-8")

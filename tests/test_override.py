@@ -8,8 +8,8 @@ import pytest
 
 from dsl import PlanError
 from incentives import compile_text
-from incentives.population import Population
-from incentives.sales import load_sales
+from incentives.sales.population import Population
+from incentives.sales.records import load_sales
 
 PLAN = '''plan "Override" { currency USD period quarter }
 measure revenue = sum amount of deals where status == "won"

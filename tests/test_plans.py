@@ -9,11 +9,11 @@ import pytest
 from dsl import Source, parse
 from dsl.fmt import format_plan
 from incentives import load_plan
-from incentives.data import load_payees
-from incentives.explain import Breakdown, explain
-from incentives.population import Population
-from incentives.sales import load_sales
-from incentives.render import RENDERERS
+from incentives.sales.inputs import load_payees
+from incentives.explain.build import Breakdown, explain
+from incentives.sales.population import Population
+from incentives.sales.records import load_sales
+from incentives.explain.render import RENDERERS
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = sorted((ROOT / "plans").glob("*.plan"))
@@ -94,8 +94,8 @@ def test_population_fast_path_pays_what_the_traced_path_pays(path):
 
 
 def test_a_salesforce_export_through_its_mapping_pays_what_the_native_file_pays():
-    from incentives.population import parse_period
-    from incentives.tables import load_mapping
+    from incentives.sales.population import parse_period
+    from incentives.sales.tables import load_mapping
 
     plan = load_plan(ROOT / "plans" / "split_credit.plan")
     data, p = ROOT / "plans" / "data", plan.ir

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from dsl import Source, parse
 from incentives import compile_text, load_plan
-from incentives.cli import EXIT_PLAN, app
-from incentives.plantest import check_property, run_example, run_plan_tests
+from incentives.cli.app import EXIT_PLAN, app
+from incentives.plantest.runner import check_property, run_example, run_plan_tests
 
 HERE = Path(__file__).resolve().parent
 FAILING = HERE / "failing_plans"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from incentives import compile_text, load_plan
-from incentives.plantest import check_property, run_example, run_plan_tests
+from incentives.plantest.runner import check_property, run_example, run_plan_tests
 
 FAILING = Path(__file__).resolve().parent / "failing_plans"
 SEEDS = [1, 2, 3]

@@ -22,10 +22,10 @@ from sales_strategies import (
 from typer.testing import CliRunner
 
 from incentives import EvaluationError, compile_text
-from incentives.cli import EXIT_EVAL, app
-from incentives.explain import explain
-from incentives.ranking import rank, share_out
-from incentives.render import render_text
+from incentives.cli.app import EXIT_EVAL, app
+from incentives.explain.build import explain
+from incentives.sales.ranking import rank, share_out
+from incentives.explain.render import render_text
 
 D = Decimal
 CENT = D("0.01")
@@ -218,7 +218,12 @@ input sold: money
 contest top { rank by sold prizes 100 USD }
 component c { pay prize(top)  pay rank(top) * 1 USD  pool 500 USD among all equally  pay 1 USD }
 ''', "one.plan")
-    assert plan.run({"sold": D(5)}, "A").total == D("1.00")
+    with pytest.raises(EvaluationError) as e:
+        plan.run({"sold": D(5)}, "A")
+    assert (e.value.span.line, e.value.span.column) == (4, 19)  # the first such line: prize(top)
+    assert "only in a population run (and 2 more)" in str(e.value)
+    assert e.value.problems[0].payee == "A" and e.value.problems[0].line == 4
+    assert plan.run({"sold": D(5)}, "A", alone=True).total == D("1.00")
 
 
 # ---- pools end to end ----------------------------------------------------------------------------

@@ -28,11 +28,11 @@ from strategies import money, rate_tables
 from typer.testing import CliRunner
 
 from incentives import DataError, compile_text
-from incentives.cli import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, app
-from incentives.explain import explain
-from incentives.population import Population, parse_period
-from incentives.tables import load_mapping
-from incentives.tiers import Band
+from incentives.cli.app import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, app
+from incentives.explain.build import explain
+from incentives.sales.population import Population, parse_period
+from incentives.sales.tables import load_mapping
+from incentives.engine.tiers import Band
 
 D = Decimal
 runner = CliRunner()

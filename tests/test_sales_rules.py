@@ -6,7 +6,7 @@ import pytest
 
 from dsl import PlanError
 from incentives import DataError, compile_text
-from incentives.sales import load_sales
+from incentives.sales.records import load_sales
 
 HEAD = 'plan "S" { currency USD period quarter }\n'
 
@@ -44,7 +44,7 @@ def test_declared_deal_columns_are_checked_against_their_range_and_values(tmp_pa
 
 
 def _run(tmp_path, plan_text, people, deals, splits=None):
-    from incentives.population import Population
+    from incentives.sales.population import Population
 
     plan = compile_text(HEAD + plan_text, "s.plan")
     (tmp_path / "people.csv").write_text(people, encoding="utf-8")

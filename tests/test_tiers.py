@@ -23,8 +23,9 @@ from strategies import (
 )
 
 from dsl.printer import decimal_text
-from incentives import compile_text, tiers
-from incentives.tiers import Band
+from incentives import compile_text
+from incentives.engine import tiers
+from incentives.engine.tiers import Band
 
 FAST = settings(max_examples=200, deadline=None)
 MEDIUM = settings(max_examples=100, deadline=None)

@@ -25,15 +25,16 @@ from dsl.fmt import format_plan
 from dsl.parse import parse
 from dsl.source import Source
 
-from . import numbers
-from .data import load_payees
-from .errors import DataError, EvaluationError
-from .explain import explain, json_schema
-from .plan import CompiledPlan, compile_source
-from .population import Population, parse_period
-from .sales import load_sales
-from .tables import load_mapping
-from .render import RENDERERS, render_json_many
+from incentives.engine import numbers
+from incentives.sales.inputs import load_payees
+from incentives.errors import DataError, EvaluationError
+from incentives.explain.build import explain, json_schema
+from incentives.engine.compiled import CompiledPlan
+from incentives.plan import compile_source
+from incentives.sales.population import Population, parse_period
+from incentives.sales.records import load_sales
+from incentives.sales.tables import load_mapping
+from incentives.explain.render import RENDERERS, render_json_many
 
 EXIT_OK, EXIT_PLAN, EXIT_USAGE, EXIT_DATA, EXIT_EVAL = 0, 1, 2, 3, 4
 
@@ -285,7 +286,7 @@ def test_(paths: Annotated[list[Path], typer.Argument(help="Plan files or direct
           max_examples: Annotated[int, typer.Option(help="Inputs tried per property.")] = 200,
           strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
     """Run the examples and properties that plans carry."""
-    from .plantest import DEFAULT_EXAMPLES, new_seed, run_plan_tests  # hypothesis loads only for tests
+    from incentives.plantest.runner import DEFAULT_EXAMPLES, new_seed, run_plan_tests  # hypothesis loads only for tests
 
     seed = new_seed() if seed is None else seed
     missing = [p for p in paths if not p.exists()]

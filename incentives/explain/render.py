@@ -15,8 +15,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dsl.diagnostics import display_width
 
-from . import numbers
-from .explain import Breakdown, Item
+from incentives.engine import numbers
+from .build import Breakdown, Item
 
 WIDTH = 78
 
@@ -117,7 +117,7 @@ def render_json_many(breakdowns: list[Breakdown]) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("incentives", "templates"), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=PackageLoader("incentives.explain", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["money"] = _money
     env.filters["md"] = _markdown_text

@@ -23,16 +23,16 @@ from hypothesis.errors import Unsatisfiable
 
 from dsl.printer import expr_text, value_text
 
-from . import ir, numbers
-from .errors import DataError, EvaluationError
-from .evaluate import CONTEXT
+from incentives.engine import ir, numbers
+from incentives.errors import DataError, EvaluationError
+from incentives.engine.evaluate import CONTEXT
 from .example_data import example_sales
-from .explain import Filler, explain
-from .generate import input_strategy, inputs_strategy
-from .plan import CompiledPlan
-from .population import Population
-from .render import render_text
-from .result import PayeeResult
+from incentives.explain.build import Filler, explain
+from .strategies import input_strategy, inputs_strategy
+from incentives.engine.compiled import CompiledPlan
+from incentives.sales.population import Population
+from incentives.explain.render import render_text
+from incentives.engine.result import PayeeResult
 
 DEFAULT_EXAMPLES = 200
 
@@ -76,7 +76,7 @@ def given_text(plan: ir.Plan, name: str, value) -> str:
 
 def run_alone(compiled: CompiledPlan, values: dict, payee: str) -> PayeeResult:
     """One payee evaluated alone, traced, with the plan's effective dates as the period."""
-    return compiled.run(values, payee, trace=True, period=compiled.ir.effective)
+    return compiled.run(values, payee, trace=True, period=compiled.ir.effective, alone=True)
 
 
 def law_values(result: PayeeResult) -> dict[str, Any]:
@@ -210,7 +210,7 @@ def hypothesis_settings(max_examples: int, seed: int):
 def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                    max_examples: int = DEFAULT_EXAMPLES) -> Outcome:
     if prop.over_deals:
-        from .plantest_sales import check_over_deals
+        from .over_deals import check_over_deals
 
         return check_over_deals(compiled, prop, seed, max_examples)
     plan = compiled.ir

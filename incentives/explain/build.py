@@ -17,11 +17,11 @@ from dsl import ast
 from dsl.printer import expr_text
 from dsl.types import T
 
-from . import ir, numbers
-from .errors import EvaluationError
-from .evaluate import CONTEXT
-from .plan import CompiledPlan
-from .result import BandHit, ItemResult, PayeeResult
+from incentives.engine import ir, numbers
+from incentives.errors import EvaluationError
+from incentives.engine.evaluate import CONTEXT
+from incentives.engine.compiled import CompiledPlan
+from incentives.engine.result import BandHit, ItemResult, PayeeResult
 
 SCHEMA = "incentives.breakdown/1"
 

@@ -45,9 +45,9 @@ from dsl.check_sales import CREDIT_KINDS, DEAL_STATUSES
 from dsl.printer import value_text
 from dsl.types import T
 
-from . import ir
-from .generate import input_strategy, plan_constants
-from .sales import OPTIONAL_DEAL, Person, Sales, new_deal, new_sales
+from incentives.engine import ir
+from .strategies import input_strategy, plan_constants
+from incentives.sales.records import OPTIONAL_DEAL, Person, Sales, new_deal, new_sales
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 DEFAULT_START = dt.date(2026, 1, 1)

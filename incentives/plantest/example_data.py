@@ -16,11 +16,11 @@ from decimal import localcontext
 from pathlib import Path
 from typing import Any
 
-from . import ir
-from .errors import DataError
-from .evaluate import CONTEXT
-from .plan import CompiledPlan
-from .sales import (OPTIONAL_DEAL, Person, Sales, check_chains, empty_cell, load_deals, load_people, load_splits,
+from incentives.engine import ir
+from incentives.errors import DataError
+from incentives.engine.evaluate import CONTEXT
+from incentives.engine.compiled import CompiledPlan
+from incentives.sales.records import (OPTIONAL_DEAL, Person, Sales, check_chains, empty_cell, load_deals, load_people, load_splits,
                     new_deal, new_sales, overfull_splits)
 
 

@@ -19,8 +19,8 @@ from dsl.check import InputInfo
 from dsl.check_sales import DEAL_STATUSES
 from dsl.types import T
 
-from .data import ValueProblem, _Problems, _rows, check_value, parse_value, reader, text_id
-from .evaluate import CONTEXT
+from .inputs import ValueProblem, _Problems, _rows, check_value, parse_value, reader, text_id
+from incentives.engine.evaluate import CONTEXT
 from .tables import Mapping, read_rows
 
 REQUIRED_DEAL = ("id", "owner", "amount", "date")

@@ -16,18 +16,34 @@ from typing import Any
 
 from dsl.periods import period_bounds
 
-from . import ir
-from .compile import Compiler
+from incentives.engine import ir
 from .crediting import credit
-from .errors import DataError, EvaluationError
-from .evaluate import CONTEXT
-from .plan import CompiledPlan
+from incentives.errors import DataError, EvaluationError
+from incentives.engine.evaluate import CONTEXT
+from incentives.engine.compiled import CompiledPlan
 from .ranking import Placing, rank, share_out
-from .result import ContestResult, PayeeResult, PoolShare
-from .sales import Sales
+from incentives.engine.result import ContestResult, PayeeResult, PoolShare
+from incentives.engine.schedule import DealScope, PayeeContext, Values, stages
+from .records import Sales
 
 ZERO = Decimal(0)
 ONE = Decimal(1)  # what `count` adds up per deal or person
+
+
+@dataclass
+class _Work:
+    """One run's working data, stage by stage: values, then prepared values, contests, pools, results."""
+
+    values: dict[str, dict[str, Any]]
+    trace: bool
+    traces: dict[str, list["MeasureTrace"]] = field(default_factory=dict)
+    prepared: dict[str, Values] = field(default_factory=dict)
+    contests: dict[str, list[ContestResult]] = field(default_factory=dict)
+    pools: dict[str, dict[str, PoolShare]] = field(default_factory=dict)
+    paid: dict[str, PayeeResult] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.traces = {pid: [] for pid in self.values}
 
 
 @dataclass
@@ -49,11 +65,14 @@ def parse_period(text: str) -> tuple[dt.date, dt.date]:
 
 
 class Population:
+    """One plan over one population and period.  Holds only this run's data: the compiled plan it
+    is given is read, never changed, so one plan may run many populations at once."""
+
     def __init__(self, plan: CompiledPlan, sales: Sales, period: tuple[dt.date, dt.date] | None = None):
         self.plan = plan
         self.sales = sales
         self.period = period if period is not None else plan.ir.effective
-        self.deal_fns = Compiler(plan.ir, deal=True)
+        self.deal_fns = plan.evaluator.deal_compile
         with localcontext(CONTEXT):
             self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
 
@@ -64,60 +83,84 @@ class Population:
         return values
 
     def run(self, trace: bool = False) -> list[PayeeResult]:
-        p = self.plan.ir
+        """Every payee's result, in the order of the people table, working through the plan's stages."""
+        work = _Work({pid: self._base(pid) for pid in self.sales.people}, trace)
+        for stage in stages(self.plan.ir):
+            getattr(self, "_" + stage.name.lower())(work)
+        return [work.paid[pid] for pid in self.sales.people]
+
+    # ---- the stages, in the order `stages` gives them ----
+    def _credit(self, work: "_Work") -> None:
+        pass  # done when the population is made: crediting depends on the data alone, not the stage order
+
+    def _deal_measures(self, work: "_Work") -> None:
         with localcontext(CONTEXT):
-            values = {pid: self._base(pid) for pid in self.sales.people}
-            traces: dict[str, list[MeasureTrace]] = {pid: [] for pid in values}
-            for m in (m for m in p.measures if m.source == "deals"):
+            for m in (m for m in self.plan.ir.measures if m.source == "deals"):
                 where = self.deal_fns.opt(m.where)
-                for pid, v in values.items():
-                    self.deal_fns.payee = v
-                    rows = [deal for deal in self.credits[pid] if where is None or where(deal)]
-                    v[m.name] = _aggregate(m, [r[m.field] if m.field else ONE for r in rows])
-                    if trace:
-                        traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
-            groups = {"team": self._teams(), "reports": self._reports()}
-            payee_fns = self.plan.evaluator.compile
-            for m in (m for m in p.measures if m.source != "deals" and not m.of_pay):
-                where = payee_fns.opt(m.where)
+                for pid, v in work.values.items():
+                    scope = DealScope(v)
+                    rows, picked = [], []
+                    for deal in self.credits[pid]:
+                        scope.deal = deal
+                        if where is None or where(scope):
+                            rows.append(deal)
+                            picked.append(deal[m.field] if m.field else ONE)
+                    v[m.name] = _aggregate(m, picked)
+                    if work.trace:
+                        work.traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
+
+    def _group_measures(self, work: "_Work") -> None:
+        values = work.values
+        groups = {"team": self._teams(), "reports": self._reports()}
+        fns = self.plan.evaluator.compile
+        with localcontext(CONTEXT):
+            for m in (m for m in self.plan.ir.measures if m.source != "deals" and not m.of_pay):
+                where = fns.opt(m.where)
                 computed = {}
                 for pid in values:
                     members = [q for q in groups[m.source][pid] if where is None or where(values[q])]
                     picked = [(q, values[q][m.field] if m.field else ONE) for q in members]
                     computed[pid] = _aggregate(m, [x for _, x in picked])
-                    if trace:
-                        traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
+                    if work.trace:
+                        work.traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
                 for pid, x in computed.items():
                     values[pid][m.name] = x
+
+    def _prepare(self, work: "_Work") -> None:
         evaluator = self.plan.evaluator
-        prepared = {}
-        for pid, v in values.items():
-            v["__deals__"] = self.credits[pid]
-            with self.plan.evaluator.guard(pid):
-                prepared[pid] = evaluator.prepare(v)
+        for pid, v in work.values.items():
+            with evaluator.guard(pid):
+                work.prepared[pid] = evaluator.prepare(v, PayeeContext(deals=self.credits.get(pid, ())))
+
+    def _contests(self, work: "_Work") -> None:
         with localcontext(CONTEXT):
-            contests = self._contests(prepared)
-            pools = self._pools(prepared)
-        paid: dict[str, PayeeResult] = {}
+            work.contests = self._decide_contests(work.prepared)
+
+    def _pools(self, work: "_Work") -> None:
+        with localcontext(CONTEXT):
+            work.pools = self._share_pools(work.prepared)
+
+    def _finish(self, work: "_Work") -> None:
+        evaluator = self.plan.evaluator
         reports = self._reports()
-        pay_measures = [m for m in p.measures if m.of_pay]
+        pay_measures = [m for m in self.plan.ir.measures if m.of_pay]
+        prepared, paid = work.prepared, work.paid
         for pid in self._reports_first():
             v = prepared[pid]
-            v["__contests__"] = {c.name: c for c in contests[pid]}
-            v["__pools__"] = pools[pid]
+            mine = work.contests.get(pid, [])
+            v.context = PayeeContext(v.context.deals, {c.name: c for c in mine}, work.pools.get(pid, {}))
             for m in pay_measures:  # what the reports were paid: they are finished already
-                where = self.plan.evaluator.compile.opt(m.where)
+                where = evaluator.compile.opt(m.where)
                 picked = [(q, _paid(paid[q], m.field)) for q in reports[pid] if where is None or where(prepared[q])]
                 with localcontext(CONTEXT):
                     v[m.name] = _aggregate(m, [x for _, x in picked])
-                if trace:
-                    traces[pid].append(MeasureTrace(m.name, v[m.name], people=picked))
-            result = evaluator.run_prepared(v, pid, trace)
-            if trace:
-                result.measures = traces[pid]
-                result.contests = contests[pid]
+                if work.trace:
+                    work.traces[pid].append(MeasureTrace(m.name, v[m.name], people=picked))
+            result = evaluator.run_prepared(v, pid, work.trace)
+            if work.trace:
+                result.measures = work.traces[pid]
+                result.contests = mine
             paid[pid] = result
-        return [paid[pid] for pid in self.sales.people]
 
     def _reports_first(self) -> list[str]:
         """Everyone, each person after all of their reports (deepest in the org chart first)."""
@@ -137,7 +180,7 @@ class Population:
         everyone = sorted(self.sales.people)
         return {pid: everyone for pid in everyone}
 
-    def _contests(self, values: dict[str, dict]) -> dict[str, list[ContestResult]]:
+    def _decide_contests(self, values: dict[str, dict]) -> dict[str, list[ContestResult]]:
         fns = self.plan.evaluator.compile
         quantum = self.plan.evaluator.quantum
         out: dict[str, list[ContestResult]] = {pid: [] for pid in values}
@@ -165,7 +208,7 @@ class Population:
                     mine.prize if placed else ZERO))
         return out
 
-    def _pools(self, values: dict[str, dict]) -> dict[str, dict[str, PoolShare]]:
+    def _share_pools(self, values: dict[str, dict]) -> dict[str, dict[str, PoolShare]]:
         ev = self.plan.evaluator
         out: dict[str, dict[str, PoolShare]] = {pid: {} for pid in values}
         pools = [i for comp in self.plan.ir.components for i in comp.items if isinstance(i, ir.Pool)]

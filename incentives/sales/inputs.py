@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable
 from dsl.check import InputInfo
 from dsl.types import T
 
-from . import numbers
-from .errors import DataError
+from incentives.engine import numbers
+from incentives.errors import DataError, Problem
 from .tables import Mapping, read_rows
 
 MAX_PROBLEMS = 50
@@ -171,13 +171,13 @@ def check_value(value: Any, info: InputInfo) -> None:
 class _Problems:
     def __init__(self, file: str):
         self.file = file
-        self.items: list[str] = []
+        self.items: list[Problem] = []
 
     def add(self, where: str, message: str) -> None:
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(f"{self.file}: {where}: {message}")
+            self.items.append(Problem.at(self.file, where, message))
         elif len(self.items) == MAX_PROBLEMS:
-            self.items.append(f"{self.file}: more problems not shown")
+            self.items.append(Problem.at(self.file, "", "more problems not shown"))
 
     def raise_if_any(self) -> None:
         if self.items:

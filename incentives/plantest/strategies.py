@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from dsl.check import InputInfo
 from dsl.types import T
 
-from . import ir
+from incentives.engine import ir
 
 DEFAULT_RANGES = {
     T.MONEY: (Decimal(0), Decimal(1_000_000)),

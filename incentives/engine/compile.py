@@ -25,7 +25,8 @@ from dsl.printer import expr_text
 from dsl.source import Span
 
 from . import ir, numbers, tiers
-from .errors import EvaluationError
+from .schedule import context_of
+from incentives.errors import EvaluationError
 
 Fn = Callable[[dict], Any]
 
@@ -62,7 +63,7 @@ def _period(v: dict, name: str, span: Span):
 
 def _contest(v: dict, contest: str, which: str, span: Span):
     """A payee evaluated alone is in no contest: rank 0, no prize, no competitors."""
-    result = v.get("__contests__", {}).get(contest)
+    result = context_of(v).contests.get(contest)
     return ZERO if result is None else getattr(result, which)
 
 
@@ -75,23 +76,23 @@ def _text(node) -> str:
 
 
 class Compiler:
-    """Compiles IR to functions of a payee's values; with deal=True, of one deal's values instead,
-    where the deal's columns are read from the deal and every other name from the payee whose
-    deals are being taken (set `payee` before evaluating them).  Deal rows hold only plain values:
-    no reference back to the payee, so millions of them cost the garbage collector nothing."""
+    """Compiles IR to functions of a payee's values; with deal=True, to functions of a `DealScope`
+    instead, where the deal's columns are read from `scope.deal` and every other name from
+    `scope.payee`, the payee whose deals are being taken.  Deal rows hold only plain values: no
+    reference back to the payee, so millions of them cost the garbage collector nothing.  A
+    compiler holds no per-run state: its only mutable part is the cache of compiled nodes, which
+    gives the same function whoever fills it first, so a compiled plan can be shared by threads."""
 
     def __init__(self, plan: ir.Plan, deal: bool = False):
         self.plan = plan
         self.deal = deal
-        self.payee: dict = {}
         self.fns: dict[int, Fn] = {}
         self.curves = {name: self.bands(b) for name, b in plan.curves.items()}
 
     def __call__(self, node: ir.Expr) -> Fn:
         fn = self.fns.get(id(node))
         if fn is None:
-            fn = self._compile(node)
-            self.fns[id(node)] = fn
+            fn = self.fns.setdefault(id(node), self._compile(node))
         return fn
 
     def opt(self, node) -> Fn | None:
@@ -105,9 +106,11 @@ class Compiler:
             name = n.name
             span = n.src.span if n.src is not None else Span.point("<run>", 1, 1)
             if self.deal and n.kind == "period":
-                return lambda v: _period(self.payee, name, span)
+                return lambda s: _period(s.payee, name, span)
             if self.deal and n.kind != "deal":
-                return lambda v: self.payee[name]
+                return lambda s: s.payee[name]
+            if self.deal:
+                return lambda s: s.deal[name]
             if n.kind == "period":
                 return lambda v: _period(v, name, span)
             return lambda v: v[name]
@@ -169,6 +172,8 @@ class Compiler:
             return lambda v: part(x(v))
         if n.name in ("rank", "prize", "competitors"):
             contest, which, span = n.args[0].value, n.name, _span(n)
+            if self.deal:
+                return lambda s: _contest(s.payee, contest, which, span)
             return lambda v: _contest(v, contest, which, span)
         if n.name == "round":
             x = args[0]

@@ -23,8 +23,8 @@ from typing import Any
 
 from dsl.types import T
 
-from .errors import DataError
-from .sales import Sales
+from incentives.errors import DataError
+from .records import Sales
 
 ONE = Decimal(1)
 

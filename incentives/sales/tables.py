@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import DataError
+from incentives.errors import DataError, Problem
 
 Row = tuple[str, dict[str, Any]]
 
@@ -62,25 +62,25 @@ def load_mapping(path: str | Path) -> dict[str, Mapping]:
     try:
         doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
-        raise DataError([f"{path}: cannot read the mapping: {e}"]) from None
+        raise DataError([Problem.at(str(path), "", f"cannot read the mapping: {e}")]) from None
     except tomllib.TOMLDecodeError as e:
-        raise DataError([f"{path}: not valid TOML: {e}"]) from None
+        raise DataError([Problem.at(str(path), "", f"not valid TOML: {e}")]) from None
     out = {}
     for table, spec in doc.items():
         if not isinstance(spec, dict):
-            raise DataError([f"{path}: [{table}] must be a table of settings"])
+            raise DataError([Problem.at(str(path), "", f"[{table}] must be a table of settings")])
         unknown = set(spec) - {"columns", "values", "date_format"}
         if unknown:
-            raise DataError([f"{path}: [{table}]: unknown setting {', '.join(sorted(unknown))}; "
-                             f"expected columns, values, date_format"])
+            raise DataError([Problem.at(str(path), "", f"[{table}]: unknown setting {', '.join(sorted(unknown))}; "
+                             f"expected columns, values, date_format")])
         columns, values, date_format = spec.get("columns", {}), spec.get("values", {}), spec.get("date_format")
         if not (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())):
-            raise DataError([f"{path}: [{table}.columns] maps export column names to ours: \"Their name\" = \"ours\""])
+            raise DataError([Problem.at(str(path), "", f"[{table}.columns] maps export column names to ours: \"Their name\" = \"ours\"")])
         if not (isinstance(values, dict) and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
                                                  for v in values.values())):
-            raise DataError([f"{path}: [{table}.values.COLUMN] maps export values to ours: \"Closed Won\" = \"won\""])
+            raise DataError([Problem.at(str(path), "", f"[{table}.values.COLUMN] maps export values to ours: \"Closed Won\" = \"won\"")])
         if date_format is not None and not isinstance(date_format, str):
-            raise DataError([f"{path}: [{table}] date_format is text such as \"%m/%d/%Y\""])
+            raise DataError([Problem.at(str(path), "", f"[{table}] date_format is text such as \"%m/%d/%Y\"")])
         out[table] = Mapping(dict(columns), {k: dict(v) for k, v in values.items()}, date_format)
     return out
 
@@ -96,17 +96,17 @@ def read_rows(path: str | Path, mapping: Mapping | None = None) -> tuple[list[st
         return _csv(path, mapping)
     if suffix in (".parquet", ".pq"):
         return _parquet(path, mapping)
-    raise DataError([f"{path}: unknown data format `{suffix}`: use .csv, .json or .parquet"])
+    raise DataError([Problem.at(str(path), "", f"unknown data format `{suffix}`: use .csv, .json or .parquet")])
 
 
 def _csv(path: Path, mapping: Mapping) -> tuple[list[str], Iterator[Row]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text; save it as UTF-8 "
-                         f"(in Excel: CSV UTF-8)"]) from None
+        raise DataError([Problem.at(str(path), "", f"byte {e.start}: the file is not UTF-8 text; save it as UTF-8 "
+                         f"(in Excel: CSV UTF-8)")]) from None
     except OSError as e:
-        raise DataError([f"{path}: cannot read: {e.strerror}"]) from None
+        raise DataError([Problem.at(str(path), "", f"cannot read: {e.strerror}")]) from None
     reader = csv.DictReader(text.splitlines())
     columns = mapping.rename([c.strip() for c in (reader.fieldnames or [])])
     reader.fieldnames = columns
@@ -126,18 +126,18 @@ def _json(path: Path, mapping: Mapping) -> Iterator[Row]:
         doc = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal, parse_int=Decimal,
                          parse_constant=_no_constant)
     except json.JSONDecodeError as e:
-        raise DataError([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}"]) from None
+        raise DataError([Problem.at(str(path), "", f"line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}")]) from None
     except UnicodeDecodeError as e:
-        raise DataError([f"{path}: byte {e.start}: the file is not UTF-8 text"]) from None
+        raise DataError([Problem.at(str(path), "", f"byte {e.start}: the file is not UTF-8 text")]) from None
     except OSError as e:
-        raise DataError([f"{path}: cannot read: {e.strerror}"]) from None
+        raise DataError([Problem.at(str(path), "", f"cannot read: {e.strerror}")]) from None
     except ValueError as e:
-        raise DataError([f"{path}: {e}"]) from None
+        raise DataError([Problem.at(str(path), "", f"{e}")]) from None
     if isinstance(doc, dict):
         lists = [v for v in doc.values() if isinstance(v, list)]
         doc = lists[0] if len(lists) == 1 else doc
     if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
-        raise DataError([f"{path}: expected a list of objects, or an object holding one such list"])
+        raise DataError([Problem.at(str(path), "", f"expected a list of objects, or an object holding one such list")])
     return ((f"item {i}", _dates(mapping.apply(r), mapping)) for i, r in enumerate(doc, start=1))
 
 
@@ -146,11 +146,11 @@ def _parquet(path: Path, mapping: Mapping) -> tuple[list[str], Iterator[Row]]:
         import pyarrow.parquet as pq
         import pyarrow.types as pa_types
     except ImportError:
-        raise DataError([f"{path}: reading Parquet needs pyarrow: pip install 'incentives[parquet]'"]) from None
+        raise DataError([Problem.at(str(path), "", f"reading Parquet needs pyarrow: pip install 'incentives[parquet]'")]) from None
     try:
         table = pq.read_table(path)
     except Exception as e:  # pyarrow raises many kinds; all mean the file is unreadable
-        raise DataError([f"{path}: not a readable Parquet file: {e}"]) from None
+        raise DataError([Problem.at(str(path), "", f"not a readable Parquet file: {e}")]) from None
     columns = mapping.rename(table.column_names)
     # only binary-float and timestamp columns need `_exact`; the others arrive as exact values
     inexact = [name for name, typ in zip(table.column_names, table.schema.types)

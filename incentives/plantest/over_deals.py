@@ -26,19 +26,19 @@ from hypothesis.errors import Unsatisfiable
 
 from dsl.printer import expr_text, value_text
 
-from . import ir, numbers
-from .errors import DataError, EvaluationError
-from .evaluate import CONTEXT
-from .explain import Filler, explain
-from .generate import input_strategy
-from .generate_sales import default_period, extra_deal_strategy, sales_strategy, sales_text
-from .plan import CompiledPlan
-from .plantest import (DEFAULT_EXAMPLES, Broken, Outcome, broken_report, holds, hypothesis_settings, indent,
+from incentives.engine import ir, numbers
+from incentives.errors import DataError, EvaluationError
+from incentives.engine.evaluate import CONTEXT
+from incentives.explain.build import Filler, explain
+from .strategies import input_strategy
+from .sales_strategies import default_period, extra_deal_strategy, sales_strategy, sales_text
+from incentives.engine.compiled import CompiledPlan
+from .runner import (DEFAULT_EXAMPLES, Broken, Outcome, broken_report, holds, hypothesis_settings, indent,
                        law_values, never_compared)
-from .population import Population
-from .render import render_text
-from .result import PayeeResult
-from .sales import Sales, new_sales
+from incentives.sales.population import Population
+from incentives.explain.render import render_text
+from incentives.engine.result import PayeeResult
+from incentives.sales.records import Sales, new_sales
 
 
 def _run(compiled: CompiledPlan, sales: Sales, period) -> dict[str, PayeeResult]:

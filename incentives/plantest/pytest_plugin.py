@@ -20,8 +20,9 @@ import pytest
 
 from dsl import PlanError
 
-from .plan import CompiledPlan, load_plan
-from .plantest import DEFAULT_EXAMPLES, Outcome, check_property, new_seed, run_example
+from incentives.engine.compiled import CompiledPlan
+from incentives.plan import load_plan
+from .runner import DEFAULT_EXAMPLES, Outcome, check_property, new_seed, run_example
 
 _SEED = pytest.StashKey[int]()
 

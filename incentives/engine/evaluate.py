@@ -26,7 +26,8 @@ from dsl.source import Span
 
 from . import ir, tiers
 from .compile import ROUNDING, Compiler
-from .errors import EvaluationError
+from incentives.errors import EvaluationError
+from .schedule import ALONE, DealScope, PayeeContext, Values, context_of
 from .result import AwardResult, BandHit, ComponentResult, DealPay, ItemResult, KpiResult, PayeeResult, PoolShare
 
 ZERO = Decimal(0)
@@ -81,16 +82,19 @@ class Evaluator:
                 raise EvaluationError(self.plan_span, f"a value is too large or too precise to compute exactly "
                                                       f"({type(err).__name__})", payee) from None
 
-    def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
+    def run(self, inputs: dict[str, Any], payee: str = "", trace: bool = False,
+            context: PayeeContext = ALONE) -> PayeeResult:
         with self.guard(payee):
-            return self._finish(self.prepare(inputs), payee, trace)
+            return self._finish(self.prepare(inputs, context), payee, trace)
 
     def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
         return [self.run(values, payee, trace) for payee, values in rows]
 
-    def prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        """The payee's values: inputs with defaults, and every definition (before any component)."""
-        values = {**self.defaults, **inputs}
+    def prepare(self, inputs: dict[str, Any], context: PayeeContext = ALONE) -> Values:
+        """The payee's values: inputs with defaults, and every definition (before any component);
+        the context holds what other payees' data gives this one (deals, contests, pools)."""
+        values = Values(self.defaults, context=context)
+        values.update(inputs)
         for name, span in self.required:
             if name not in values:
                 raise EvaluationError(span, f"no value for input `{name}`, which has no default")
@@ -144,7 +148,7 @@ class Evaluator:
             key = item.key
 
             def pool(v, running, done):
-                share = v.get("__pools__", {}).get(key, UNSHARED)
+                share = context_of(v).pools.get(key, UNSHARED)
                 amount = share.share
                 if done is not None:
                     done.append(ItemResult(item, "pool", running, amount, running + amount, pool=share))
@@ -255,11 +259,12 @@ class Evaluator:
             bands = bands_fn(v)
             amount, total = ZERO, ZERO
             paid: list[DealPay] = []
-            dc.payee = v
-            for deal in v.get("__deals__", ()):
-                if where_fn is not None and not where_fn(deal):
+            scope = DealScope(v)
+            for deal in context_of(v).deals:
+                scope.deal = deal
+                if where_fn is not None and not where_fn(scope):
                     continue
-                base = base_fn(deal)
+                base = base_fn(scope)
                 if running_total:
                     # each deal pays the rounded payout of the running total after it less that before it,
                     # so the deals add up exactly to the period total's rounded payout
