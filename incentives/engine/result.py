@@ -125,6 +125,9 @@ class AwardResult:
 
 @dataclass(slots=True)
 class PayeeResult:
+    """One payee's result: the total, each component's amount, the awards, and (when traced) every
+    line and step with its values, the measures and contests behind them."""
+
     payee: str
     total: Decimal
     components: list[ComponentResult]

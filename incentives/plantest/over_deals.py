@@ -33,7 +33,7 @@ from incentives.explain.build import Filler, explain
 from .strategies import input_strategy
 from .sales_strategies import default_period, extra_deal_strategy, sales_strategy, sales_text
 from incentives.engine.compiled import CompiledPlan
-from .runner import (DEFAULT_EXAMPLES, Broken, Outcome, broken_report, holds, hypothesis_settings, indent,
+from .outcome import (DEFAULT_EXAMPLES, Broken, Outcome, broken_report, holds, hypothesis_settings, indent,
                        law_values, never_compared)
 from incentives.sales.population import Population
 from incentives.explain.render import render_text
