@@ -11,12 +11,25 @@ over whole arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Iterator, Union
 
 from dsl import ast
 from dsl.check import InputInfo
 from dsl.source import Span
 from dsl.types import T
+
+
+class Stage(str, Enum):
+    """The stages of a population run, in order (see `incentives.engine.schedule`)."""
+
+    CREDIT = "credit"
+    DEAL_MEASURES = "deal measures"
+    GROUP_MEASURES = "group measures"
+    PREPARE = "prepare"
+    CONTESTS = "contests"
+    POOLS = "pools"
+    FINISH = "finish"
 
 
 def _src():
@@ -344,6 +357,8 @@ class Plan:
     deal_columns: frozenset[str] = frozenset()
     contests: tuple[Contest, ...] = ()
     deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)
+    #: the stages a population run of this plan goes through, in order (set by lowering)
+    stages: tuple[Stage, ...] = (Stage.PREPARE, Stage.FINISH)
 
     @property
     def uses_period(self) -> bool:

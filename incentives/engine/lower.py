@@ -18,6 +18,8 @@ from dsl.check_sales import is_result_measure
 from dsl.periods import period_bounds
 from dsl.types import T
 
+from .schedule import schedule_of
+
 from .ir import (Award, Expr, Item, Band, Cap, Component, Cond, Const, Contest, CreditRow, CurveApply, Example, ExampleSales,
                  Expectation, Floor, Func, Gate, InSet, Kpi, Law, Let, Lookup, Measure, Multiplier, Op, Pay,
                  Plan, Pool, Property, Record, Scorecard, Table, Tiers, Var, walk)
@@ -171,4 +173,5 @@ def lower(checked: CheckedPlan) -> Plan:
     """Turn a checked plan into IR."""
     lowering = _Lower(checked)
     plan = lowering.plan()
-    return replace(plan, deal_columns=lowering.deal_columns(plan))
+    plan = replace(plan, deal_columns=lowering.deal_columns(plan))
+    return replace(plan, stages=schedule_of(plan))

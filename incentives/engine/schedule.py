@@ -23,21 +23,11 @@ so it can be shared between threads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Sequence
 
 from . import ir
+from .ir import Stage
 from .result import ContestResult, PoolShare
-
-
-class Stage(str, Enum):
-    CREDIT = "credit"
-    DEAL_MEASURES = "deal measures"
-    GROUP_MEASURES = "group measures"
-    PREPARE = "prepare"
-    CONTESTS = "contests"
-    POOLS = "pools"
-    FINISH = "finish"
 
 
 @dataclass(frozen=True)
@@ -87,7 +77,12 @@ class DealScope:
 
 
 def stages(plan: ir.Plan) -> tuple[Stage, ...]:
-    """The stages a population run of this plan goes through, in order."""
+    """The stages a population run of this plan goes through, in order, as its IR names them."""
+    return plan.stages
+
+
+def schedule_of(plan: ir.Plan) -> tuple[Stage, ...]:
+    """Work out a plan's stages from its lines (lowering stores the answer in `ir.Plan.stages`)."""
     items = [i for c in plan.components for i in c.items]
     out = []
     if plan.crediting or any(m.source == "deals" for m in plan.measures) or any(

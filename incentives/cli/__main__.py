@@ -1,0 +1,3 @@
+from incentives.cli.app import main
+
+main()
