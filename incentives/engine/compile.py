@@ -67,6 +67,11 @@ def _contest(v: dict, contest: str, which: str, span: Span):
     return ZERO if result is None else getattr(result, which)
 
 
+def _shown_value(v: dict, name: str) -> str:
+    value = v[name]
+    return numbers.number(value) if isinstance(value, Decimal) else str(value)
+
+
 def _span(node) -> Span:
     return node.src.span
 
@@ -212,6 +217,8 @@ class Compiler:
         """A function giving the payee's bands, checked for order where the checker could not."""
         parts = [(self(b.lower), self.opt(b.upper), self(b.value), self.opt(b.value_to), b.span) for b in bands]
         bound_type = bands[0].lower.type if bands else None
+        # the names the bounds read, to say which of the payee's values put the bands out of order
+        read = [[n.name for n in ir.walk([b.lower, b.upper]) if isinstance(n, ir.Var)] for b in bands]
 
         def shown(d) -> str:
             return numbers.value(d, bound_type, self.plan.minor_units)
@@ -224,10 +231,13 @@ class Compiler:
             problem = tiers.order_problem(out)
             if problem is not None:
                 index, what, a, b = problem
-                text = (f"this band is empty: it goes from {shown(a)} to {shown(b)}" if what == "empty" else
+                text = (f"this band goes down: from {shown(a)} to {shown(b)}" if what == "decreasing" else
                         f"{what} between bands: the previous band ends at {shown(a)} but this one starts at "
                         f"{shown(b)}")
-                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {text}")
+                names = dict.fromkeys(read[index] + (read[index - 1] if what != "decreasing" else []))
+                because = ", ".join(f"{name} = {_shown_value(v, name)}" for name in names if name in v)
+                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {text}"
+                                                       + (f" (with {because})" if because else ""))
             return out
 
         if constant:

@@ -85,12 +85,14 @@ def cumulative(bands: Sequence[Band], index: int | None) -> Decimal:
 def order_problem(bands: Sequence[Band]) -> tuple[int, str, Decimal, Decimal] | None:
     """The first band whose evaluated bounds are out of order: (index, what, first value, second value).
 
-    what is "empty" (upper <= lower, the values are lower and upper), "gap" or "overlap" (the values
-    are where the previous band ends and where this one starts).
+    what is "decreasing" (upper < lower, the values are lower and upper), "gap" or "overlap" (the
+    values are where the previous band ends and where this one starts).  An empty band (upper ==
+    lower, as when a quota of 0 collapses every band onto 0) is in order: no base is inside it, so
+    it pays nothing and is never reached.
     """
     for i, b in enumerate(bands):
-        if b.upper is not None and b.upper <= b.lower:
-            return i, "empty", b.lower, b.upper
+        if b.upper is not None and b.upper < b.lower:
+            return i, "decreasing", b.lower, b.upper
         if i and bands[i - 1].upper is not None and bands[i - 1].upper != b.lower:
             return i, "gap" if b.lower > bands[i - 1].upper else "overlap", bands[i - 1].upper, b.lower
     return None
