@@ -10,6 +10,11 @@ Configure the directories in pytest's ini file::
 Each example and each property of every `*.plan` file under those directories
 becomes a test item; a plan that does not check becomes one failing item.
 The seed is printed in the session header; `--incentives-seed N` overrides it.
+
+Example counts: a property tries `incentives_max_examples` inputs (200 unless set).  A project
+whose `over deals` properties are too slow for every run sets `incentives_quick_examples`: those
+properties then try that many inputs, and `pytest --full` brings back `incentives_max_examples`
+for them.  Under pytest-xdist every worker uses the controller's seed.
 """
 
 from __future__ import annotations
@@ -32,20 +37,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default=[])
     parser.addini("incentives_seed", "seed for the inputs properties are checked with", default="")
     parser.addini("incentives_max_examples", "inputs tried per property", default=str(DEFAULT_EXAMPLES))
+    parser.addini("incentives_quick_examples", "inputs tried per `over deals` property unless --full is given "
+                  "(empty: incentives_max_examples)", default="")
     parser.addoption("--incentives-seed", type=int, default=None, help="seed for plan properties")
+    parser.addoption("--full", action="store_true", default=False,
+                     help="full example counts: plan properties try incentives_max_examples inputs "
+                          "(not incentives_quick_examples); conftest files may read it for their own tests too")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--incentives-seed")
+    workerinput = getattr(config, "workerinput", None)  # a pytest-xdist worker: the controller chose the seed
+    if seed is None and workerinput is not None and "incentives_seed" in workerinput:
+        seed = workerinput["incentives_seed"]
     if seed is None:
         ini = config.getini("incentives_seed")
         seed = int(ini) if ini else new_seed()
     config.stash[_SEED] = seed
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist: hand the controller's seed to each worker, so that a seed drawn at random is
+    the one printed in the header and the one to repeat with."""
+    node.workerinput["incentives_seed"] = node.config.stash[_SEED]
+
+
+def examples_per_property(config: pytest.Config, prop) -> int:
+    """Inputs a plan property tries: `incentives_quick_examples` for `over deals` properties when
+    that is set and --full is not given, else `incentives_max_examples`."""
+    quick = config.getini("incentives_quick_examples")
+    if quick and getattr(prop, "over_deals", False) and not config.getoption("--full"):
+        return int(quick)
+    return int(config.getini("incentives_max_examples"))
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     if config.getini("incentives_plans"):
-        return f"incentives: plan properties use seed {config.stash[_SEED]} (--incentives-seed to repeat)"
+        quick = config.getini("incentives_quick_examples")
+        counts = (f"{config.getini('incentives_max_examples')} inputs a property"
+                  + (f", {quick} over deals (--full: all {config.getini('incentives_max_examples')})"
+                     if quick and not config.getoption("--full") else ""))
+        return f"incentives: plan properties use seed {config.stash[_SEED]} (--incentives-seed to repeat); {counts}"
     return None
 
 
@@ -93,7 +126,7 @@ class PlanTestItem(pytest.Item):
             outcome, seed = run_example(self.compiled, self.test), None
         else:
             seed = self.config.stash[_SEED]
-            examples = int(self.config.getini("incentives_max_examples"))
+            examples = examples_per_property(self.config, self.test)
             outcome = check_property(self.compiled, self.test, seed, examples)
         if not outcome.passed:
             raise PlanTestFailure(outcome, seed)
