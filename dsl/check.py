@@ -14,6 +14,7 @@ from typing import Any
 
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
+from .check_numbers import check_literals
 from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
@@ -98,6 +99,9 @@ class _Checker:
     # ---- the whole plan ----
     def run(self) -> CheckedPlan:
         plan = self.plan
+        too_large = check_literals(plan)
+        if too_large:  # before anything computes with them
+            raise PlanError(too_large, plan.source)
         header = self._header()
         self.currency = header["currency"]
         self.exprs = ExprChecker(self.currency, self.errors, self.warnings)

@@ -11,9 +11,11 @@ numeric or date input.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from . import ast
 from .check_expr import ExprChecker, Scope, fold
@@ -133,6 +135,10 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if f.kind in files:
             _error(errors, f, f"`{f.kind} from` is given twice in this example", "duplicate")
         files[f.kind] = f
+        problem = data_path_problem(f.path.text, Path(f.path.span.file).parent)
+        if problem:
+            _error(errors, f.path, problem, "example-path",
+                   hint='name a file in the plan\'s folder or below it, such as "data/q1.csv"')
     for extra in ex.extra_periods:
         _error(errors, extra, "an example has one `period` line", "duplicate")
     if ex.period is None and not ctx.effective:
@@ -210,6 +216,29 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
             _error(errors, rec, f"deal `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing), "example")
     _check_credits(ex, ctx, deals, people, files, exprs, constants, errors)
     return {} if open_people else people
+
+
+def data_path_problem(path: str, folder: Path) -> str | None:
+    """Why an example may not read `path` (None when it may): an example reads only files inside the
+    plan's own folder (a service runs plans written by others), so no absolute path, no `..`, and no
+    symbolic link out of the folder."""
+    if not path.strip():
+        return "the file's name is empty"
+    if any(not ch.isprintable() for ch in path):
+        return "a file name has no control characters"
+    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute() or PureWindowsPath(path).drive \
+            or path.startswith(("/", "\\", "~")):
+        return f"an example reads files inside the plan's folder only: `{path}` is an absolute path"
+    if ".." in re.split(r"[/\\]", path):
+        return f"an example reads files inside the plan's folder only: `{path}` goes up out of it (`..`)"
+    try:
+        if folder.is_dir():
+            root = folder.resolve()
+            if not (root / path).resolve().is_relative_to(root):
+                return f"an example reads files inside the plan's folder only: `{path}` leads out of it"
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a name the system refuses
+        return f"`{path}` cannot be read as a file inside the plan's folder"
+    return None
 
 
 def _check_chains(people: dict[str, ast.Record], errors: list[Diagnostic]) -> None:

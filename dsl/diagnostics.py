@@ -33,16 +33,16 @@ class Diagnostic:
 
         ``file:line:col: error[code]: message`` then the source line and a caret.
         """
-        head = f"{self.span}: {self.severity.value}[{self.code}]: {self.message}"
+        head = printable(f"{self.span}: {self.severity.value}[{self.code}]: {self.message}")
         out = [head]
         if source is not None:
             text = source.line_text(self.span.line)
             if text or self.span.line <= len(source.lines):
                 gutter = f"{self.span.line:>4} | "
-                out.append(gutter + text)
+                out.append(gutter + "".join(map(shown, text)))
                 out.append(" " * (len(gutter) - 2) + "| " + _caret(text, self.span))
         if self.hint:
-            out.append(f"     = hint: {self.hint}")
+            out.append(printable(f"     = hint: {self.hint}"))
         return "\n".join(out)
 
     def problem(self) -> Problem:
@@ -66,9 +66,35 @@ class Diagnostic:
         }
 
 
+def shown(ch: str) -> str:
+    """A character as a diagnostic shows it: control characters, terminal escapes, bidirectional
+    marks, zero-width characters and lone surrogates escaped (`\\x1b`, `\\u202e`), so a quoted line
+    can neither drive the terminal nor reorder what is shown; tabs and printable text as they are."""
+    if ch == "\t" or ch.isprintable():
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """Text with every character as `shown` shows it (newlines kept)."""
+    if all(ch == "\n" or ch == "\t" or ch.isprintable() for ch in text):
+        return text
+    return "\n".join("".join(map(shown, line)) for line in text.split("\n"))
+
+
+def _width(ch: str) -> int:
+    if not (ch == "\t" or ch.isprintable()):
+        return len(shown(ch))
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def display_width(s: str) -> int:
-    """Display width: East Asian wide characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+    """Display width: East Asian wide characters take two columns, combining marks none, an escaped
+    character the width of its escape."""
+    return sum(_width(ch) for ch in s)
 
 
 def _caret(text: str, span: Span) -> str:
@@ -78,7 +104,7 @@ def _caret(text: str, span: Span) -> str:
     else:
         end = len(text)
     end = max(end, start + 1)
-    prefix = "".join("\t" if ch == "\t" else " " * display_width(ch) for ch in text[:start])
+    prefix = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in text[:start])
     marked = text[start:end] or " "
     return prefix + "^" * max(display_width(marked), 1)
 

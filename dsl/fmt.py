@@ -30,20 +30,29 @@ class _Printer:
         """Emit the comments that come before source line `line`."""
         while self.comments and self.comments[0].span.line < line:
             c = self.comments.pop(0)
-            if self._full_line(c) or not self.lines:
+            last = next((n for n in range(len(self.lines) - 1, -1, -1) if self.lines[n].strip()), None)
+            if self._full_line(c) or last is None:
                 self.lines.append(INDENT * self.depth + c.text)
-            else:
-                self.lines[-1] += "  " + c.text
+            else:  # the end of a statement's line: it stays there (never on a blank line between)
+                self.lines[last] += "  " + c.text
 
-    def trailing(self, line: int) -> None:
-        """Attach a comment that ends source line `line` to the last emitted line."""
-        while self.comments and self.comments[0].span.line == line and not self._full_line(self.comments[0]):
-            self.lines[-1] += "  " + self.comments.pop(0).text
+    def trailing(self, line: int, start: int | None = None) -> None:
+        """Attach the comments that end source lines `start`..`line` (a statement written over several
+        lines) to the last emitted line; full-line comments among them wait for the next statement."""
+        start = line if start is None else start
+        kept = []
+        while self.comments and self.comments[0].span.line <= line:
+            c = self.comments.pop(0)
+            if c.span.line >= start and not self._full_line(c):
+                self.lines[-1] += "  " + c.text
+            else:
+                kept.append(c)
+        self.comments[:0] = kept
 
     def emit(self, text: str, start: int, end: int | None = None) -> None:
         self.leading(start)
         self.lines.append(INDENT * self.depth + text)
-        self.trailing(end if end is not None else start)
+        self.trailing(end if end is not None else start, start)
 
     def open(self, text: str, span, children=()) -> None:
         """Open a block; a comment on its first line stays with it unless a child starts on that line."""
@@ -106,12 +115,13 @@ class _Printer:
                 self.emit(f"qualify {expr_text(d.qualify)}", d.qualify.span.line, d.qualify.span.end_line)
             if d.ties is not None:
                 by = " by " + ", ".join(expr_text(b) for b in d.tie_breakers) if d.tie_breakers else ""
-                self.emit(f"ties {d.ties.text}{by}", d.ties.span.line)
+                self.emit(f"ties {d.ties.text}{by}", d.ties.span.line,
+                          d.tie_breakers[-1].span.end_line if d.tie_breakers else d.ties.span.line)
             if d.prizes:
                 self.emit("prizes " + ", ".join(expr_text(p) for p in d.prizes), d.prizes[0].span.line,
                           d.prizes[-1].span.end_line)
             if d.places is not None:
-                self.emit(f"places {expr_text(d.places)}", d.places.span.line)
+                self.emit(f"places {expr_text(d.places)}", d.places.span.line, d.places.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.DealsDecl):
             self.open("deals", d.span, d.fields)
@@ -138,7 +148,7 @@ class _Printer:
                 self.emit(", ".join(literal_text(k) for k in row.keys) + f": {expr_text(row.value)}",
                           row.span.line, row.span.end_line)
             if d.default is not None:
-                self.emit(f"default: {expr_text(d.default)}", d.default.span.line)
+                self.emit(f"default: {expr_text(d.default)}", d.default.span.line, d.default.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.CurveDecl):
             self.open(f"curve {d.name.text}", d.span, d.bands)

@@ -20,7 +20,7 @@ from .comments import comments
 from .diagnostics import Diagnostic, PlanError
 from .source import MAX_PLAN_BYTES, Source, Span
 from .grammar import parser
-from .syntax_errors import TOP_KEYWORDS, syntax_diagnostic
+from .syntax_errors import TOP_KEYWORDS, surrogates as _surrogates, syntax_diagnostic
 
 #: Expressions nested deeper than this are refused with a located error.
 MAX_NESTING = 100
@@ -458,6 +458,9 @@ def parse(source: Source | str, name: str = "<plan>") -> ast.Plan:
     """Parse plan text into an AST, raising PlanError with every syntax error found."""
     if isinstance(source, str):
         source = Source(name, source)
+    unencodable = _surrogates(source)
+    if unencodable:
+        raise PlanError(unencodable, source)
     if len(source.text.encode("utf-8")) > MAX_PLAN_BYTES:
         raise PlanError([Diagnostic(Span.point(source.name, 1, 1),
                                     f"the plan is larger than {MAX_PLAN_BYTES:,} bytes", "too-large")], source)

@@ -9,6 +9,7 @@ full-width punctuation) and places the caret.
 from __future__ import annotations
 
 import difflib
+import re
 
 from lark import Token
 from lark.exceptions import (
@@ -154,3 +155,18 @@ def syntax_diagnostic(err: UnexpectedInput, source: Source, line_offset: int, te
     return Diagnostic(Span.point(source.name, 1, 1), str(err), "syntax")  # pragma: no cover
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogates(source: Source, most: int = 10) -> list[Diagnostic]:
+    """A located error for each lone surrogate (text that is not Unicode, so no file can hold it)."""
+    found = []
+    for number, line in enumerate(source.text.split("\n"), start=1):
+        for m in _SURROGATE.finditer(line):
+            found.append(Diagnostic(Span.point(source.name, number, m.start() + 1),
+                                    f"the plan's text holds a lone surrogate (U+{ord(m.group()):04X}), which is not "
+                                    f"a character: plans are Unicode text", "bad-text",
+                                    hint="delete it, or write the character it was meant to be"))
+            if len(found) >= most:
+                return found
+    return found

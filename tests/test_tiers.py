@@ -182,12 +182,17 @@ def test_interpolated_band_is_linear_between_its_values(lower, width, v0, v1, da
     assert min(v0, v1) <= got <= max(v0, v1)
 
 
-def test_order_problem_reports_gap_overlap_and_empty():
+def test_order_problem_reports_gap_overlap_and_decreasing_not_empty():
     d = Decimal
     assert tiers.order_problem([Band(d(0), d(10), d(1)), Band(d(10), None, d(2))]) is None
     assert "gap" in tiers.order_problem([Band(d(0), d(10), d(1)), Band(d(12), None, d(2))])[1]
     assert "overlap" in tiers.order_problem([Band(d(0), d(10), d(1)), Band(d(8), None, d(2))])[1]
-    assert tiers.order_problem([Band(d(0), d(0), d(1))])[0] == 0
+    assert tiers.order_problem([Band(d(5), d(1), d(1))])[:2] == (0, "decreasing")
+    # an empty band (a quota of 0 collapses bands onto 0) is in order and never reached
+    collapsed = [Band(d(0), d(0), d(1)), Band(d(0), d(0), d(2)), Band(d(0), None, d(3))]
+    assert tiers.order_problem(collapsed) is None
+    assert tiers.reached(d(0), collapsed) == 2 and tiers.reached(d(5), collapsed) == 2
+    assert [p.index for p in tiers.marginal(d(5), collapsed)] == [2]
 
 
 # ---- caps and floors through a compiled plan -------------------------------------------------

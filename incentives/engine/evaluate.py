@@ -10,13 +10,8 @@ from __future__ import annotations
 from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
-    ROUND_HALF_EVEN,
-    Context,
     Decimal,
     DecimalException,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
     localcontext,
 )
 from contextlib import contextmanager
@@ -24,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 from dsl.source import Span
 
-from . import ir, tiers
+from . import ir, numbers, tiers
 from .compile import ROUNDING, Compiler
 from incentives.errors import EvaluationError
 from .schedule import ALONE, DealScope, PayeeContext, Values, context_of
@@ -33,10 +28,8 @@ from .result import AwardResult, BandHit, ComponentResult, DealPay, ItemResult, 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
-#: Every evaluation runs in this context, whatever the caller's is: 34 significant
-#: digits (IEEE decimal128) for intermediate values, so results never depend on globals.
-CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
-                  flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+#: Every evaluation runs in this context (defined with the number formatting, which uses it too).
+CONTEXT = numbers.CONTEXT
 
 
 #: A payee evaluated alone takes part in no pool: its share is nothing (members 0 says so).

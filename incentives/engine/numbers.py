@@ -3,41 +3,75 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from contextlib import contextmanager
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from dsl.printer import decimal_text
 from dsl.types import T
 
 
+#: The engine's decimal context: every evaluation and every formatted number runs in it, whatever the
+#: caller's context is.  34 significant digits (IEEE decimal128) for intermediate values, traps on
+#: invalid operations, division by zero and overflow.  `incentives.engine.evaluate.CONTEXT` is this.
+CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
+                  flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+@contextmanager
+def _exact(d: Decimal, places: int):
+    """The engine's decimal context (never the caller's), with room for every digit of `d` at
+    `places` decimals, so rounding for display never raises InvalidOperation however large `d` is."""
+    with localcontext(CONTEXT) as ctx:
+        if d.is_finite():
+            ctx.prec = max(ctx.prec, d.adjusted() + places + 3)
+        yield ctx
+
+
+def _grouped(d: Decimal, places: int) -> str:
+    """`1,234.50`: d (already at `places` decimals, or fewer) grouped by thousands, with no
+    round trip through int (which refuses more than 4,300 digits)."""
+    text = format(d, "f")
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    frac = (frac + "0" * places)[:places] if places else ""
+    groups = []
+    while len(whole) > 3:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    return sign + ",".join([whole, *groups]) + ("." + frac if frac else "")
+
+
 def money(d: Decimal, digits: int = 2) -> str:
     """`150,000.00`: grouped, at the currency's minor unit; more digits (up to four more) only
     where the value is not a whole number of minor units, so nothing is hidden by display."""
-    q = Decimal(1).scaleb(-digits)
-    if d == 0:
-        d = abs(d)  # never -0.00
-    if d == d.quantize(q):
-        return f"{d.quantize(q):,.{digits}f}"
-    fine = d.quantize(Decimal(1).scaleb(-(digits + 4))).normalize()
-    places = max(digits, -fine.as_tuple().exponent)
-    return f"{fine:,.{places}f}"
+    with _exact(d, digits + 4):
+        q = Decimal(1).scaleb(-digits)
+        if d == 0:
+            d = abs(d)  # never -0.00
+        if d == d.quantize(q):
+            return _grouped(d.quantize(q), digits)
+        fine = d.quantize(Decimal(1).scaleb(-(digits + 4))).normalize()
+        places = max(digits, -fine.as_tuple().exponent)
+        return _grouped(fine, places)
 
 
 def percent(d: Decimal) -> str:
     """`12%`, `12.5%`, `79.999999%`: up to six decimals of a percent, so that a value just
     under a threshold never reads as the threshold itself."""
-    p = d * 100
-    exp = p.as_tuple().exponent
-    if isinstance(exp, int) and -exp > 6:
-        p = p.quantize(Decimal("0.000001"))
-    return decimal_text(p) + "%"
+    with _exact(d, 8):
+        p = d * 100
+        exp = p.as_tuple().exponent
+        if isinstance(exp, int) and -exp > 6:
+            p = p.quantize(Decimal("0.000001"))
+        return decimal_text(p) + "%"
 
 
 def number(d: Decimal) -> str:
     """`1,234.5`: grouped, up to eight decimals."""
-    if isinstance(d.as_tuple().exponent, int) and -d.as_tuple().exponent > 8:
-        d = d.quantize(Decimal("0.00000001"))
-    whole, _, frac = decimal_text(d).partition(".")
-    return f"{int(whole):,}" + ("." + frac if frac else "")
+    with _exact(d, 8):
+        if isinstance(d.as_tuple().exponent, int) and -d.as_tuple().exponent > 8:
+            d = d.quantize(Decimal("0.00000001"))
+        text = decimal_text(d)
+    return _grouped(Decimal(text), len(text.partition(".")[2]))
 
 
 def value(v, t: T, digits: int = 2) -> str:
@@ -69,8 +103,9 @@ def plain(v) -> str | bool | None:
 def exact(d: Decimal, digits: int = 2) -> str:
     """An amount as an exact, ungrouped decimal string with at least the minor unit's digits: `12100.00`."""
     exp = d.as_tuple().exponent
-    if d == 0:
-        d = abs(d)  # never -0.00
-    if isinstance(exp, int) and -exp < digits:
-        d = d.quantize(Decimal(1).scaleb(-digits))
-    return format(d, "f")
+    with _exact(d, digits):
+        if d == 0:
+            d = abs(d)  # never -0.00
+        if isinstance(exp, int) and -exp < digits:
+            d = d.quantize(Decimal(1).scaleb(-digits))
+        return format(d, "f")

@@ -56,6 +56,8 @@ def marginal(base: Decimal, bands: Sequence[Band]) -> list[Part]:
     for i, b in enumerate(bands):
         if base <= b.lower:
             break
+        if b.upper is not None and b.upper == b.lower:
+            continue  # an empty band (a quota of 0): nothing of the base is inside it
         top = base if b.upper is None else min(base, b.upper)
         portion = top - b.lower
         parts.append(Part(i, b.lower, b.upper, b.value, portion, b.value * portion))

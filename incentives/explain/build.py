@@ -154,6 +154,11 @@ class PlanInfo(BaseModel):
 
 
 class Breakdown(BaseModel):
+    """One payee's result explained step by step, in plan terms: the plan, the inputs and measures,
+    each definition, component and line with the values it used, the plan-wide adjustments, the total
+    and the awards.  Amounts are exact decimal strings; `incentives.render` turns it into text,
+    Markdown, HTML or JSON (`model_dump(by_alias=True)` gives the JSON fields)."""
+
     schema_: str = Field(SCHEMA, alias="schema")
     plan: PlanInfo
     payee: str
@@ -168,7 +173,9 @@ class Breakdown(BaseModel):
     total: str
     awards: list[Award]
 
-    model_config = {"populate_by_name": True}
+    # the docstring is for Python readers; the published JSON schema (docs/breakdown.schema.json) has no description
+    model_config = {"populate_by_name": True,
+                    "json_schema_extra": lambda schema, cls: schema.pop("description", None)}
 
 
 def where(span) -> Where:

@@ -16,6 +16,8 @@ from decimal import localcontext
 from pathlib import Path
 from typing import Any
 
+from dsl.check_tests import data_path_problem
+
 from incentives.engine import ir
 from incentives.errors import DataError
 from incentives.engine.evaluate import CONTEXT
@@ -31,6 +33,10 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
     base = Path(p.file).parent
     where = lambda span: f"{p.file}:{span.line}"  # noqa: E731
     problems: list[str] = []
+    for kind, name in data.files.items():  # the checker refused these; a link may have changed since
+        problem = data_path_problem(name, base)
+        if problem:
+            raise DataError([f"{where(data.span) if data.span else p.file}: `{kind} from \"{name}\"`: {problem}"])
     with localcontext(CONTEXT):
         const = lambda expr: fns(expr)({})  # noqa: E731
         people = load_people(base / data.files["people"], p.inputs) if "people" in data.files else {}
