@@ -18,7 +18,7 @@ import re
 from typing import Any, Iterable
 
 _ROW = re.compile(r"\b(?:row|item) (\d+)\b")
-_FIELD = re.compile(r"\b(?:column|input|field) `?([^\s,:`]+)`?")
+_FIELD = re.compile(r"\b(?:column|input|field) (?:`([^`]+)`|([^,:]+?))(?:,|:|$)")
 
 #: the fields of a problem, in the order `to_dict` gives them
 FIELDS = ("code", "message", "file", "line", "column", "end_line", "end_column", "row", "field", "payee",
@@ -63,7 +63,7 @@ class Problem(str):
         row = _ROW.search(where)
         name = _FIELD.search(where)
         return cls(text, code=code, message=message, file=file, row=int(row.group(1)) if row else None,
-                   field=name.group(1) if name else None, hint=hint)
+                   field=(name.group(1) or name.group(2)) if name else None, hint=hint)
 
     @classmethod
     def of(cls, item: "str | Problem", code: str = "data") -> "Problem":

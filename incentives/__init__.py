@@ -61,10 +61,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def explain(plan: Plan, result: PayeeResult) -> Breakdown:
-    """The breakdown of a traced result (`plan.run(..., trace=True)`): every amount with its plan
-    line, formula and input values."""
-    return _explain(plan, result)
+def explain(plan: Plan, result: PayeeResult, person=None) -> Breakdown:
+    """The breakdown of a traced result (`plan.run(..., trace=True)` or `run_population(...,
+    trace=True)`): every amount with its plan line, formula and input values.  person: the payee's
+    row of the people table (from `load_people`), for the statement's name and role."""
+    if not result.values:
+        raise ValueError(f"payee {result.payee}: the result was not traced: run the plan with trace=True to explain it")
+    return _explain(plan, result, person)
 
 
 def render(breakdown: Breakdown, format: str = "text") -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import warnings
+from functools import cached_property
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,10 +35,21 @@ class Plan(CompiledPlan):
     """A checked, compiled plan.  It holds no per-run state: one plan may be run from many threads
     at once, and it pickles (by its source text and hash, compiled again on the other side)."""
 
-    @property
+    @cached_property
     def hash(self) -> str:
         """SHA-256 of the plan's text: which version of the plan a result came from."""
         return hashlib.sha256(self.source.text.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def population_lines(self) -> list:
+        """The lines only a population run can pay: (span, what), worked out once."""
+        return population_lines(self.ir)
+
+    def __eq__(self, other: object) -> bool:  # the same plan: the same name and text
+        return isinstance(other, Plan) and (self.source.name, self.hash) == (other.source.name, other.hash)
+
+    def __hash__(self) -> int:
+        return hash((self.source.name, self.hash))
 
     def __reduce__(self):
         return (_unpickle, (self.source.name, self.source.text, self.hash))
@@ -51,7 +64,7 @@ class Plan(CompiledPlan):
         (pools, per-deal tiers, contest results) raises EvaluationError naming them, unless
         alone=True says to pay them as for a payee alone (0).  Measures are given like inputs."""
         if not alone:
-            needed = population_lines(self.ir)
+            needed = self.population_lines
             if needed:
                 span, what = needed[0]
                 more = f" (and {len(needed) - 1} more)" if len(needed) > 1 else ""
@@ -60,14 +73,24 @@ class Plan(CompiledPlan):
                                             f"to pay it as for a payee alone (0)", payee or None)
             missing = [m.name for m in self.ir.measures if m.name not in values]
             if missing:
-                raise DataError([Problem.at(f"payee {payee}" if payee else "inputs", f"input {name}",
-                                            "a measure taken over people or deals: give its value, or use "
-                                            "plan.run_population", code="data") for name in missing])
+                raise DataError([Problem(f"{'payee ' + payee if payee else 'inputs'}: input {name}: a measure "
+                                         f"taken over people or deals: give its value, or use plan.run_population",
+                                         code="data", field=name, payee=payee or None) for name in missing])
         checked = check_inputs(dict(values), self.ir.givable, payee)
-        bounds = _period(period) if period is not None else self.ir.effective
+        bounds = self._bounds(period)
         if bounds is not None:
             checked["period_start"], checked["period_end"] = bounds
         return self.evaluator.run(checked, payee, trace)
+
+    def _bounds(self, period: str | Period | None) -> Period | None:
+        if period is not None:
+            return _period(period)
+        if self.ir.uses_period and self.ir.effective is not None:
+            start, end = self.ir.effective
+            warnings.warn(f"no period given: period_start and period_end are the plan's effective dates, {start} to "
+                          f"{end}; give period=\"2026-Q1\" (or a (first day, last day) pair) to pay one period",
+                          stacklevel=3)
+        return self.ir.effective
 
     def run_population(self, people: str | Path | MappingT[str, Person] | Sales,
                        deals: str | Path | Sequence[dict[str, Any]] | None = None,
@@ -79,8 +102,16 @@ class Plan(CompiledPlan):
         people, deals, splits: paths to .csv, .json or .parquet files, or what `load_people`,
         `load_deals` and `load_splits` return (or a whole `Sales`).  mapping: a TOML column mapping
         for CRM exports.  period as for `run`; the plan's effective dates when not given."""
-        sales = people if isinstance(people, Sales) else self._sales(people, deals, splits, mapping)
-        bounds = _period(period) if period is not None else self.ir.effective
+        if isinstance(people, Sales):
+            if deals is not None or splits is not None or mapping is not None:
+                raise DataError([Problem("people: a whole `Sales` already holds the deals and splits: give "
+                                         "deals=, splits= and mapping= only with a people table", code="data",
+                                         field="people")])
+            sales = people
+        else:
+            sales = self._sales(people, deals, splits, mapping)
+        _check_sales(self, sales)
+        bounds = self._bounds(period)
         results = Population(self, sales, bounds).run(trace)
         return PopulationResult(self, results, bounds)
 
@@ -119,27 +150,34 @@ class PopulationResult:
     def __len__(self) -> int:
         return len(self.results)
 
-    def __getitem__(self, payee: str) -> PayeeResult:
-        for r in self.results:
-            if r.payee == payee:
-                return r
-        raise KeyError(payee)
+    def __getitem__(self, key: str | int) -> PayeeResult:
+        """A payee's result by id (`run["AE-1"]`), or by position (`run[0]`)."""
+        if isinstance(key, int):
+            return self.results[key]
+        by_id = self.__dict__.get("_by_id")
+        if by_id is None:
+            by_id = self.__dict__["_by_id"] = {r.payee: r for r in self.results}
+        return by_id[key]
 
     @property
     def total(self) -> Decimal:
         return sum((r.total for r in self.results), Decimal(0))
 
     def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per payee: payee, each component's amount, total, and each award (granted or not,
-        its value where it has one), all exact."""
+        """One flat dict per payee, every column of one type: `payee` (the id), each component's
+        amount by name, `total`, and for each award `NAME` (granted: bool) and, where the award has a
+        value, `NAME.value` (its cash equivalent when granted, else 0).  Amounts are exact Decimals.
+        Plan names cannot clash with `payee`, `total` or `X.value` (the language reserves them)."""
+        valued = {a.name for a in self.plan.ir.awards if a.value is not None}
         rows = []
         for r in self.results:
-            row: dict[str, Any] = {"payee": r.payee}
-            row.update({c.name: c.amount for c in r.components})
+            row: dict[str, Any] = {c.name: c.amount for c in r.components}
             row["total"] = r.total
             for a in r.awards:
-                row[a.name] = a.value if a.value is not None else a.granted
-            rows.append(row)
+                row[a.name] = a.granted
+                if a.name in valued:
+                    row[a.name + ".value"] = a.value if a.granted and a.value is not None else Decimal(0)
+            rows.append({"payee": r.payee, **row})
         return rows
 
     def __repr__(self) -> str:
@@ -149,13 +187,52 @@ class PopulationResult:
 
 
 def _period(period: str | Period) -> Period:
+    """A period name, or (first day, last day) as dates (datetimes are refused: they carry a time)."""
     if isinstance(period, str):
-        return parse_period(period)
-    start, end = period
-    if not (isinstance(start, dt.date) and isinstance(end, dt.date)) or start > end:
-        raise DataError([Problem(f"period: expected (first day, last day) as dates, first <= last; got {period!r}",
-                                 code="data", field="period")])
-    return start, end
+        try:
+            return parse_period(period)
+        except DataError as e:
+            raise DataError([Problem(f"period: {p}", code="data", field="period") for p in e.problems]) from None
+    ok = (isinstance(period, (tuple, list)) and len(period) == 2
+          and all(type(d) is dt.date for d in period) and period[0] <= period[1])
+    if not ok:
+        raise DataError([Problem(f"period: expected a name such as \"2026-Q1\", or (first day, last day) as "
+                                 f"datetime.date values with first <= last; got {period!r}", code="data",
+                                 field="period")])
+    return period[0], period[1]
+
+
+def _check_sales(plan: Plan, sales: Sales) -> None:
+    """Tables built in Python get the checks the file loaders make: people are `Person` records,
+    every deal has its required columns with exact values and an owner among the people."""
+    problems = []
+    for pid, person in sales.people.items():
+        if not isinstance(person, Person):
+            problems.append(Problem(f"people: `{pid}`: expected a Person (use incentives.load_people), got "
+                                    f"{type(person).__name__}", code="data", field="people"))
+    for i, deal in enumerate(sales.deals, 1):
+        where = f"deals: item {i}"
+        if not isinstance(deal, dict):
+            problems.append(Problem(f"{where}: expected a deal as a dict (use incentives.load_deals)", code="data"))
+            continue
+        missing = [c for c in ("id", "owner", "amount", "date") if c not in deal]
+        if missing:
+            problems.append(Problem(f"{where}: no {', '.join(missing)}", code="data", field=missing[0]))
+            continue
+        if not isinstance(deal["amount"], Decimal):
+            problems.append(Problem(f"{where}, column amount: expected a Decimal, got {type(deal['amount']).__name__}",
+                                    code="data", field="amount"))
+        if type(deal["date"]) is not dt.date:
+            problems.append(Problem(f"{where}, column date: expected a datetime.date", code="data", field="date"))
+        if deal["owner"] not in sales.people:
+            problems.append(Problem(f"{where}, column owner: `{deal['owner']}` is not in the people table",
+                                    code="data", field="owner"))
+        if len(problems) >= 50:
+            break
+    if plan.checked.reads_deals and not sales.deals and not sales.people:
+        problems.append(Problem("the plan reads deals: give them with deals=...", code="data"))
+    if problems:
+        raise DataError(problems)
 
 
 def compile_source(source: Source) -> Plan:

@@ -63,7 +63,8 @@ def test_bad_inputs_are_data_errors_naming_the_input():
     with pytest.raises(incentives.DataError) as e:
         plan.run({"revenue": 1.5, "quota": Decimal(1)}, payee="AE-9")
     [problem] = e.value.problems
-    assert problem.field == "revenue" and "payee AE-9" in problem
+    assert (problem.field, problem.payee, problem.file) == ("revenue", "AE-9", None)
+    assert "payee AE-9" in problem
     with pytest.raises(incentives.DataError, match="the plan has no such input"):
         plan.run({"revenu": Decimal(1), "quota": Decimal(1)})
 
@@ -96,6 +97,63 @@ def test_population_from_paths_equals_population_from_loaded_tables():
     assert from_paths.total == sum(row["total"] for row in rows) > 0
     with pytest.raises(KeyError):
         from_paths["nobody"]
+    assert from_paths[0] is from_paths.results[0] and from_paths[-1].payee == list(people)[-1]
+
+
+def test_rows_have_one_type_per_column_and_award_values():
+    plan = incentives.load_plan(PLANS / "awards_bonus.plan")
+    run = plan.run_population(people=DATA / "awards_bonus.csv", period="2026-Q1")
+    rows = run.to_rows()
+    valued = [a.name for a in plan.ir.awards if a.value is not None]
+    assert valued, "the plan has an award with a value"
+    for name in [a.name for a in plan.ir.awards]:
+        assert {type(row[name]) for row in rows} == {bool}
+    for name in valued:
+        assert {type(row[name + ".value"]) for row in rows} == {Decimal}
+        assert any(row[name] for row in rows) and all(row[name + ".value"] > 0 for row in rows if row[name])
+
+
+def test_payee_is_a_reserved_name():
+    with pytest.raises(incentives.PlanError, match="payee"):
+        incentives.compile_text('plan "P" { currency USD period quarter }\ncomponent payee { pay 1 USD }\n', "p.plan")
+
+
+def test_tables_built_in_python_are_checked_like_files():
+    plan = incentives.load_plan(PLANS / "split_credit.plan")
+    people = incentives.load_people(SALES_PATHS["people"], plan)
+    with pytest.raises(incentives.DataError, match="expected a Person"):
+        plan.run_population(people={"A": {"team": "East"}}, deals=[], period="2026-Q1")
+    deal = {"id": "D1", "owner": "NOBODY", "amount": "100", "date": "2026-01-05"}
+    with pytest.raises(incentives.DataError) as e:
+        plan.run_population(people=people, deals=[deal], period="2026-Q1")
+    assert {p.field for p in e.value.problems} == {"amount", "date", "owner"}
+    from incentives.sales.records import Sales
+    with pytest.raises(incentives.DataError, match="already holds the deals"):
+        plan.run_population(people=Sales(people, [], {}), deals=SALES_PATHS["deals"], period="2026-Q1")
+
+
+def test_explaining_an_untraced_result_says_so():
+    plan = incentives.load_plan(PLANS / "account_executive.plan")
+    result = plan.run({"revenue": "1", "quota": "1"}, period="2026-Q1")
+    with pytest.raises(ValueError, match="trace=True"):
+        incentives.explain(plan, result)
+
+
+def test_no_period_on_a_plan_that_reads_the_period_warns():
+    plan = incentives.load_plan(PLANS / "split_credit.plan")
+    with pytest.warns(UserWarning, match="no period given"):
+        plan.run_population(**SALES_PATHS)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan.run_population(**SALES_PATHS, period="2026-Q1")
+
+
+def test_plans_compare_and_hash_by_name_and_text():
+    one = incentives.load_plan(PLANS / "account_executive.plan")
+    two = incentives.load_plan(PLANS / "account_executive.plan")
+    assert one == two and hash(one) == hash(two) and len({one, two, pickle.loads(pickle.dumps(one))}) == 1
+    assert one != incentives.load_plan(PLANS / "split_credit.plan")
 
 
 def test_population_matches_the_cli(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from dsl.printer import decimal_text
@@ -17,14 +16,15 @@ CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999
                   flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
-@contextmanager
 def _exact(d: Decimal, places: int):
     """The engine's decimal context (never the caller's), with room for every digit of `d` at
-    `places` decimals, so rounding for display never raises InvalidOperation however large `d` is."""
-    with localcontext(CONTEXT) as ctx:
-        if d.is_finite():
-            ctx.prec = max(ctx.prec, d.adjusted() + places + 3)
-        yield ctx
+    `places` decimals, so rounding for display never raises InvalidOperation however large `d` is.
+    (A plain function, not a generator: it is on the hot path of every explanation.)"""
+    if d.is_finite():
+        needed = d.adjusted() + places + 3
+        if needed > CONTEXT.prec:
+            return localcontext(CONTEXT, prec=needed)
+    return localcontext(CONTEXT)
 
 
 def _grouped(d: Decimal, places: int) -> str:
@@ -40,9 +40,20 @@ def _grouped(d: Decimal, places: int) -> str:
     return sign + ",".join([whole, *groups]) + ("." + frac if frac else "")
 
 
+_QUANTA = [Decimal(1).scaleb(-n) for n in range(16)]
+
+
 def money(d: Decimal, digits: int = 2) -> str:
     """`150,000.00`: grouped, at the currency's minor unit; more digits (up to four more) only
     where the value is not a whole number of minor units, so nothing is hidden by display."""
+    if d.is_finite() and d.adjusted() + digits + 7 <= CONTEXT.prec and digits + 4 < len(_QUANTA):
+        # the fast path (every amount a plan can pay): explicit context, C-level grouping
+        d = d.copy_abs() if d.is_zero() else d  # never -0.00
+        at = d.quantize(_QUANTA[digits], context=CONTEXT)
+        if d == at:
+            return f"{at:,.{digits}f}"
+        fine = d.quantize(_QUANTA[digits + 4], context=CONTEXT).normalize(CONTEXT)
+        return f"{fine:,.{max(digits, -fine.as_tuple().exponent)}f}"
     with _exact(d, digits + 4):
         q = Decimal(1).scaleb(-digits)
         if d == 0:
@@ -103,6 +114,9 @@ def plain(v) -> str | bool | None:
 def exact(d: Decimal, digits: int = 2) -> str:
     """An amount as an exact, ungrouped decimal string with at least the minor unit's digits: `12100.00`."""
     exp = d.as_tuple().exponent
+    if isinstance(exp, int) and d.adjusted() + digits + 3 <= CONTEXT.prec:  # the fast path
+        d = d.copy_abs() if d.is_zero() else d  # never -0.00
+        return format(d.quantize(_QUANTA[digits], context=CONTEXT) if -exp < digits else d, "f")
     with _exact(d, digits):
         if d == 0:
             d = abs(d)  # never -0.00

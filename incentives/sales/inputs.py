@@ -169,13 +169,19 @@ def check_value(value: Any, info: InputInfo) -> None:
 
 
 class _Problems:
-    def __init__(self, file: str):
+    """Problems of one file (or, with payee=, of one payee's values given from Python: then no file)."""
+
+    def __init__(self, file: str, payee: str | None = None):
         self.file = file
+        self.payee = payee
         self.items: list[Problem] = []
 
     def add(self, where: str, message: str) -> None:
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem.at(self.file, where, message))
+            problem = Problem.at(self.file, where, message)
+            if self.payee is not None:  # the text names the payee; the fields say payee, not file
+                problem.file, problem.payee = None, self.payee or None
+            self.items.append(problem)
         elif len(self.items) == MAX_PROBLEMS:
             self.items.append(Problem.at(self.file, "", "more problems not shown"))
 
@@ -234,7 +240,7 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
 
 def check_inputs(values: dict[str, Any], inputs: dict[str, InputInfo], payee: str = "") -> dict[str, Any]:
     """One payee's values, given from Python, parsed and checked like a data row."""
-    problems = _Problems(f"payee {payee}" if payee else "inputs")
+    problems = _Problems(f"payee {payee}" if payee else "inputs", payee=payee)
     unknown = sorted(set(values) - set(inputs))
     for name in unknown:
         problems.add(f"input {name}", "the plan has no such input")
