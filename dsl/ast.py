@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Iterator, Union
 
 from .source import Source, Span
+from .ast_more import IsMissing, Rule, RulesDecl  # noqa: F401 - nodes of later constructs
 
 #: The span of a node made by code rather than parsed from text.
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
@@ -105,7 +106,7 @@ class Call:
     span: Span = _span()
 
 
-Expr = Union[Literal, Name, Unary, Binary, Compare, InSet, InPeriod, If, Call]
+Expr = Union[Literal, Name, Unary, Binary, Compare, InSet, InPeriod, If, Call, IsMissing]
 
 
 # ---- declarations ------------------------------------------------------------
@@ -131,6 +132,7 @@ class InputDecl:
     choices: list[Literal] | None = None
     description: str | None = None
     span: Span = _span()
+    optional: bool = False  # a deal column that may be empty (then it is missing)
 
 
 @dataclass
@@ -174,6 +176,7 @@ class CurveDecl:
     name: Ident
     bands: list[Band]
     span: Span = _span()
+    description: str | None = None
 
 
 @dataclass
@@ -233,18 +236,22 @@ class MultiplierStep:
     base: Expr
     bands: list[Band]
     span: Span = _span()
+    label: str | None = None
+    upper_inclusive: bool = False
 
 
 @dataclass
 class CapStep:
     expr: Expr
     span: Span = _span()
+    label: str | None = None
 
 
 @dataclass
 class FloorStep:
     expr: Expr
     span: Span = _span()
+    label: str | None = None
 
 
 @dataclass
@@ -252,6 +259,7 @@ class GateStep:
     cond: Expr
     otherwise: Expr | None = None
     span: Span = _span()
+    label: str | None = None
 
 
 Line = Union[PayLine, PoolLine, TiersLine, ScorecardLine]
@@ -356,8 +364,9 @@ class ExampleDecl:
 
     @property
     def has_sales(self) -> bool:
-        """Whether the example gives people (then it runs over them as a population)."""
-        return bool(self.records or self.credits or self.files or self.period)
+        """Whether the example gives sales data (then it runs over its people as a population); a
+        `period` line alone sets the period of a one-payee example."""
+        return bool(self.records or self.credits or self.files)
 
     @property
     def items(self) -> list:
@@ -402,8 +411,9 @@ class CreditingDecl:
 
 @dataclass
 class MeasureDecl:
-    """`measure NAME = AGG [FIELD] of SOURCE [where COND]`: an aggregate over the payee's credited
-    deals (SOURCE deals) or over people (team, reports)."""
+    """`measure NAME = AGG [VALUE] of SOURCE [where COND]`: an aggregate over the payee's credited
+    deals (SOURCE deals) or over people (team, reports).  VALUE is a name (`field`) or an
+    expression of the deal's columns or the person's values (`value`, with `field` None)."""
 
     name: Ident
     agg: Ident
@@ -412,6 +422,7 @@ class MeasureDecl:
     where: Expr | None = None
     description: str | None = None
     span: Span = _span()
+    value: Expr | None = None  # the measured expression, when it is more than a name
 
 
 

@@ -8,7 +8,7 @@ the type of every expression, the inputs, the order of definitions) or raises
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +17,10 @@ from .check_bands import TIER_KINDS, BandChecker
 from .check_numbers import check_literals
 from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
+from .check_rules import check_rules, optional_columns
+from .check_measures import check_person_definitions, let_order, running_bands_scope
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
-                          crediting_rules, deal_fields, is_result_measure)
+                          crediting_rules, deal_fields, is_result_measure, paid_later)
 from .check_tests import RESULT_NAMES, ExampleContext, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
@@ -31,7 +33,7 @@ PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
 #: Words that can never be read as a name in an expression.
 RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of", "total", "subtotal",
-            "period_start", "period_end")
+            "period_start", "period_end", "payee")  # payee: the id column of every output row
 AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
 
 
@@ -119,26 +121,31 @@ class _Checker:
         self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
         field_infos = {f.name.text: self._input(f) for d in plan.of_type(ast.DealsDecl)[:1] for f in d.fields
                        if f.name.text in self.fields}
+        self.exprs.optional = optional_columns(plan.of_type(ast.DealsDecl), self.errors)
+        self.exprs.rules = check_rules(plan.of_type(ast.RulesDecl), values, self.fields,
+                                       Scope({}, tables, curve_types), self.exprs, self.errors)
         rules = crediting_rules(plan.of_type(ast.CreditingDecl), self.errors)
-        measures = self._measures(plan, values)
-        lets = self._let_order(plan.of_type(ast.LetDecl), set(values))
-        values.update({let.name.text: T.ERROR for let in lets})  # a cycle is reported once, not per use
+        lets = let_order(plan.of_type(ast.LetDecl), self.errors)
+        measures = self._measures(plan, values, lets, tables, curve_types)
+        later_lets = [let for let in lets if let.name.text not in self.person_lets]  # the rest: typed here
+        values.update({let.name.text: T.ERROR for let in later_lets})  # a cycle is reported once, not per use
         components = plan.of_type(ast.ComponentDecl)
         contests = plan.of_type(ast.ContestDecl)
         all_contests = frozenset(c.name.text for c in contests)
         scope = Scope(values, tables, curve_types, "in definitions", frozenset(c.name.text for c in components),
-                      frozenset(), all_contests)
-        for let in lets:
+                      frozenset(), all_contests, later=self.paid_later)
+        for let in later_lets:
             values[let.name.text] = self.exprs.check(let.expr, scope)
         self.inputs = inputs
 
         for c in contests:
-            check_contest(c, scope, self.exprs, self.errors, currency_digits(self.currency))
+            check_contest(c, replace(scope, where="in a contest"), self.exprs, self.errors,
+                          currency_digits(self.currency))
         ranked = Scope({**values, **self.pay_measures}, tables, curve_types, "here", scope.components, all_contests,
                        all_contests)
         # pools are shared out before anyone is ranked or paid: no contest results, no measures of pay
         self.pool_scope = Scope(values, tables, curve_types, "in a pool (pools are shared before contests are "
-                                "decided)", scope.components, frozenset(), all_contests)
+                                "decided)", scope.components, frozenset(), all_contests, later=self.paid_later)
         for c in components:
             self._component(c, ranked)
         after = Scope({**values, **self.pay_measures, **{c.name.text: T.MONEY for c in components}}, tables,
@@ -253,7 +260,8 @@ class _Checker:
                 self.error(name, f"`{name.text}` is a word of the language and cannot be used as a name", "reserved")
 
     # ---- declarations ----
-    def _measures(self, plan: ast.Plan, values: dict[str, T]) -> dict[str, InputInfo]:
+    def _measures(self, plan: ast.Plan, values: dict[str, T], lets: list[ast.LetDecl], tables: dict,
+                  curves: dict[str, T]) -> dict[str, InputInfo]:
         """Type every measure (deal measures first: people measures aggregate them) into values."""
         decls = plan.of_type(ast.MeasureDecl)
         if decls or any(isinstance(i, ast.TiersLine) and i.per for c in plan.of_type(ast.ComponentDecl)
@@ -263,9 +271,13 @@ class _Checker:
         people = dict(values)
         results = {c.name.text for c in plan.of_type(ast.ComponentDecl)} | {"total"}
         self.pay_measures: dict[str, T] = {}
+        self.paid_later = paid_later(decls, results)  # where measures of pay are not known yet: why
+        self.person_lets: list[str] | None = None
         for m in sorted(decls, key=lambda m: m.source.text != "deals"):
+            if m.source.text != "deals" and self.person_lets is None:  # first the definitions they read
+                self.person_lets = check_person_definitions(self, plan, lets, results, values, people, tables, curves)
             t = check_measure(m, self.fields, people, self.exprs, self.errors, results,
-                              frozenset(c.name.text for c in plan.of_type(ast.ContestDecl)))
+                              frozenset(c.name.text for c in plan.of_type(ast.ContestDecl)), self.paid_later)
             if is_result_measure(m, results):
                 self.pay_measures[m.name.text] = t  # known only when the reports are paid: not in definitions
             else:
@@ -273,6 +285,7 @@ class _Checker:
             if m.source.text == "deals":
                 people[m.name.text] = t
             out[m.name.text] = InputInfo(m.name.text, t, m, default=Decimal(0), has_default=True)
+        self.person_lets = self.person_lets or []
         return {name: out[name] for name in (m.name.text for m in decls)}
 
     def _input(self, d: ast.InputDecl) -> InputInfo:
@@ -333,36 +346,6 @@ class _Checker:
                 self.error(d.default, "the default is not one of the listed values", "default")
         return info
 
-    def _let_order(self, lets: list[ast.LetDecl], inputs: set[str]) -> list[ast.LetDecl]:
-        """Definitions in dependency order (an iterative depth-first walk: long chains are fine)."""
-        by_name = {d.name.text: d for d in lets}
-        deps = {name: [n for n in _names(d.expr) if n in by_name] for name, d in by_name.items()}
-        order: list[ast.LetDecl] = []
-        state: dict[str, int] = {}  # 1 on the current path, 2 done
-        for root in by_name:
-            if state.get(root):
-                continue
-            path: list[str] = [root]
-            pending: list[list[str]] = [list(deps[root])]
-            state[root] = 1
-            while path:
-                if pending[-1]:
-                    dep = pending[-1].pop()
-                    if state.get(dep) == 1:
-                        cycle = path[path.index(dep):] + [dep]
-                        self.error(by_name[dep].name, "this definition depends on itself: " + " -> ".join(cycle),
-                                   "cycle")
-                    elif not state.get(dep):
-                        state[dep] = 1
-                        path.append(dep)
-                        pending.append(list(deps[dep]))
-                else:
-                    done = path.pop()
-                    pending.pop()
-                    state[done] = 2
-                    order.append(by_name[done])
-        return order
-
     def _curve(self, c: ast.CurveDecl) -> T:
         base = ast.Name("attainment", c.name.span)
         t = self.bands.check(c.bands, base, T.PERCENT, "curve", Scope({}, where="in a curve"))
@@ -409,6 +392,8 @@ class _Checker:
         if line.per is not None:
             scope = Scope({**scope.values, **self.fields}, scope.tables, scope.curves, "in tiers per deal",
                           scope.components)
+            # per deal, each deal's bands may read its columns; a running total has one set of bands
+            payee_scope = scope if line.per == "deal" else running_bands_scope(payee_scope, self.fields)
             if line.where is not None:
                 self.exprs.expect(line.where, scope, {T.BOOL}, "the condition on deals")
             if line.per == "running" and line.kind.text != "marginal":

@@ -49,6 +49,7 @@ class Scope:
     components: frozenset[str] = frozenset()  # named here only to explain where they may be used
     contests: frozenset[str] = frozenset()  # contests whose results (rank, prize, competitors) may be used
     all_contests: frozenset[str] = frozenset()  # every contest, to explain where results may be used
+    later: dict[str, tuple[str, str]] = field(default_factory=dict)  # known only later: name -> (why, where usable)
 
 
 def literal_type(lit: ast.Literal) -> T:
@@ -81,6 +82,8 @@ class ExprChecker:
         self.warnings = warnings if warnings is not None else []
         self.types: dict[int, T] = {}
         self.table_calls: list[tuple[ast.Call, ast.TableDecl]] = []
+        self.optional: frozenset[str] = frozenset()  # optional deal columns (set by the checker)
+        self.rules: dict = {}  # rule tables by name: (type, the deal columns they read) (set by the checker)
 
     def error(self, node, message: str, code: str, hint: str | None = None) -> T:
         self.errors.append(Diagnostic(node.span, message, code, hint=hint))
@@ -142,6 +145,8 @@ class ExprChecker:
             if "period_start" not in scope.values:
                 return self.error(e, f"there is no period {scope.where}", "name")
             return T.BOOL
+        if isinstance(e, ast.IsMissing):
+            return self._is_missing(e, scope)
         if isinstance(e, ast.If):
             c = self.check(e.cond, scope)
             if c not in (T.BOOL, T.ERROR):
@@ -156,15 +161,34 @@ class ExprChecker:
             return self._call(e, scope)
         raise TypeError(e)  # pragma: no cover
 
+    def _is_missing(self, e: ast.IsMissing, scope: Scope) -> T:
+        t = self.check(e.operand, scope)
+        name = e.operand.id if isinstance(e.operand, ast.Name) else None
+        if t is not T.ERROR and name not in self.optional:
+            shown = f"`{name}`" if name else "this"
+            self.error(e, f"`is missing` tests an optional column of the deal data; {shown} is not one",
+                       "missing", hint="declare the column `field NAME: TYPE optional` in the `deals` block")
+        return T.BOOL
+
     def _name(self, e: ast.Name, scope: Scope) -> T:
         if e.id in scope.values:
             return scope.values[e.id]
+        if e.id in self.rules:
+            t, columns = self.rules[e.id]
+            outside = [c for c in columns if c not in scope.values]
+            if outside:
+                return self.error(e, f"rule table `{e.id}` reads deal columns ({', '.join(outside)}): use it "
+                                     f"where a deal is at hand, in a measure of deals or tiers per deal", "name")
+            return t
         if e.id in scope.components:
             return self.error(e, f"`{e.id}` is a component: its amount can be used only in awards, the payout "
                                  f"block and properties, once every component is worked out", "name")
         if e.id in scope.tables or e.id in scope.curves:
             kind = "table" if e.id in scope.tables else "curve"
             return self.error(e, f"`{e.id}` is a {kind}: look a value up with `{e.id}(...)`", "name")
+        if e.id in scope.later:
+            why, where = scope.later[e.id]
+            return self.error(e, f"`{e.id}` cannot be used {scope.where}: {why}", "name", hint=where)
         known = list(scope.values)
         close = difflib.get_close_matches(e.id, known, n=1)
         hint = f"did you mean `{close[0]}`?" if close else None

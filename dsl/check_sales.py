@@ -77,17 +77,30 @@ def crediting_rules(decls: list[ast.CreditingDecl], errors: list[Diagnostic]) ->
     return frozenset(rules)
 
 
+_ONE = {"deals": "deal", "team": "person", "reports": "person"}
+
+
 def is_result_measure(m: ast.MeasureDecl, results: set[str]) -> bool:
     """A measure of what the reports were paid (a component or `total`): worked out after them."""
     return m.source.text == "reports" and m.field is not None and m.field.text in results
 
 
+def paid_later(decls: list[ast.MeasureDecl], results: set[str]) -> dict[str, tuple[str, str]]:
+    """For each measure of pay: why it cannot be used before people are paid, and where it can."""
+    return {m.name.text: ("it measures what the reports were paid, which is known only after the reports are paid",
+                          "a measure of pay may be used in component lines (other than `pool`), awards, the payout "
+                          "block and properties")
+            for m in decls if is_result_measure(m, results)}
+
+
 def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T], exprs: ExprChecker,
                   errors: list[Diagnostic], results: set[str] = frozenset(),
-                  contests: frozenset[str] = frozenset()) -> T:
+                  contests: frozenset[str] = frozenset(), later: dict | None = None) -> T:
     """Check a measure; return its type.  people: the person-level values (inputs, deal measures);
     results: the component names and `total`, which a measure of reports may aggregate; contests:
-    every contest's name, to say that their results come too late for a measure."""
+    every contest's name, to say that their results come too late for a measure; later: the measures
+    of pay, to say that they too come too late for a measure's condition."""
+    later = later or {}
     agg, source = m.agg.text, m.source.text
     if m.field is not None and m.field.text in results and source != "reports":
         _error(errors, m.field, f"what people are paid can be aggregated over `reports` only: the {source} "
@@ -95,7 +108,8 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
         return T.ERROR
     if is_result_measure(m, results):
         if m.where is not None:
-            exprs.expect(m.where, Scope(dict(people), where="in a measure of reports", all_contests=contests), {T.BOOL},
+            exprs.expect(m.where, Scope(dict(people), where="in a measure of reports", all_contests=contests,
+                                       later=later), {T.BOOL},
                          "a measure's condition")
         if agg == "count":
             _error(errors, m.field, "`count` counts people: write `count of reports`", "measure")
@@ -108,17 +122,19 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
         _error(errors, m.source, f"a measure is taken of deals, team or reports, not `{source}`", "measure")
         return T.ERROR
     if source == "deals":
-        scope = Scope({**people, **fields}, where="in a measure of deals", all_contests=contests)
+        scope = Scope({**people, **fields}, where="in a measure of deals", all_contests=contests, later=later)
         available, what = fields, "deal column"
     else:
-        scope = Scope(dict(people), where=f"in a measure of {source}", all_contests=contests)
-        available, what = people, "value of each person (an input or a measure of deals)"
+        scope = Scope(dict(people), where=f"in a measure of {source}", all_contests=contests, later=later)
+        available, what = people, "value of each person (an input, a definition or a measure of deals)"
     if m.where is not None:
         exprs.expect(m.where, scope, {T.BOOL}, "a measure's condition")
     if agg == "count":
-        if m.field is not None:
-            _error(errors, m.field, "`count` counts deals or people: write `count of deals`", "measure")
+        if m.field is not None or m.value is not None:
+            _error(errors, m.field or m.value, "`count` counts deals or people: write `count of deals`", "measure")
         return T.COUNT
+    if m.value is not None:
+        return exprs.expect(m.value, scope, set(NUMERIC), f"what `{agg}` takes of each {_ONE[source]}")
     if m.field is None:
         _error(errors, m.agg, f"`{agg}` needs a value to aggregate, such as `{agg} amount of deals`", "measure")
         return T.ERROR

@@ -93,6 +93,7 @@ def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, 
     if missing and not ex.has_sales:
         _error(errors, ex, f"example \"{ex.label}\" does not give " + ", ".join(f"`{n}`" for n in missing)
                + (", which has no default" if len(missing) == 1 else ", which have no default"), "example")
+    _check_period(ex, errors)
     people = check_sales_example(ex, ctx, exprs, constants, errors) if ex.has_sales else None
     for e in ex.expects:
         name = e.name.text
@@ -121,6 +122,20 @@ def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, 
         exprs.expect(e.value, constants, {T.MONEY}, f"the expected amount of `{name}`")
 
 
+def _check_period(ex: ast.ExampleDecl, errors: list[Diagnostic]) -> None:
+    """An example's `period` line: the period of its run, with sales data or for one payee."""
+    for extra in ex.extra_periods:
+        _error(errors, extra, "an example has one `period` line", "duplicate")
+    if ex.period is not None and ex.period.name is not None:
+        try:
+            period_bounds(ex.period.name.text)
+        except ValueError:
+            _error(errors, ex.period.name, f"`{ex.period.name.text}` is not a period", "example",
+                   hint='write "2026", "2026-H1", "2026-Q3" or "2026-03", or `period 2026-01-01 to 2026-03-31`')
+    elif ex.period is not None and ex.period.end.value < ex.period.start.value:
+        _error(errors, ex.period, "the period ends before it starts", "example")
+
+
 def _did_you_mean(name: str, known) -> str | None:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean `{close[0]}`?" if close else None
@@ -139,20 +154,10 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if problem:
             _error(errors, f.path, problem, "example-path",
                    hint='name a file in the plan\'s folder or below it, such as "data/q1.csv"')
-    for extra in ex.extra_periods:
-        _error(errors, extra, "an example has one `period` line", "duplicate")
     if ex.period is None and not ctx.effective:
         _error(errors, ex, f"example \"{ex.label}\" needs a period: the plan has no effective dates to "
                            f"fall back on", "example", hint='add `period "2026-Q1"` or `period 2026-01-01 to '
                                                            '2026-03-31` to the example')
-    if ex.period is not None and ex.period.name is not None:
-        try:
-            period_bounds(ex.period.name.text)
-        except ValueError:
-            _error(errors, ex.period.name, f"`{ex.period.name.text}` is not a period", "example",
-                   hint='write "2026", "2026-H1", "2026-Q3" or "2026-03", or `period 2026-01-01 to 2026-03-31`')
-    elif ex.period is not None and ex.period.end.value < ex.period.start.value:
-        _error(errors, ex.period, "the period ends before it starts", "example")
     people = _records(ex, "person", errors)
     deals = _records(ex, "deal", errors)
     if not people and "people" not in files:

@@ -10,7 +10,9 @@ or at the end of the line they ended.  Formatting twice changes nothing.
 from __future__ import annotations
 
 from . import ast
-from .printer import expr_text, literal_text, quote
+from .comments import align
+from .layout import CONT, Group, Line, Nest, expr_doc, gap, place_comments, render
+from .printer import expr_text, literal_text, measured_text, quote
 
 INDENT = "  "
 
@@ -21,6 +23,7 @@ class _Printer:
         self.comments = sorted(plan.comments, key=lambda c: (c.span.line, c.span.column))
         self.source = plan.source
         self.depth = 0
+        self.trail: dict[int, list[ast.Comment]] = {}  # line index -> its trailing comments
 
     # ---- comments ----
     def _full_line(self, c: ast.Comment) -> bool:
@@ -34,7 +37,7 @@ class _Printer:
             if self._full_line(c) or last is None:
                 self.lines.append(INDENT * self.depth + c.text)
             else:  # the end of a statement's line: it stays there (never on a blank line between)
-                self.lines[last] += "  " + c.text
+                self.trail.setdefault(last, []).append(c)
 
     def trailing(self, line: int, start: int | None = None) -> None:
         """Attach the comments that end source lines `start`..`line` (a statement written over several
@@ -44,21 +47,35 @@ class _Printer:
         while self.comments and self.comments[0].span.line <= line:
             c = self.comments.pop(0)
             if c.span.line >= start and not self._full_line(c):
-                self.lines[-1] += "  " + c.text
+                self.trail.setdefault(len(self.lines) - 1, []).append(c)
             else:
                 kept.append(c)
         self.comments[:0] = kept
 
-    def emit(self, text: str, start: int, end: int | None = None) -> None:
+    def emit(self, text, start: int, end: int | None = None) -> None:
+        """One statement: `text` is a string or a doc of `dsl.layout` (broken at the width)."""
         self.leading(start)
-        self.lines.append(INDENT * self.depth + text)
+        self.put(text, start, end if end is not None else start)
         self.trailing(end if end is not None else start, start)
+
+    def put(self, doc, start: int, end: int) -> None:
+        """Print a doc at the current indent; the comments in its breaks stay in place."""
+        if isinstance(doc, str):
+            self.lines.append(INDENT * self.depth + doc)
+            return
+        inside = [c for c in self.comments if start <= c.span.line <= end]
+        placed = place_comments(doc, inside, self._full_line)
+        self.comments = [c for c in self.comments if not any(c is p for p in placed)]
+        for text, comments in render(doc, len(INDENT) * self.depth):
+            self.lines.append(text)
+            if comments:
+                self.trail[len(self.lines) - 1] = comments
 
     def open(self, text: str, span, children=()) -> None:
         """Open a block; a comment on its first line stays with it unless a child starts on that line."""
         first = min((c.span.line for c in children), default=None)
         self.leading(span.line)
-        self.lines.append(INDENT * self.depth + text + " {")
+        self.put(text + " {" if isinstance(text, str) else [text, " {"], span.line, first - 1 if first is not None else span.line)
         if first != span.line:
             self.trailing(span.line)
         self.depth += 1
@@ -80,7 +97,7 @@ class _Printer:
         self.leading(10**9)
         while self.lines and self.lines[-1] == "":
             self.lines.pop()
-        return "\n".join(line.rstrip() for line in self.lines) + "\n"
+        return "\n".join(align(self.lines, self.trail, self.source)) + "\n"
 
     def _blank_between(self, a, b) -> bool:
         one_liners = (ast.InputDecl, ast.LetDecl, ast.MeasureDecl)
@@ -108,11 +125,11 @@ class _Printer:
             parts = [x for x in (d.rank_by, d.among, d.qualify, d.ties, d.places) if x is not None] + d.prizes
             self.open(f"contest {d.name.text}{label}", d.span, parts)
             if d.rank_by is not None:
-                self.emit(f"rank by {expr_text(d.rank_by)}", d.rank_by.span.line, d.rank_by.span.end_line)
+                self.emit(clause("rank by ", expr_doc(d.rank_by)), d.rank_by.span.line, d.rank_by.span.end_line)
             if d.among is not None:
                 self.emit(f"among {d.among.text}", d.among.span.line)
             if d.qualify is not None:
-                self.emit(f"qualify {expr_text(d.qualify)}", d.qualify.span.line, d.qualify.span.end_line)
+                self.emit(clause("qualify ", expr_doc(d.qualify)), d.qualify.span.line, d.qualify.span.end_line)
             if d.ties is not None:
                 by = " by " + ", ".join(expr_text(b) for b in d.tie_breakers) if d.tie_breakers else ""
                 self.emit(f"ties {d.ties.text}{by}", d.ties.span.line,
@@ -131,16 +148,16 @@ class _Printer:
         elif isinstance(d, ast.CreditingDecl):
             self.emit("crediting { " + " ".join(r.text for r in d.rules) + " }", d.span.line, d.span.end_line)
         elif isinstance(d, ast.MeasureDecl):
-            field = f" {d.field.text}" if d.field is not None else ""
-            where = f" where {expr_text(d.where)}" if d.where is not None else ""
-            desc = f" {quote(d.description)}" if d.description is not None else ""
-            self.emit(f"measure {d.name.text} = {d.agg.text}{field} of {d.source.text}{where}{desc}",
-                      d.span.line, d.span.end_line)
+            field = (f" {d.field.text}" if d.field is not None else
+                     f" {measured_text(d.value)}" if d.value is not None else "")
+            where = [Line(gap(d.source, d.where)), "where ", expr_doc(d.where)] if d.where is not None else []
+            self.emit(clause(f"measure {d.name.text} = {d.agg.text}{field} of {d.source.text}", *where,
+                             *described(d.description)), d.span.line, d.span.end_line)
         elif isinstance(d, ast.InputDecl):
             self.emit(self.input_text(d, "input"), d.span.line, d.span.end_line)
         elif isinstance(d, ast.LetDecl):
-            desc = f" {quote(d.description)}" if d.description is not None else ""
-            self.emit(f"let {d.name.text} = {expr_text(d.expr)}{desc}", d.span.line, d.span.end_line)
+            self.emit(clause(f"let {d.name.text} = ", expr_doc(d.expr), *described(d.description)),
+                      d.span.line, d.span.end_line)
         elif isinstance(d, ast.TableDecl):
             keys = ", ".join(f"{k.text}: {t.text}" for k, t in d.keys)
             self.open(f"table {d.name.text}({keys}): {d.value_type.text}", d.span, d.rows)
@@ -150,8 +167,11 @@ class _Printer:
             if d.default is not None:
                 self.emit(f"default: {expr_text(d.default)}", d.default.span.line, d.default.span.end_line)
             self.close(d.span)
+        elif isinstance(d, ast.RulesDecl):
+            self.rules(d)
         elif isinstance(d, ast.CurveDecl):
-            self.open(f"curve {d.name.text}", d.span, d.bands)
+            desc = f" {quote(d.description)}" if d.description is not None else ""
+            self.open(f"curve {d.name.text}{desc}", d.span, d.bands)
             self.bands(d.bands)
             self.close(d.span)
         elif isinstance(d, ast.ComponentDecl):
@@ -166,9 +186,9 @@ class _Printer:
             if d.kind is not None:
                 self.emit(f"kind {d.kind.text}", d.kind.span.line)
             if d.when is not None:
-                self.emit(f"when {expr_text(d.when)}", d.when.span.line, d.when.span.end_line)
+                self.emit(clause("when ", expr_doc(d.when)), d.when.span.line, d.when.span.end_line)
             if d.value is not None:
-                self.emit(f"value {expr_text(d.value)}", d.value.span.line, d.value.span.end_line)
+                self.emit(clause("value ", expr_doc(d.value)), d.value.span.line, d.value.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.ExampleDecl):
             self.open(f"example {quote(d.label)}", d.span, d.items)
@@ -185,9 +205,9 @@ class _Printer:
                 if isinstance(law, ast.Monotone):
                     self.emit(f"monotone {law.target.text} in {law.input.text}", law.span.line)
                 elif any(law is a for a in d.assumes):
-                    self.emit(f"assume {expr_text(law)}", law.span.line, law.span.end_line)
+                    self.emit(clause("assume ", expr_doc(law)), law.span.line, law.span.end_line)
                 else:
-                    self.emit(f"always {expr_text(law)}", law.span.line, law.span.end_line)
+                    self.emit(clause("always ", expr_doc(law)), law.span.line, law.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.PayoutDecl):
             self.open("payout", d.span, d.steps)
@@ -202,8 +222,8 @@ class _Printer:
             self.emit(f"{f.name.text} = {expr_text(f.value)}{comma}", f.span.line, f.span.end_line)
         self.close(rec.span)
 
-    def input_text(self, d: ast.InputDecl, keyword: str) -> str:
-        parts = [f"{keyword} {d.name.text}: {d.type.text}"]
+    def input_text(self, d: ast.InputDecl, keyword: str) -> Group:
+        parts = [f"{keyword} {d.name.text}: {d.type.text}"] + (["optional"] if d.optional else [])
         # `in {...}` comes before `default`: after a default it would read as a test `x in {...}`
         if d.choices is not None:
             parts.append("in {" + ", ".join(literal_text(c) for c in d.choices) + "}")
@@ -211,9 +231,18 @@ class _Printer:
             parts.append(f"range {expr_text(d.range[0])} to {expr_text(d.range[1])}")
         if d.default is not None:
             parts.append(f"default {expr_text(d.default)}")
-        if d.description is not None:
-            parts.append(quote(d.description))
-        return " ".join(parts)
+        # too long: the description goes on its own line first, then one clause a line
+        return clause(Group([x for n, part in enumerate(parts) for x in ([Line(), part] if n else [part])]),
+                      *described(d.description))
+
+    def rules(self, d: ast.RulesDecl) -> None:
+        desc = f" {quote(d.description)}" if d.description is not None else ""
+        self.open(f"rules {d.name.text}: {d.type.text}{desc}", d.span, d.rules)
+        for r in d.rules:
+            self.emit(f"when {expr_text(r.cond)}: {expr_text(r.value)}", r.span.line, r.span.end_line)
+        if d.default is not None:
+            self.emit(f"default: {expr_text(d.default)}", d.default.span.line, d.default.span.end_line)
+        self.close(d.span)
 
     def bands(self, bands: list[ast.Band]) -> None:
         for b in bands:
@@ -228,7 +257,7 @@ class _Printer:
     def item(self, i) -> None:
         label = lambda s: f" as {quote(s)}" if s is not None else ""  # noqa: E731
         if isinstance(i, ast.PayLine):
-            self.emit(f"pay {expr_text(i.expr)}{label(i.label)}", i.span.line, i.span.end_line)
+            self.emit(clause("pay ", expr_doc(i.expr), *labelled(i.label)), i.span.line, i.span.end_line)
         elif isinstance(i, ast.PoolLine):
             how = f"by {expr_text(i.by)}" if i.by is not None else "equally"
             self.emit(f"pool {expr_text(i.amount)} among {i.among.text} {how}{label(i.label)}", i.span.line,
@@ -236,8 +265,8 @@ class _Printer:
         elif isinstance(i, ast.TiersLine):
             upper = " upper_inclusive" if i.upper_inclusive else ""
             per = {"deal": " per deal", "running": " running"}.get(i.per, "")
-            where = f" where {expr_text(i.where)}" if i.where is not None else ""
-            self.open(f"tiers {i.kind.text}{per} on {expr_text(i.base)}{where}{upper}", i.span, i.bands)
+            where = [Line(gap(i.base, i.where)), "where ", expr_doc(i.where)] if i.where is not None else []
+            self.open(clause(f"tiers {i.kind.text}{per} on ", expr_doc(i.base), *where, upper), i.span, i.bands)
             self.bands(i.bands)
             self.close(i.span, label(i.label))
         elif isinstance(i, ast.ScorecardLine):
@@ -255,16 +284,32 @@ class _Printer:
                 self.emit(text, k.span.line, k.span.end_line)
             self.close(i.span, label(i.label))
         elif isinstance(i, ast.MultiplierStep):
-            self.open(f"multiplier on {expr_text(i.base)}", i.span, i.bands)
+            upper = " upper_inclusive" if i.upper_inclusive else ""
+            self.open(f"multiplier on {expr_text(i.base)}{upper}", i.span, i.bands)
             self.bands(i.bands)
-            self.close(i.span)
+            self.close(i.span, label(i.label))
         elif isinstance(i, ast.CapStep):
-            self.emit(f"cap {expr_text(i.expr)}", i.span.line, i.span.end_line)
+            self.emit(clause("cap ", expr_doc(i.expr), *labelled(i.label)), i.span.line, i.span.end_line)
         elif isinstance(i, ast.FloorStep):
-            self.emit(f"floor {expr_text(i.expr)}", i.span.line, i.span.end_line)
+            self.emit(clause("floor ", expr_doc(i.expr), *labelled(i.label)), i.span.line, i.span.end_line)
         elif isinstance(i, ast.GateStep):
-            otherwise = expr_text(i.otherwise) if i.otherwise is not None else "0%"
-            self.emit(f"gate {expr_text(i.cond)} else {otherwise}", i.span.line, i.span.end_line)
+            otherwise = expr_doc(i.otherwise) if i.otherwise is not None else "0%"
+            self.emit(clause("gate ", expr_doc(i.cond), Line(gap(i.cond, i.otherwise)), "else ", otherwise,
+                             *labelled(i.label)), i.span.line, i.span.end_line)
+
+
+def clause(*parts) -> Group:
+    """A statement whose parts after the first go on continuation lines (indented `CONT` more) when
+    it does not fit in the width; `parts` holds the `Line`s where it may break."""
+    return Group([Nest(CONT, list(parts))])
+
+
+def described(description: str | None) -> list:
+    return [Line(), quote(description)] if description is not None else []
+
+
+def labelled(label: str | None) -> list:
+    return [Line(), f"as {quote(label)}"] if label is not None else []
 
 
 def example_line(item) -> str:

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
-from lark.visitors import Transformer_NonRecursive, v_args
+from lark.visitors import v_args
 
 from . import ast
 from .comments import comments
 from .diagnostics import Diagnostic, PlanError
 from .source import MAX_PLAN_BYTES, Source, Span
 from .grammar import parser
+from .parse_more import TestsToAst, unescape as _unescape
 from .syntax_errors import TOP_KEYWORDS, surrogates as _surrogates, syntax_diagnostic
 
 #: Expressions nested deeper than this are refused with a located error.
@@ -30,11 +31,6 @@ MAX_NESTING = 100
 class _TooDeep(Exception):
     def __init__(self, span: Span):
         self.span = span
-
-
-def _unescape(raw: str) -> str:
-    body = raw[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
 def _depth(node) -> int:
@@ -50,7 +46,7 @@ def _deep(node, *children):
 
 
 @v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
+class _ToAst(TestsToAst):
     def __init__(self, source: Source, line_offset: int = 0):
         super().__init__()
         self.file = source.name
@@ -229,12 +225,14 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Band(lower, upper, value, value_to, self.mspan(meta))
 
     def curve_decl(self, meta, children):
-        name, *bands = children
-        return ast.CurveDecl(self.ident(name), bands, self.mspan(meta))
+        name, desc, *bands = children
+        return ast.CurveDecl(self.ident(name), bands, self.mspan(meta), self.text(desc))
 
     # -- components --
     def label(self, meta, children):
         return self.text(children[0])
+
+    step_label = label
 
     def pay_line(self, meta, children):
         return ast.PayLine(children[0], children[1], self.mspan(meta))
@@ -284,7 +282,12 @@ class _ToAst(Transformer_NonRecursive):
         return ("places", children[0])
 
     def deal_field(self, meta, children):
-        return self.input_decl(meta, children)
+        optional = [c for c in children if isinstance(c, Token) and c.type == "OPTIONAL"]
+        decl = self.input_decl(meta, [c for c in children if not (isinstance(c, Token) and c.type == "OPTIONAL")])
+        decl.optional = bool(optional)
+        if len(optional) > 1:
+            self.errors.append(Diagnostic(self.tspan(optional[1]), "`optional` is given twice", "duplicate"))
+        return decl
 
     def deals_decl(self, meta, children):
         return ast.DealsDecl(list(children), self.mspan(meta))
@@ -293,22 +296,24 @@ class _ToAst(Transformer_NonRecursive):
         return ast.CreditingDecl([self.ident(c) for c in children], self.mspan(meta))
 
     def measure_decl(self, meta, children):
-        name, agg, field, _of, source, where, desc = children
-        return ast.MeasureDecl(self.ident(name), self.ident(agg), self.ident(field) if field is not None else None,
-                               self.ident(source), where, self.text(desc), self.mspan(meta))
+        name, agg, measured, _of, source, where, desc = children
+        field = ast.Ident(measured.id, measured.span) if isinstance(measured, ast.Name) else None
+        value = measured if measured is not None and field is None else None
+        return ast.MeasureDecl(self.ident(name), self.ident(agg), field, self.ident(source), where,
+                               self.text(desc), self.mspan(meta), value)
 
     def multiplier_step(self, meta, children):
-        base, *bands = children
-        return ast.MultiplierStep(base, bands, self.mspan(meta))
+        base, upper, *bands, label = children
+        return ast.MultiplierStep(base, bands, self.mspan(meta), label, upper is not None)
 
     def cap_step(self, meta, children):
-        return ast.CapStep(children[0], self.mspan(meta))
+        return ast.CapStep(children[0], self.mspan(meta), children[1])
 
     def floor_step(self, meta, children):
-        return ast.FloorStep(children[0], self.mspan(meta))
+        return ast.FloorStep(children[0], self.mspan(meta), children[1])
 
     def gate_step(self, meta, children):
-        return ast.GateStep(children[0], children[1], self.mspan(meta))
+        return ast.GateStep(children[0], children[1], self.mspan(meta), children[2])
 
     def kpi(self, meta, children):
         name, label, weight, attainment, curve, cap = children
@@ -343,78 +348,6 @@ class _ToAst(Transformer_NonRecursive):
     def payout_decl(self, meta, children):
         return ast.PayoutDecl(list(children), self.mspan(meta))
 
-    # -- examples and properties --
-    def assign(self, meta, children):
-        return ast.Given(self.ident(children[0]), children[1], self.mspan(meta))
-
-    def ex_given(self, meta, children):
-        return list(children)
-
-    def quoted(self, tok: Token | None) -> ast.Ident | None:
-        """A quoted id or path: its text and where it is written."""
-        return None if tok is None else ast.Ident(_unescape(str(tok)), self.tspan(tok))
-
-    def ex_expect(self, meta, children):
-        payee, name, value = children
-        return [ast.Expect(self.ident(name), value, None, self.quoted(payee), self.mspan(meta))]
-
-    def ex_award(self, meta, children):
-        payee, _, name = children
-        return [ast.Expect(self.ident(name), None, True, self.quoted(payee), self.mspan(meta))]
-
-    def ex_no_award(self, meta, children):
-        payee, _, _, name = children
-        return [ast.Expect(self.ident(name), None, False, self.quoted(payee), self.mspan(meta))]
-
-    def ex_period_name(self, meta, children):
-        return [ast.ExamplePeriod(self.quoted(children[0]), span=self.mspan(meta))]
-
-    def ex_period_dates(self, meta, children):
-        start, end = (self.scalar(None, [tok]) for tok in children)
-        return [ast.ExamplePeriod(None, start, end, self.mspan(meta))]
-
-    def record(self, meta, children):
-        return [c for c in children if c is not None]
-
-    def ex_person(self, meta, children):
-        return [ast.Record("person", self.quoted(children[0]), children[1], self.mspan(meta))]
-
-    def ex_deal(self, meta, children):
-        return [ast.Record("deal", self.quoted(children[0]), children[1], self.mspan(meta))]
-
-    def ex_split(self, meta, children):
-        kind, deal, share, person = children
-        return [ast.CreditRow(str(kind), self.quoted(deal), share, self.quoted(person), self.mspan(meta))]
-
-    def ex_file(self, meta, children):
-        kind, path = children
-        return [ast.DataFile(str(kind), self.quoted(path), self.mspan(meta))]
-
-    def example_decl(self, meta, children):
-        label, *groups = children
-        items = [i for g in groups for i in g]
-        periods = [i for i in items if isinstance(i, ast.ExamplePeriod)]
-        return ast.ExampleDecl(self.text(label), [i for i in items if isinstance(i, ast.Given)],
-                               [i for i in items if isinstance(i, ast.Expect)], self.mspan(meta),
-                               periods[0] if periods else None, [i for i in items if isinstance(i, ast.Record)],
-                               [i for i in items if isinstance(i, ast.CreditRow)],
-                               [i for i in items if isinstance(i, ast.DataFile)], periods[1:])
-
-    def p_assume(self, meta, children):
-        return ("assume", children[0])
-
-    def p_always(self, meta, children):
-        return ("law", children[0])
-
-    def p_monotone(self, meta, children):
-        return ("law", ast.Monotone(self.ident(children[0]), self.ident(children[1]), self.mspan(meta)))
-
-    def property_decl(self, meta, children):
-        label, _, over, *items = children
-        return ast.PropertyDecl(self.text(label), [e for k, e in items if k == "assume"],
-                                [e for k, e in items if k == "law"], self.mspan(meta),
-                                None if over is None else self.ident(over))
-
     def start(self, meta, children):
         return list(children)
 
@@ -422,7 +355,8 @@ class _ToAst(Transformer_NonRecursive):
 # ---- chunking for error recovery ------------------------------------------------
 
 # (`deals from "FILE"` is a line of an example, not the `deals` declaration)
-_KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join(TOP_KEYWORDS) + r")\b(?![ \t]+from\b)")
+_KEYWORD_AT_LINE_START = re.compile(r"^[ \t]*(" + "|".join((*TOP_KEYWORDS, "rules"))
+                                    + r")\b(?![ \t]+from\b)")
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:

@@ -73,9 +73,29 @@ def _text(e: ast.Expr) -> tuple[str, int]:
         return f"{expr_text(e.operand, p + 1)} in {{{items}}}", p
     if isinstance(e, ast.InPeriod):
         return f"{expr_text(e.operand, PREC['cmp'] + 1)} in period", PREC["cmp"]
+    if isinstance(e, ast.IsMissing):
+        return f"{expr_text(e.operand, PREC['cmp'] + 1)} is {'not ' if e.negated else ''}missing", PREC["cmp"]
     if isinstance(e, ast.If):
         return f"if {expr_text(e.cond)} then {expr_text(e.then)} else {expr_text(e.otherwise)}", 0
     raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
+
+
+def measured_text(e: ast.Expr) -> str:
+    """What a measure takes (`amount / term_years`), parenthesized when it would not read back as
+    one: a top-level `of`, comparison or `if` would end it or be read as the measure's own `of`."""
+    text = expr_text(e)
+    return text if _measured_bare(e, 0) else f"({text})"
+
+
+def _measured_bare(e: ast.Expr, min_prec: int) -> bool:
+    prec = _text(e)[1]
+    if prec < min_prec or isinstance(e, (ast.Literal, ast.Name, ast.Call)):
+        return True  # parenthesized by expr_text, or a single atom
+    if isinstance(e, ast.Binary) and e.op in ("+", "-", "*", "/"):
+        return _measured_bare(e.left, prec) and _measured_bare(e.right, prec + 1)
+    if isinstance(e, ast.Unary) and e.op == "-":
+        return _measured_bare(e.operand, PREC["neg"])
+    return False
 
 
 def _grouped(text: str) -> str:

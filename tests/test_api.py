@@ -277,3 +277,19 @@ def test_a_data_file_problem_has_row_and_column(tmp_path):
     assert (p.file, p.row, p.field) == (str(people), 3, "revenue")
     assert p.to_dict()["row"] == 3
     assert os.fspath(people) in str(e.value)
+
+
+def test_an_error_in_a_measure_condition_names_the_payee(tmp_path):
+    text = '''plan "M" { currency USD period quarter effective 2026-01-01 to 2026-03-31 }
+input quota: money
+measure big = count of deals where amount / quota > 2
+component c { pay big * 1 USD }
+'''
+    plan = incentives.compile_text(text, "m.plan")
+    people = tmp_path / "people.csv"
+    people.write_text("id,team,manager,quota\nA,,,100\nB,,,0\n")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("id,owner,amount,date\nD1,A,1000,2026-02-01\nD2,B,300,2026-02-02\n")
+    with pytest.raises(incentives.EvaluationError) as e:
+        plan.run_population(people=people, deals=deals, period="2026-Q1")
+    assert e.value.payee == "B" and e.value.problems[0].payee == "B" and e.value.span.line == 3

@@ -136,7 +136,7 @@ def test_markdown_and_html_statements(ae, name):
             assert f"plan line {line}" in doc
         assert "Commission on revenue" in doc and "Quota kicker" in doc
     assert md.startswith("# Account Executive FY2026: statement for ")
-    assert html.startswith("<!doctype html>")
+    assert html.startswith("<!DOCTYPE html>")
     assert html.count("<table>") == html.count("</table>")
 
 

@@ -45,7 +45,8 @@ def test_override_on_reports_commissions_cascades_up_the_chain(tmp_path):
 
 @pytest.mark.parametrize("text,message", [
     ("measure t = sum commission of team", "can be aggregated over `reports` only"),
-    ("let x = below * 2\ncomponent z { pay x }", "unknown name `below`"),
+    ("let x = below * 2\ncomponent z { pay x }", "`below` cannot be used in definitions: it measures what the "
+                                                 "reports were paid, which is known only after the reports are paid"),
 ])
 def test_pay_measures_are_refused_where_pay_is_not_known(text, message):
     with pytest.raises(PlanError, match=message):

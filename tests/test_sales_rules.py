@@ -15,9 +15,11 @@ HEAD = 'plan "S" { currency USD period quarter }\n'
     ("contest c { rank by revenue }\ncomponent p { pool prize(c) + 10 USD among all equally }",
      "known once every person is ranked"),
     ("measure paid = sum commission of reports\ncomponent commission { pay 1% of revenue }\n"
-     "component p { pool 10% of paid among team equally }", "unknown name `paid`"),
-    ("component t { tiers marginal per deal on amount { from 0 USD to deal_amount: 1% from deal_amount: 2% } }",
-     "unknown name `deal_amount`"),
+     "component p { pool 10% of paid among team equally }", "`paid` cannot be used in a pool .*known only after "
+                                                             "the reports are paid"),
+    # per deal, bands may read the deal (issue 13); a running total has one set of bands, the payee's
+    ("component t { tiers marginal running on amount { from 0 USD to deal_amount: 1% from deal_amount: 2% } }",
+     "`deal_amount` cannot be used in the bands of running tiers"),
 ])
 def test_refused_at_check_time(body, message):
     with pytest.raises(PlanError, match=message):

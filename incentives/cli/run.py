@@ -1,32 +1,29 @@
-"""`incentives run`: evaluate a plan for every payee in a data file, with its summary and reports."""
+"""`incentives run`: evaluate one plan or several for every payee in a data file, with the summary
+and the statements (one per person, covering every plan given)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from dsl.source import InputFileError
 
-from incentives.engine import numbers
 from incentives.engine.compiled import CompiledPlan
 from incentives.errors import DataError, EvaluationError
-from incentives.explain.build import explain
-from incentives.explain.render import RENDERERS, render_json_many
-from incentives.sales.inputs import load_payees
+from incentives.explain.build import explain, statements
+from incentives.explain.render import (RENDERERS, render_html_statements, render_json_many, render_json_statements,
+                                       render_markdown_statements, render_text_statements)
+from incentives.sales.inputs import load_payees, text_id
 from incentives.sales.population import Population, parse_period
-from incentives.sales.records import load_sales
-from incentives.sales.tables import load_mapping
-from .common import (EXIT_DATA, EXIT_EVAL, check_output, compile_plan, fail, file_problems, out,
+from incentives.sales.records import Person, load_sales
+from incentives.sales.tables import load_mapping, read_rows
+from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
                      problems, say, shown, write_output)
+from .run_reports import csv_text, summary_json, summary_text
 
 
 class Format(str, Enum):
@@ -37,7 +34,12 @@ class Format(str, Enum):
     html = "html"
 
 
-def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
+EXTENSIONS = {Format.text: "txt", Format.json: "json", Format.markdown: "md", Format.html: "html"}
+
+
+def run(plans: Annotated[list[Path], typer.Argument(
+            help="The plan file; several plans (an AE plan and a SPIF) give one statement per person covering "
+                 "every plan.", metavar="PLAN...")],
         data: Annotated[Optional[Path], typer.Option("--data", "-d", "--people",
                                                      help="Payees (people): .csv, .json or .parquet, one row "
                                                           "per payee with its id, org columns and inputs.")] = None,
@@ -50,35 +52,40 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
         explain_: Annotated[bool, typer.Option("--explain", "-e", help="Show each payee's full breakdown.")] = False,
         format: Annotated[Format, typer.Option("--format", "-f", help="text, json, csv, markdown or html")] = Format.text,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+        output_dir: Annotated[Optional[Path], typer.Option(
+            "--output-dir", help="Write one statement file per payee into this directory (PAYEE.txt, .md, .html "
+                                 "or .json), with --explain or --format markdown or html.")] = None,
         strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
-    """Evaluate a plan for every payee in a data file (and their deals, where the plan reads deals)."""
-    compiled = compile_plan(plan, strict)
+    """Evaluate plans for every payee in a data file (and their deals, where a plan reads deals)."""
+    compiled_all = [compile_plan(plan, strict) for plan in plans]
     if data is None:
         fail("give the payees with --data (or --people)")
-    if compiled.checked.reads_deals and deals is None:
-        fail(f"{plan}: the plan reads deals: give them with --deals")
+    for plan, compiled in zip(plans, compiled_all):
+        if compiled.checked.reads_deals and deals is None:
+            fail(f"{plan}: the plan reads deals: give them with --deals")
+    trace = explain_ or format in (Format.markdown, Format.html)
+    if output is not None and output_dir is not None:
+        fail("give --output (one file) or --output-dir (a file per payee), not both")
+    if output_dir is not None and (not trace or format == Format.csv):
+        fail(f"{output_dir}: --output-dir writes a statement per payee: use it with --explain (text or json) "
+             f"or --format markdown or html")
     if output is not None:
         check_output(output)  # before the work: a missing directory is reported at once
-    trace = explain_ or format in (Format.markdown, Format.html)
+    if output_dir is not None:
+        _check_dir(output_dir)
+    runs, breakdowns = [], []
+    compiled = compiled_all[0]
     try:
-        if deals is not None or splits is not None or compiled.ir.needs_population:
-            results = _population(compiled, data, deals, splits, mapping, period, trace)
-        else:
-            maps = load_mapping(mapping) if mapping else {}
-            rows = load_payees(data, compiled.ir.inputs, maps.get("people"))
-            bounds = parse_period(period) if period is not None else compiled.ir.effective
-            if period is None and bounds is not None and compiled.ir.uses_period:
-                say(f"no --period given: period_start and period_end are the plan's effective dates, "
-                    f"{bounds[0]} to {bounds[1]}")
-            if bounds is not None:
-                rows = [(pid, {**v, "period_start": bounds[0], "period_end": bounds[1]}) for pid, v in rows]
-            results = compiled.evaluator.run_many(rows, trace=trace)
-        if payee:
-            unknown = set(payee) - {r.payee for r in results}
-            if unknown:
-                fail(f"{data}: no payee with id {', '.join(sorted(unknown))}", EXIT_DATA)
-            results = [r for r in results if r.payee in set(payee)]
-        breakdowns = [explain(compiled, r) for r in results] if trace else []
+        for compiled in compiled_all:
+            results, people = _evaluate(compiled, data, deals, splits, mapping, period, trace)
+            if payee:
+                unknown = set(payee) - {r.payee for r in results}
+                if unknown:
+                    fail(f"{data}: no payee with id {', '.join(sorted(unknown))}", EXIT_DATA)
+                results = [r for r in results if r.payee in set(payee)]
+            runs.append((compiled, results))
+            if trace:
+                breakdowns += [explain(compiled, r, people.get(r.payee)) for r in results]
     except InputFileError as e:  # missing, a directory, a FIFO, a device, too large (before DataError: it is one)
         file_problems(e)
     except DataError as e:
@@ -86,24 +93,96 @@ def run(plan: Annotated[Path, typer.Argument(help="The plan file.")],
     except EvaluationError as e:
         say(e.diagnostic().render(compiled.source), lines=True)
         raise typer.Exit(EXIT_EVAL)
-    if trace:
-        if format == Format.json:
-            text = render_json_many(breakdowns)
-        elif format == Format.csv:
-            text = _csv(compiled, results)
-        else:
-            sep = "\n" + ("-" * 78) + "\n\n" if format == Format.text else "\n"
-            text = shown(sep.join(RENDERERS[format.value](b) for b in breakdowns), lines=True)
+    if output_dir is not None:
+        _write_statements(output_dir, format, breakdowns, len(runs))
+        return
+    if trace and format != Format.csv:
+        text = _statements(format, breakdowns, len(runs))
     else:
-        text = {Format.json: _summary_json, Format.csv: _csv}.get(format, _summary_text)(compiled, results)
+        text = {Format.json: summary_json, Format.csv: csv_text}.get(format, summary_text)(runs)
     if output is not None:
         write_output(output, text)
     else:
         out(text)
 
 
+def _statements(format: Format, breakdowns: list, plans: int) -> str:
+    """Every payee's statement in one text: one plan keeps its breakdowns as they were (a JSON list of
+    breakdowns); several give one statement per person covering every plan."""
+    if format == Format.json:
+        return render_json_many(breakdowns) if plans == 1 else render_json_statements(statements(breakdowns))
+    if format == Format.html:
+        return render_html_statements(statements(breakdowns))
+    if format == Format.markdown:
+        return shown(render_markdown_statements(statements(breakdowns)), lines=True)
+    if plans == 1:
+        sep = "\n" + ("-" * 78) + "\n\n"
+        return shown(sep.join(RENDERERS["text"](b) for b in breakdowns), lines=True)
+    return shown(render_text_statements(statements(breakdowns)), lines=True)
+
+
+def _check_dir(path: Path) -> None:
+    """Exit 2 now unless the directory exists or can be made (its parent exists)."""
+    if path.exists() and not path.is_dir():
+        fail(f"{path}: cannot write the statements: it is not a directory")
+    if not path.exists():
+        if not path.absolute().parent.is_dir():
+            fail(f"{path}: cannot write the statements: the directory {path.absolute().parent} does not exist")
+        try:
+            path.mkdir()
+        except OSError as e:
+            fail(f"{path}: cannot write the statements: {e.strerror or e}", EXIT_USAGE)
+
+
+def file_name(payee: str, taken: set[str]) -> str:
+    """A safe file name for a payee id: letters, digits, `.`, `_` and `-` kept, anything else `_`;
+    never hidden; made unique (ignoring case) with -2, -3... after the id."""
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", payee).lstrip(".") or "payee"
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name.lower())
+    return name
+
+
+def _write_statements(directory: Path, format: Format, breakdowns: list, plans: int) -> None:
+    taken: set[str] = set()
+    items = statements(breakdowns)
+    for s in items:
+        if format == Format.json:
+            text = RENDERERS["json"](s.plans[0]) if plans == 1 else s.model_dump_json(by_alias=True, indent=2) + "\n"
+        else:
+            text = _statements(format, s.plans, plans)
+        write_output(directory / f"{file_name(s.payee, taken)}.{EXTENSIONS[format]}", text, "the statement")
+    say(f"wrote {len(items)} statement{'s' * (len(items) != 1)} to {directory}")
+
+
+def _evaluate(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Path | None, mapping: Path | None,
+              period: str | None, trace: bool) -> tuple[list, dict[str, Person]]:
+    """One plan's results, and the people table's rows by id (for names on statements, traced runs)."""
+    if deals is not None or splits is not None or compiled.ir.needs_population:
+        return _population(compiled, data, deals, splits, mapping, period, trace)
+    maps = load_mapping(mapping) if mapping else {}
+    rows = load_payees(data, compiled.ir.inputs, maps.get("people"))
+    bounds = parse_period(period) if period is not None else compiled.ir.effective
+    if period is None and bounds is not None and compiled.ir.uses_period:
+        say(f"no --period given: period_start and period_end are the plan's effective dates, "
+            f"{bounds[0]} to {bounds[1]}")
+    if bounds is not None:
+        rows = [(pid, {**v, "period_start": bounds[0], "period_end": bounds[1]}) for pid, v in rows]
+    return compiled.evaluator.run_many(rows, trace=trace), _names(data, maps) if trace else {}
+
+
+def _names(data: Path, maps: dict) -> dict[str, Person]:
+    """The name and role columns of the payees' table, for statements."""
+    _, rows = read_rows(data, maps.get("people"))
+    return {text_id(r.get("id")): Person(text_id(r.get("id")), "", "", {}, where, text_id(r.get("name")),
+                                         text_id(r.get("role"))) for where, r in rows}
+
+
 def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits: Path | None,
-                mapping: Path | None, period: str | None, trace: bool):
+                mapping: Path | None, period: str | None, trace: bool) -> tuple[list, dict[str, Person]]:
     p = compiled.ir
     maps = load_mapping(mapping) if mapping else {}
     sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns,
@@ -111,61 +190,4 @@ def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits
     if period is None and p.effective is not None:
         start, end = p.effective
         say(f"no --period given: period_start and period_end are the plan's effective dates, {start} to {end}")
-    return Population(compiled, sales, parse_period(period) if period else None).run(trace)
-
-
-def _amount(d, compiled: CompiledPlan) -> str:
-    return numbers.exact(d, compiled.ir.minor_units)
-
-
-def _csv(compiled: CompiledPlan, results) -> str:
-    """The CSV summary: data, so ids are written as they are (not escaped)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    comps = [c.name for c in compiled.ir.components]
-    awards = [a.name for a in compiled.ir.awards]
-    w.writerow(["payee", *comps, "total", *awards])
-    for r in results:
-        w.writerow([r.payee, *(_amount(c.amount, compiled) for c in r.components), _amount(r.total, compiled),
-                    *("yes" if a.granted else "no" for a in r.awards)])
-    return buf.getvalue()
-
-
-def _summary_json(compiled: CompiledPlan, results) -> str:
-    doc = {"plan": compiled.ir.name, "currency": compiled.ir.currency, "payees": [
-        {"payee": r.payee, "components": {c.name: _amount(c.amount, compiled) for c in r.components},
-         "total": _amount(r.total, compiled),
-         "awards": [{"name": a.name, "kind": a.kind, "value": None if a.value is None else _amount(a.value, compiled)}
-                    for a in r.awards if a.granted]} for r in results]}
-    doc["total"] = _amount(sum((r.total for r in results), numbers.Decimal(0)), compiled)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def _cell(text: str, **style) -> Text:
-    """A table cell from user-supplied text: escaped, never read as markup."""
-    return Text(shown(text), **style)
-
-
-def _summary_text(compiled: CompiledPlan, results) -> str:
-    p = compiled.ir
-    digits = p.minor_units
-    table = Table(title=_cell(f"{p.name} ({p.currency}, per {p.period})"), title_justify="left")
-    table.add_column("payee")
-    for c in p.components:
-        table.add_column(_cell(c.label or c.name), justify="right")
-    table.add_column("total", justify="right", style="bold")
-    if p.awards:
-        table.add_column("awards")
-    for r in results:
-        cells = [_cell(r.payee), *(Text(numbers.money(c.amount, digits)) for c in r.components),
-                 Text(numbers.money(r.total, digits))]
-        if p.awards:
-            cells.append(_cell(", ".join(a.label or a.name for a in r.awards if a.granted)))
-        table.add_row(*cells)
-    total = sum((r.total for r in results), numbers.Decimal(0))
-    buf = io.StringIO()
-    console = Console(file=buf, width=max(100, 24 * (len(p.components) + 2)), highlight=False, color_system=None,
-                      markup=False, emoji=False)
-    console.print(table)
-    console.print(f"{len(results)} payees, total {numbers.money(total, digits)} {shown(p.currency)}")
-    return buf.getvalue()
+    return Population(compiled, sales, parse_period(period) if period else None).run(trace), sales.people

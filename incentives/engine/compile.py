@@ -67,6 +67,17 @@ def _contest(v: dict, contest: str, which: str, span: Span):
     return ZERO if result is None else getattr(result, which)
 
 
+def read_column(record: dict, name: str, span: Span):
+    """A column of a deal; an optional column left empty stops the run with an error naming the deal
+    and the column."""
+    value = record.get(name)
+    if value is ir.MISSING:
+        raise EvaluationError(span, f"deal `{record.get('id')}` has no `{name}` (an optional column, empty "
+                                    f"for this deal): test `{name} is missing` before using it, such as "
+                                    f"`{name} is not missing and ...`")
+    return value
+
+
 def _shown_value(v: dict, name: str) -> str:
     value = v[name]
     return numbers.number(value) if isinstance(value, Decimal) else str(value)
@@ -114,6 +125,8 @@ class Compiler:
                 return lambda s: _period(s.payee, name, span)
             if self.deal and n.kind != "deal":
                 return lambda s: s.payee[name]
+            if self.deal and name in self.plan.optional_columns:
+                return lambda s: read_column(s.deal, name, span)
             if self.deal:
                 return lambda s: s.deal[name]
             if n.kind == "period":
@@ -134,7 +147,32 @@ class Compiler:
         if isinstance(n, ir.CurveApply):
             curve, x = self.curve(n.curve), self(n.arg)
             return lambda v: curve(x(v), v)
+        if isinstance(n, ir.IsMissing):
+            name, negated = n.name, n.negated
+            if self.deal:
+                return lambda s: (s.deal.get(name) is ir.MISSING) != negated
+            return lambda v: (v.get(name) is ir.MISSING) != negated
+        if isinstance(n, ir.RuleRef):
+            which, values = self.rule_case(n.name), self.rule_values(n.name)
+            return lambda v: values[which(v)](v)
         raise TypeError(n)  # pragma: no cover
+
+    def rule_case(self, name: str) -> Callable[[Any], int]:
+        """Which case of a rule table applies: the index of the first case, in the order tried, whose
+        condition holds; len(cases) for the default."""
+        conds = [self(c.cond) for c in self.plan.rules[name].cases]
+        last = len(conds)
+
+        def which(v) -> int:
+            for index, cond in enumerate(conds):
+                if cond(v):
+                    return index
+            return last
+        return which
+
+    def rule_values(self, name: str) -> list[Fn]:
+        rules = self.plan.rules[name]
+        return [self(c.value) for c in rules.cases] + [self(rules.default)]
 
     def _op(self, n: ir.Op) -> Fn:
         if n.op == "neg":
@@ -235,8 +273,10 @@ class Compiler:
                         f"{what} between bands: the previous band ends at {shown(a)} but this one starts at "
                         f"{shown(b)}")
                 names = dict.fromkeys(read[index] + (read[index - 1] if what != "decreasing" else []))
-                because = ", ".join(f"{name} = {_shown_value(v, name)}" for name in names if name in v)
-                raise EvaluationError(parts[index][4], f"the bands are out of order for this payee: {text}"
+                known = {**v.payee, **v.deal} if self.deal else v  # a deal's bands read its columns too
+                because = ", ".join(f"{name} = {_shown_value(known, name)}" for name in names if name in known)
+                whose = f"deal {v.deal.get('id')}" if self.deal else "this payee"
+                raise EvaluationError(parts[index][4], f"the bands are out of order for {whose}: {text}"
                                                        + (f" (with {because})" if because else ""))
             return out
 

@@ -15,7 +15,7 @@ from decimal import (
     localcontext,
 )
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from dsl.source import Span
 
@@ -83,16 +83,20 @@ class Evaluator:
     def run_many(self, rows: Iterable[tuple[str, dict[str, Any]]], trace: bool = False) -> list[PayeeResult]:
         return [self.run(values, payee, trace) for payee, values in rows]
 
-    def prepare(self, inputs: dict[str, Any], context: PayeeContext = ALONE) -> Values:
+    def prepare(self, inputs: dict[str, Any], context: PayeeContext = ALONE,
+                lets: Collection[str] | None = None) -> Values:
         """The payee's values: inputs with defaults, and every definition (before any component);
-        the context holds what other payees' data gives this one (deals, contests, pools)."""
+        the context holds what other payees' data gives this one (deals, contests, pools).  With
+        `lets`, only the definitions named there are worked out (in the plan's order): a population
+        run works out some before the measures of team and reports, and gives them as inputs."""
         values = Values(self.defaults, context=context)
         values.update(inputs)
         for name, span in self.required:
             if name not in values:
                 raise EvaluationError(span, f"no value for input `{name}`, which has no default")
         for name, fn in self.lets:
-            values[name] = fn(values)
+            if lets is None or name in lets:
+                values[name] = fn(values)
         return values
 
     def run_prepared(self, values: dict[str, Any], payee: str = "", trace: bool = False) -> PayeeResult:
@@ -156,7 +160,7 @@ class Evaluator:
 
             def multiply(v, running, done):
                 base, bands = base_fn(v), bands_fn(v)
-                index = tiers.reached(base, bands)
+                index = tiers.reached(base, bands, item.upper_inclusive)
                 factor = ONE if index is None else tiers.band_value(base, bands, index)
                 after = self.round_line(running * factor)
                 if done is not None:
@@ -233,7 +237,9 @@ class Evaluator:
         it adds to the marginal payout of the running total (`running`), split across bands it crosses."""
         dc = self.deal_compile
         base_fn, where_fn = dc(item.base), dc.opt(item.where)
-        bands_fn = self.compile.bands(item.bands)
+        # bands that read the deal's columns are worked out deal by deal; others once for the payee
+        by_deal = any(isinstance(n, ir.Var) and n.kind == "deal" for n in ir.walk(item.bands))
+        bands_fn = dc.bands(item.bands) if by_deal else self.compile.bands(item.bands)
         kind, upper_inclusive, running_total = item.kind, item.upper_inclusive, item.per == "running"
         rl = self.round_line
 
@@ -249,7 +255,7 @@ class Evaluator:
             return tiers.band_value(base, bands, index), []
 
         def per_deal(v, running, done):
-            bands = bands_fn(v)
+            bands = None if by_deal else bands_fn(v)
             amount, total = ZERO, ZERO
             paid: list[DealPay] = []
             scope = DealScope(v)
@@ -258,6 +264,8 @@ class Evaluator:
                 if where_fn is not None and not where_fn(scope):
                     continue
                 base = base_fn(scope)
+                if by_deal:
+                    bands = bands_fn(scope)
                 if running_total:
                     # each deal pays the rounded payout of the running total after it less that before it,
                     # so the deals add up exactly to the period total's rounded payout

@@ -25,6 +25,7 @@ class Stage(str, Enum):
 
     CREDIT = "credit"
     DEAL_MEASURES = "deal measures"
+    PERSON_DEFINITIONS = "person definitions"
     GROUP_MEASURES = "group measures"
     PREPARE = "prepare"
     CONTESTS = "contests"
@@ -34,6 +35,35 @@ class Stage(str, Enum):
 
 def _src():
     return field(default=None, compare=False, repr=False)
+
+
+class Missing:
+    """The value of an optional column left empty (one object, `MISSING`).  Only `is missing` may
+    read it: a plan that uses it otherwise stops with an error naming the record and column.
+    Crediting scales money columns by the payee's share; a missing value stays missing."""
+
+    _one: "Missing | None" = None
+
+    def __new__(cls) -> "Missing":
+        if cls._one is None:
+            cls._one = super().__new__(cls)
+        return cls._one
+
+    def __repr__(self) -> str:
+        return "missing"
+
+    __str__ = __repr__
+
+    def __mul__(self, other) -> "Missing":
+        return self
+
+    __rmul__ = __mul__
+
+    def __reduce__(self):
+        return (Missing, ())
+
+
+MISSING = Missing()
 
 
 @dataclass(frozen=True)
@@ -105,7 +135,46 @@ class CurveApply:
     src: Any = _src()
 
 
-Expr = Union[Const, Var, Op, Cond, InSet, Func, Lookup, CurveApply]
+@dataclass(frozen=True)
+class IsMissing:
+    """`COLUMN is missing` (negated: `is not missing`) on the deal at hand."""
+
+    name: str
+    negated: bool
+    type: T = T.BOOL
+    src: Any = _src()
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """The value of a rule table (`Plan.rules`), worked out where it is used (per deal if it reads deals)."""
+
+    name: str
+    type: T
+    src: Any = _src()
+
+
+Expr = Union[Const, Var, Op, Cond, InSet, Func, Lookup, CurveApply, IsMissing, RuleRef]
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    cond: Expr
+    value: Expr
+    conditions: int  # how many `and`-ed conditions: the more, the more specific
+    span: Span
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A rule table: its cases in the order they are tried (most conditions first, then as written)."""
+
+    name: str
+    cases: tuple[RuleCase, ...]
+    default: Expr
+    type: T
+    description: str | None
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -142,6 +211,7 @@ class Measure:
     description: str | None
     span: Span
     of_pay: bool = False  # a measure of what the reports were paid: worked out after them
+    value: Expr | None = None  # what is taken of each deal or person, when more than a name (`field`)
 
 
 @dataclass(frozen=True)
@@ -212,18 +282,22 @@ class Multiplier:
     base: Expr
     bands: tuple[Band, ...]
     span: Span
+    label: str | None = None
+    upper_inclusive: bool = False
 
 
 @dataclass(frozen=True)
 class Cap:
     amount: Expr
     span: Span
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Floor:
     amount: Expr
     span: Span
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +305,7 @@ class Gate:
     cond: Expr
     factor: Expr
     span: Span
+    label: str | None = None
 
 
 Item = Union[Pay, Pool, Tiers, Scorecard, Multiplier, Cap, Floor, Gate]
@@ -308,6 +383,7 @@ class Example:
     expects: tuple[Expectation, ...]
     span: Span
     sales: ExampleSales | None = None
+    period: tuple | None = None  # a one-payee example's `period` line: the period of its run
 
 
 @dataclass(frozen=True)
@@ -359,13 +435,15 @@ class Plan:
     deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)
     #: the stages a population run of this plan goes through, in order (set by lowering)
     stages: tuple[Stage, ...] = (Stage.PREPARE, Stage.FINISH)
+    rules: dict[str, Rules] = field(default_factory=dict)
+    optional_columns: frozenset[str] = frozenset()  # deal columns that may be missing
 
     @property
     def uses_period(self) -> bool:
         """Whether anything reads period_start or period_end (`in period` included)."""
         return any(isinstance(n, Var) and n.kind == "period"
                    for n in walk([self.lets, self.components, self.awards, self.payout, self.measures,
-                                  self.contests]))
+                                  self.contests, self.rules]))
 
     @property
     def needs_population(self) -> bool:

@@ -14,15 +14,16 @@ from decimal import Decimal
 from dsl import ast
 from dsl.check import CheckedPlan
 from dsl.check_expr import fold
+from dsl.check_rules import conjuncts
 from dsl.check_sales import is_result_measure
 from dsl.periods import period_bounds
-from dsl.types import T
+from dsl.types import INPUT_TYPES, T
 
 from .schedule import schedule_of
 
 from .ir import (Award, Expr, Item, Band, Cap, Component, Cond, Const, Contest, CreditRow, CurveApply, Example, ExampleSales,
-                 Expectation, Floor, Func, Gate, InSet, Kpi, Law, Let, Lookup, Measure, Multiplier, Op, Pay,
-                 Plan, Pool, Property, Record, Scorecard, Table, Tiers, Var, walk)
+                 Expectation, Floor, Func, Gate, InSet, IsMissing, Kpi, Law, Let, Lookup, Measure, Multiplier, Op, Pay,
+                 Plan, Pool, Property, Record, RuleCase, RuleRef, Rules, Scorecard, Table, Tiers, Var, walk)
 
 
 class _Lower:
@@ -30,11 +31,16 @@ class _Lower:
         self.c = checked
         self.lets = {d.name.text for d in checked.lets}
         self.components = {d.name.text for d in checked.components}
+        self.rule_decls = {d.name.text: d for d in checked.plan.of_type(ast.RulesDecl)}
 
     def expr(self, e: ast.Expr) -> Expr:
         t = self.c.type_of(e)
         if isinstance(e, ast.Literal):
             return Const(e.value, t, e)
+        if isinstance(e, ast.Name) and e.id in self.rule_decls and e.id not in self.c.value_types:
+            return RuleRef(e.id, t, e)
+        if isinstance(e, ast.IsMissing):
+            return IsMissing(e.operand.id, e.negated, T.BOOL, e)
         if isinstance(e, ast.Name):
             kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
                     else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields
@@ -91,15 +97,26 @@ class _Lower:
                              self.opt(k.cap), k.span) for k in i.kpis)
             return Scorecard(self.expr(i.target), kpis, self.opt(i.cap), i.label, i.span)
         if isinstance(i, ast.MultiplierStep):
-            return Multiplier(self.expr(i.base), self.bands(i.bands), i.span)
+            return Multiplier(self.expr(i.base), self.bands(i.bands), i.span, i.label, i.upper_inclusive)
         if isinstance(i, ast.CapStep):
-            return Cap(self.expr(i.expr), i.span)
+            return Cap(self.expr(i.expr), i.span, i.label)
         if isinstance(i, ast.FloorStep):
-            return Floor(self.expr(i.expr), i.span)
+            return Floor(self.expr(i.expr), i.span, i.label)
         if isinstance(i, ast.GateStep):
             factor = self.expr(i.otherwise) if i.otherwise is not None else Const(Decimal(0), T.PERCENT)
-            return Gate(self.expr(i.cond), factor, i.span)
+            return Gate(self.expr(i.cond), factor, i.span, i.label)
         raise TypeError(i)  # pragma: no cover
+
+    def rules(self) -> dict[str, Rules]:
+        """Each rule table with its cases in the order they are tried: most conditions first, then as written."""
+        out = {}
+        for name, d in self.rule_decls.items():
+            cases = sorted((RuleCase(self.expr(r.cond), self.expr(r.value), len(conjuncts(r.cond)), r.span)
+                            for r in d.rules), key=lambda case: -case.conditions)
+            default = self.expr(d.default) if d.default is not None else Const(None, T.ERROR)
+            out[name] = Rules(name, tuple(cases), default, INPUT_TYPES.get(d.type.text, T.ERROR), d.description,
+                              d.span)
+        return out
 
     def plan(self) -> Plan:
         c = self.c
@@ -130,10 +147,13 @@ class _Lower:
             deal_fields=dict(c.deal_fields), crediting=c.crediting,
             measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,
                                    m.decl.source.text, self.opt(m.decl.where), m.type, m.decl.description,
-                                   m.decl.span, is_result_measure(m.decl, self.components | {"total"}))
+                                   m.decl.span, is_result_measure(m.decl, self.components | {"total"}),
+                                   self.opt(m.decl.value))
                            for name, m in c.measures.items()),
             givable={**c.inputs, **c.measures},
             deal_field_infos=dict(c.deal_field_infos),
+            rules=self.rules(),
+            optional_columns=frozenset(n for n, i in c.deal_field_infos.items() if getattr(i.decl, "optional", False)),
             contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
                                    self.opt(k.qualify), k.ties.text if k.ties else "shared",
                                    tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),
@@ -145,22 +165,25 @@ class _Lower:
         expects = tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span,
                                     e.payee.text if e.payee is not None else None) for e in x.expects)
         sales = None
+        period = None
+        if x.period is not None:
+            period = (period_bounds(x.period.name.text) if x.period.name is not None
+                      else (x.period.start.value, x.period.end.value))
         if x.has_sales:
-            period = None
-            if x.period is not None:
-                period = (period_bounds(x.period.name.text) if x.period.name is not None
-                          else (x.period.start.value, x.period.end.value))
             records = {kind: tuple(Record(r.id.text, {f.name.text: self.expr(f.value) for f in r.fields}, r.span)
                                    for r in x.records if r.kind == kind) for kind in ("person", "deal")}
             credits = tuple(CreditRow(r.kind, r.deal.text, self.expr(r.share), r.person.text, r.span)
                             for r in x.credits)
             sales = ExampleSales(period, records["person"], records["deal"], credits,
                                  {f.kind: f.path.text for f in x.files}, x.span)
-        return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales)
+        return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales, period)
 
     def deal_columns(self, plan: "Plan") -> frozenset[str]:
         used = {m.field for m in plan.measures if m.source == "deals" and m.field}
-        used.update(n.name for n in walk([plan.measures, plan.components]) if isinstance(n, Var) and n.kind == "deal")
+        refs = {n.name for n in walk([plan.measures, plan.components]) if isinstance(n, RuleRef)}
+        rules = [plan.rules[name] for name in sorted(refs)]
+        used.update(n.name for n in walk([plan.measures, plan.components, rules])
+                    if isinstance(n, Var) and n.kind == "deal")
         return frozenset(used)
 
     def law(self, law) -> Law:

@@ -6,8 +6,9 @@ rather than knowing the evaluator's internals:
 
     CREDIT          credit deals to people (splits, overlays, roll-ups)
     DEAL_MEASURES   each person's measures over their credited deals
-    GROUP_MEASURES  measures over the team or the reports (of the measures above)
-    PREPARE         each payee's definitions (`let`), before anything is paid
+    PERSON_DEFINITIONS  each person's definitions that the measures of team or reports read
+    GROUP_MEASURES  measures over the team or the reports (of the values above)
+    PREPARE         each payee's other definitions (`let`), before anything is paid
     CONTESTS        rank everyone in each contest group
     POOLS           share each pool within its group
     FINISH          pay each payee; managers after their reports (measures of pay)
@@ -90,6 +91,8 @@ def schedule_of(plan: ir.Plan) -> tuple[Stage, ...]:
         out.append(Stage.CREDIT)
     if any(m.source == "deals" for m in plan.measures):
         out.append(Stage.DEAL_MEASURES)
+    if person_definitions(plan):
+        out.append(Stage.PERSON_DEFINITIONS)
     if any(m.source != "deals" and not m.of_pay for m in plan.measures):
         out.append(Stage.GROUP_MEASURES)
     out.append(Stage.PREPARE)
@@ -99,6 +102,24 @@ def schedule_of(plan: ir.Plan) -> tuple[Stage, ...]:
         out.append(Stage.POOLS)
     out.append(Stage.FINISH)
     return tuple(out)
+
+
+def person_definitions(plan: ir.Plan) -> tuple[str, ...]:
+    """The definitions the measures of team and reports read (directly or through other
+    definitions), in the plan's order of definitions: a population run works them out for every
+    person before those measures (the checker has made sure they use none of them)."""
+    lets = {let.name: let for let in plan.lets}
+    group = [m for m in plan.measures if m.source != "deals" and not m.of_pay]
+    todo = [m.field for m in group if m.field in lets]
+    todo += [n.name for n in ir.walk([[m.value, m.where] for m in group])
+             if isinstance(n, ir.Var) and n.name in lets]
+    needed: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(n.name for n in ir.walk(lets[name].expr) if isinstance(n, ir.Var) and n.name in lets)
+    return tuple(let.name for let in plan.lets if let.name in needed)
 
 
 def population_lines(plan: ir.Plan) -> list[tuple[Any, str]]:

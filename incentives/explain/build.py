@@ -8,13 +8,11 @@ pydantic model whose JSON form is the documented, versioned breakdown schema
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, localcontext
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from dsl import ast
-from dsl.printer import expr_text
+from dsl.printer import expr_text, measured_text
 from dsl.types import T
 
 from incentives.engine import ir, numbers
@@ -22,164 +20,10 @@ from incentives.errors import EvaluationError
 from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.result import BandHit, ItemResult, PayeeResult
+from incentives.engine.schedule import DealScope
 
-SCHEMA = "incentives.breakdown/1"
-
-
-class Where(BaseModel):
-    """The plan line an amount comes from."""
-
-    file: str
-    line: int
-    column: int
-
-
-class Value(BaseModel):
-    name: str
-    type: str
-    value: str | bool | None = Field(description="exact value: decimals as strings, dates ISO 8601")
-    shown: str = Field(description="the value as written in the breakdown")
-    description: str | None = None
-    formula: str | None = Field(None, description="for a definition: its formula with the values filled in")
-    where: Where | None = None
-
-
-class Band(BaseModel):
-    """A band for this payee, exact: decimals as strings, percentages as fractions (8% is 0.08)."""
-
-    number: int = Field(description="1-based position of the band in its table")
-    lower: str
-    upper: str | None
-    value: str
-    value_to: str | None = None
-    portion: str | None = Field(None, description="marginal tiers: the part of the base inside the band")
-    amount: str | None = None
-
-
-class Kpi(BaseModel):
-    name: str
-    label: str | None
-    weight: str
-    attainment: str
-    curve: str | None
-    curved: str
-    cap: str | None
-    factor: str
-    weighted: str
-    amount: str
-
-
-class DealLine(BaseModel):
-    """A deal behind a measure or a per-deal tiers line, as credited to this payee."""
-
-    id: str
-    date: str
-    deal_amount: str = Field(description="the whole deal's amount")
-    share: str = Field(description="the payee's share, as a fraction (0.6 is 60%)")
-    credit: str = Field(description="owner, split, overlay or rollup")
-    via: str | None = Field(None, description="a roll-up: the person below whose credit this is")
-    amount: str = Field(description="the credited amount: deal_amount x share")
-    value: str | None = Field(None, description="a measure of another column: that column's credited value")
-    base: str | None = Field(None, description="per-deal tiers: the base taken for this deal")
-    paid: str | None = Field(None, description="per-deal tiers: what this deal pays")
-    running_before: str | None = Field(None, description="running tiers: the running total before this deal")
-
-
-class Measure(BaseModel):
-    name: str
-    description: str | None
-    formula: str = Field(description="the measure as written in the plan")
-    value: str
-    shown: str
-    deals: list[DealLine] = Field([], description="a measure of deals: the credited deals it took")
-    people: list[dict] = Field([], description="a measure of team or reports: each person id and value")
-    where: Where
-
-
-class ContestOut(BaseModel):
-    name: str
-    label: str | None
-    qualified: bool
-    score: str | None = Field(description="the value the payee is ranked by")
-    rank: int = Field(description="the payee's place; 0 when not qualified or not placed")
-    tied: int = Field(description="how many share the place (1: no tie)")
-    competitors: int = Field(description="qualified entrants in the payee's group")
-    prize: str
-    where: Where
-
-
-class Item(BaseModel):
-    """A line (pay, tiers, scorecard) or a step (multiplier, cap, floor, gate)."""
-
-    kind: Literal["pay", "pool", "tiers", "scorecard", "multiplier", "cap", "floor", "gate"]
-    label: str
-    where: Where
-    formula: str = Field(description="the computation with the values filled in")
-    details: list[str] = Field([], description="one line per band or KPI behind the formula")
-    amount: str = Field(description="a line's amount, or the change a step made (negative when it removed)")
-    before: str
-    after: str
-    tier_kind: str | None = None
-    base: str | None = None
-    reached: int | None = Field(None, description="1-based band reached, if any")
-    bands: list[Band] = []
-    kpis: list[Kpi] = []
-    deals: list[DealLine] = Field([], description="per-deal and running tiers: each deal's part")
-    passed: bool | None = None
-
-
-class Component(BaseModel):
-    name: str
-    label: str | None
-    where: Where
-    amount: str
-    items: list[Item]
-
-
-class Award(BaseModel):
-    name: str
-    label: str | None
-    kind: str
-    granted: bool
-    value: str | None = Field(None, description="cash-equivalent value for cost modelling; not paid as cash")
-    where: Where
-
-
-class PlanInfo(BaseModel):
-    name: str
-    file: str
-    currency: str
-    period: str
-    rounding: str
-
-
-class Breakdown(BaseModel):
-    """One payee's result explained step by step, in plan terms: the plan, the inputs and measures,
-    each definition, component and line with the values it used, the plan-wide adjustments, the total
-    and the awards.  Amounts are exact decimal strings; `incentives.render` turns it into text,
-    Markdown, HTML or JSON (`model_dump(by_alias=True)` gives the JSON fields)."""
-
-    schema_: str = Field(SCHEMA, alias="schema")
-    plan: PlanInfo
-    payee: str
-    currency: str
-    inputs: list[Value]
-    measures: list[Measure] = Field([], description="measures of deals, team and reports, with what they took")
-    contests: list[ContestOut] = Field([], description="the payee's rank in each contest and what it won")
-    definitions: list[Value]
-    components: list[Component]
-    subtotal: str
-    adjustments: list[Item] = Field(description="plan-wide caps and floors applied to the subtotal")
-    total: str
-    awards: list[Award]
-
-    # the docstring is for Python readers; the published JSON schema (docs/breakdown.schema.json) has no description
-    model_config = {"populate_by_name": True,
-                    "json_schema_extra": lambda schema, cls: schema.pop("description", None)}
-
-
-def where(span) -> Where:
-    return Where(file=span.file, line=span.line, column=span.column)
+from .model import (SCHEMA, Award, Band, Breakdown, Component, ContestOut, CurrencyTotal, DealLine,  # noqa: F401
+                    ExcludedDeal, Item, Kpi, Measure, PeriodInfo, PlanInfo, Statement, Value, Where, where)
 
 
 class Filler:
@@ -210,7 +54,12 @@ class Filler:
                 sym = {"*": "x"}.get(n.op, n.op)
                 text = f"{self.fill(n.args[0], p)} {sym} {self.fill(n.args[1], p + 1)}"
             return f"({text})" if p < min_prec else text
-        if isinstance(n, (ir.Lookup, ir.CurveApply, ir.Func, ir.Cond, ir.InSet)):
+        if isinstance(n, ir.RuleRef):  # the value, and which rule of the table gave it
+            rules, index = self.fns.plan.rules[n.name], self.fns.rule_case(n.name)(self.values)
+            case = rules.cases[index] if index < len(rules.cases) else None
+            why = f"the rule on line {case.span.line}, when {expr_text(case.cond.src)}" if case else "default"
+            return f"{n.name} [{self.show(self.fns(n)(self.values), n.type)} by {why}]"
+        if isinstance(n, (ir.Lookup, ir.CurveApply, ir.Func, ir.Cond, ir.InSet, ir.IsMissing)):
             try:
                 value = self.show(self.fns(n)(self.values), n.type)
             except EvaluationError:
@@ -225,10 +74,12 @@ class Filler:
 
 
 class _Explainer(Filler):
-    def __init__(self, plan: CompiledPlan, result: PayeeResult):
+    def __init__(self, plan: CompiledPlan, result: PayeeResult, person=None):
         super().__init__(plan, result.values)
+        self.deal_fns = plan.evaluator.deal_compile  # what a measure of an expression took of each deal
         self.plan = plan.ir
         self.result = result
+        self.person = person
 
     def m(self, d: Decimal | None) -> str:
         """An amount for a person: grouped, as in formulas."""
@@ -258,31 +109,49 @@ class _Explainer(Filler):
                                 items=[self.item(i) for i in c.items]) for c in r.components]
         awards = [Award(name=a.name, label=a.label, kind=a.kind, granted=a.granted,
                         value=self.a(a.value), where=where(a.span)) for a in r.awards]
+        granted = sum((a.value for a in r.awards if a.granted and a.value is not None), Decimal(0))
+        person = self.person
         return Breakdown(
             plan=PlanInfo(name=p.name, file=p.file, currency=p.currency, period=p.period,
                           rounding=f"{p.rounding_mode} at {p.rounding_point}"),
-            payee=r.payee, currency=p.currency, inputs=inputs, measures=measures, contests=contests,
+            payee=r.payee, name=getattr(person, "name", None) or None, role=getattr(person, "role", None) or None,
+            period=period_info(r.values.get("period_start"), r.values.get("period_end")), currency=p.currency, inputs=inputs, measures=measures, contests=contests,
             definitions=definitions,
             components=components,
             subtotal=self.a(r.subtotal), adjustments=[self.item(i) for i in r.payout_items],
-            total=self.a(r.total), awards=awards,
+            total=self.a(r.total), awards=awards, awards_value=self.a(granted),
         )
 
-    def deal(self, d: dict, pay=None, measured: str | None = None) -> DealLine:
-        return DealLine(value=None if measured in (None, "amount") else numbers.plain(d.get(measured)),id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
-                        share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
-                        amount=self.a(d["amount"]),
-                        base=None if pay is None else self.a(pay.base), paid=None if pay is None else self.a(pay.amount),
-                        running_before=None if pay is None or pay.running_before is None
-                        else self.a(pay.running_before))
+    def deal(self, d: dict, pay=None, measured: str | None = None, cls=DealLine, **extra) -> DealLine:
+        other = measured not in (None, "amount")
+        return cls(value=numbers.plain(d.get(measured)) if other else None,
+                   shown=self.show(d.get(measured), self.plan.deal_fields.get(measured, T.NUMBER)) if other else None,
+                   id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
+                   share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
+                   amount=self.a(d["amount"]),
+                   base=None if pay is None else self.a(pay.base), paid=None if pay is None else self.a(pay.amount),
+                   running_before=None if pay is None or pay.running_before is None
+                   else self.a(pay.running_before), **extra)
+
+    def measured(self, d: dict, decl: ir.Measure) -> DealLine:
+        """A deal a measure took, with what it took of it: a column other than `amount`, or the value
+        of the measured expression for this deal (worked out again, exactly, from the same values)."""
+        if decl.value is None:
+            return self.deal(d, None, decl.field)
+        with localcontext(CONTEXT):
+            x = self.deal_fns(decl.value)(DealScope(self.values, d))
+        return self.deal(d).model_copy(update={"value": numbers.plain(x), "shown": self.show(x, decl.type)})
 
     def measure(self, m) -> Measure:
         decl = next(x for x in self.plan.measures if x.name == m.name)
-        field = f" {decl.field}" if decl.field else ""
+        field = (f" {decl.field}" if decl.field else
+                 f" {measured_text(decl.value.src)}" if decl.value is not None else "")
         cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
         return Measure(name=m.name, description=decl.description,
                        formula=f"{decl.agg}{field} of {decl.source}{cond}", value=numbers.plain(m.value),
-                       shown=self.show(m.value, decl.type), deals=[self.deal(d, None, decl.field) for d in m.deals],
+                       shown=self.show(m.value, decl.type), deals=[self.measured(d, decl) for d in m.deals],
+                       excluded=[self.deal(d, None, decl.field, ExcludedDeal, reason=kind, why=why)
+                                 for d, kind, why in getattr(m, "excluded", ())],
                        people=[{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
                                for pid, x in m.people], where=where(decl.span))
 
@@ -354,7 +223,7 @@ class _Explainer(Filler):
             where_ = ("no band reached: unchanged" if i.reached is None else
                       f"{expr_text(node.base.src)} {self.show(i.base, base_t)} is in band {i.reached + 1}")
             word = "accelerator" if i.factor > 1 else "decelerator" if i.factor < 1 else "multiplier"
-            return Item(label=f"{word} on {expr_text(node.base.src)}", base=self.show(i.base, base_t),
+            return Item(label=node.label or f"{word} on {expr_text(node.base.src)}", base=self.show(i.base, base_t),
                         reached=None if i.reached is None else i.reached + 1,
                         bands=[self.band(b) for b in i.bands],
                         formula=f"{self.m(i.before)} x {numbers.number(i.factor)} = {self.m(i.after)} ({where_})",
@@ -368,7 +237,7 @@ class _Explainer(Filler):
             else:
                 formula = f"raised to the floor of {limit}: {self.m(i.before)} + {self.m(i.amount)} added = {self.m(i.after)}"
             source = node.amount.src
-            label = i.kind if isinstance(source, ast.Literal) else f"{i.kind} {expr_text(source)}"
+            label = node.label or (i.kind if isinstance(source, ast.Literal) else f"{i.kind} {expr_text(source)}")
             return Item(label=label, formula=formula, **common)
         if i.kind == "gate":
             cond = f"{expr_text(node.cond.src)}: {self.fill(node.cond)}"
@@ -376,7 +245,7 @@ class _Explainer(Filler):
                 formula = f"passed ({cond}): unchanged"
             else:
                 formula = (f"failed ({cond}): {self.m(i.before)} x {numbers.percent(i.factor)} = {self.m(i.after)}")
-            return Item(label=f"gate {expr_text(node.cond.src)}", formula=formula, passed=i.passed, **common)
+            return Item(label=node.label or f"gate {expr_text(node.cond.src)}", formula=formula, passed=i.passed, **common)
         raise TypeError(i.kind)  # pragma: no cover
 
     def _deal_tiers(self, node: ir.Tiers, i: ItemResult, common: dict) -> Item:
@@ -435,10 +304,49 @@ def _band_value_type(node) -> T:
     return bands[0].value.type
 
 
-def explain(plan: CompiledPlan, result: PayeeResult) -> Breakdown:
-    """The breakdown of a traced result (run the plan with trace=True)."""
+def explain(plan: CompiledPlan, result: PayeeResult, person=None) -> Breakdown:
+    """The breakdown of a traced result (run the plan with trace=True).  person: the payee's row of
+    the people table (a `Person`, or anything with `name` and `role`), for the statement's heading."""
     with localcontext(CONTEXT):
-        return _Explainer(plan, result).build()
+        return _Explainer(plan, result, person).build()
+
+
+def period_info(start, end) -> PeriodInfo | None:
+    """The period with its shortest name: 2026, 2026-H1, 2026-Q1, 2026-03, or `start to end`."""
+    if not isinstance(start, dt.date) or not isinstance(end, dt.date):
+        return None
+    label = f"{start.isoformat()} to {end.isoformat()}"
+    after = end + dt.timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    if start.day == 1 and after.day == 1 and months in (1, 3, 6, 12) and (start.month - 1) % months == 0:
+        n = (start.month - 1) // months + 1
+        label = {1: f"{start.year}-{start.month:02d}", 3: f"{start.year}-Q{n}", 6: f"{start.year}-H{n}",
+                 12: f"{start.year}"}[months]
+    return PeriodInfo(start=start.isoformat(), end=end.isoformat(), label=label)
+
+
+def statements(breakdowns: list[Breakdown]) -> list[Statement]:
+    """One statement per person from the breakdowns of several plans (in the order given): each
+    person's breakdowns in plan order, and a cash and an awards total per currency."""
+    by_payee: dict[str, list[Breakdown]] = {}
+    for b in breakdowns:
+        by_payee.setdefault(b.payee, []).append(b)
+    out = []
+    for payee, mine in by_payee.items():
+        cash: dict[str, Decimal] = {}
+        awards: dict[str, Decimal] = {}
+        digits: dict[str, int] = {}
+        for b in mine:
+            cash[b.currency] = cash.get(b.currency, Decimal(0)) + Decimal(b.total)
+            awards[b.currency] = awards.get(b.currency, Decimal(0)) + Decimal(b.awards_value)
+            digits[b.currency] = len(b.total.partition(".")[2])
+        totals = [CurrencyTotal(currency=c, cash=numbers.exact(cash[c], digits[c]),
+                                awards_value=numbers.exact(awards[c], digits[c])) for c in cash]
+        first = mine[0]
+        out.append(Statement(payee=payee, name=next((b.name for b in mine if b.name), None),
+                             role=next((b.role for b in mine if b.role), None), period=first.period,
+                             plans=mine, totals=totals))
+    return out
 
 
 def json_schema() -> dict:

@@ -8,6 +8,7 @@ Every renderer is deterministic: the same breakdown gives the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from dsl.diagnostics import display_width
 
 from incentives.engine import numbers
-from .build import Breakdown, Item
+from .build import Breakdown, Item, Statement, statements
 
 WIDTH = 78
 
@@ -46,10 +47,37 @@ def _item_lines(item: Item, digits: int, indent: int) -> list[str]:
     return out
 
 
+def person_text(b: Breakdown | Statement) -> str:
+    """The payee's id, with the name and role where the people table gives them."""
+    known = [x for x in (b.name, b.role) if x]
+    return b.payee + (f" ({', '.join(known)})" if known else "")
+
+
+def period_text(b: Breakdown | Statement) -> str:
+    p = b.period
+    if p is None:
+        return ""
+    dates = f"{p.start} to {p.end}"
+    return dates if p.label == dates else f"{p.label} ({dates})"
+
+
+_MEASURED = re.compile(r"^\w+ (.*?) of (?:deals|team|reports|activities)\b")
+
+
+def _measured(formula: str) -> str:
+    """What a measure takes of each record, from its formula: `amount` in `sum amount of deals`,
+    `amount / term_years` in `sum amount / term_years of deals where ...`."""
+    m = _MEASURED.match(formula)
+    return m.group(1) if m else formula.split()[1]
+
+
 def render_text(b: Breakdown) -> str:
     d = _digits(b)
-    out = [f"{b.plan.name} - payee {b.payee}", f"{b.plan.file} | {b.currency} | per {b.plan.period} | "
-           f"rounding {b.plan.rounding}", ""]
+    out = [f"{b.plan.name} - payee {person_text(b)}", f"{b.plan.file} | {b.currency} | per {b.plan.period} | "
+           f"rounding {b.plan.rounding}"]
+    if b.period is not None:
+        out.append(f"period {period_text(b)}")
+    out.append("")
     if b.inputs:
         out.append("Inputs")
         width = max(display_width(v.name) for v in b.inputs)
@@ -66,9 +94,14 @@ def render_text(b: Breakdown) -> str:
             for deal in m.deals:
                 share = "" if deal.share == "1" else f" x {numbers.percent(Decimal(deal.share))}"
                 how = f"{deal.credit} from {deal.via}" if deal.via else deal.credit
-                measured = f"; {m.formula.split()[1]} {deal.value}" if deal.value is not None else ""
+                measured = f"; {_measured(m.formula)} {deal.shown}" if deal.shown is not None else ""
                 out.append(f"      {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share} ({how}) = "
                            f"{_money(deal.amount, d)}{measured}")
+            if m.excluded:
+                out.append(f"      left out ({len(m.excluded)}):")
+            for deal in m.excluded:
+                share = "" if deal.share == "1" else f" x {numbers.percent(Decimal(deal.share))}"
+                out.append(f"        {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share}: {deal.why}")
             for person in m.people:
                 out.append(f"      {person['id']}: {person['shown']}")
         out.append("")
@@ -103,7 +136,28 @@ def render_text(b: Breakdown) -> str:
             mark = "[x]" if a.granted else "[ ]"
             value = f"  value {_money(a.value, d)}" if a.value is not None else ""
             out.append(f"  {mark} {a.kind}: {a.label or a.name}{value}   (line {a.where.line})")
+        if any(a.value is not None for a in b.awards):
+            out.append(_row(f"Awards granted, cash equivalent ({b.currency})", _money(b.awards_value, d)))
     return "\n".join(out) + "\n"
+
+
+def _totals_lines(s: Statement) -> list[str]:
+    out = []
+    for t in s.totals:
+        digits = len(t.cash.partition(".")[2])
+        out.append(_row(f"Total cash, every plan ({t.currency})", _money(t.cash, digits)))
+        if Decimal(t.awards_value):
+            out.append(_row(f"Awards' cash equivalent ({t.currency})", _money(t.awards_value, digits)))
+    return out
+
+
+def render_text_statement(s: Statement) -> str:
+    """One person's statement across plans: each plan's breakdown, then the totals per currency."""
+    head = [f"Statement for {person_text(s)}" + (f", period {period_text(s)}" if s.period else ""),
+            f"{len(s.plans)} plan{'s' * (len(s.plans) != 1)}: " + ", ".join(b.plan.name for b in s.plans), ""]
+    parts = [render_text(b) for b in s.plans]
+    return "\n".join(head) + "\n" + ("\n" + "." * WIDTH + "\n\n").join(parts) + "\n" + "\n".join(
+        _totals_lines(s)) + "\n"
 
 
 def render_json(b: Breakdown) -> str:
@@ -131,12 +185,38 @@ def _markdown_text(value) -> str:
             .replace("\n", " "))
 
 
+def _context(items: list[Statement]) -> dict:
+    return dict(statements=items, who=person_text, period_text=period_text, measured=_measured, digits=_digits,
+                percent=lambda share: numbers.percent(Decimal(share)), nonzero=lambda x: Decimal(x) != 0,
+                tdigits=lambda t: len(t.cash.partition(".")[2]))
+
+
 def render_markdown(b: Breakdown) -> str:
-    return _env().get_template("statement.md").render(b=b, d=_digits(b))
+    return render_markdown_statements(statements([b]))
+
+
+def render_markdown_statements(items: list[Statement]) -> str:
+    """Markdown statements, one per person (a heading each); several plans give a section per plan."""
+    return _env().get_template("statement.md").render(**_context(items))
 
 
 def render_html(b: Breakdown) -> str:
-    return _env().get_template("statement.html").render(b=b, d=_digits(b))
+    return render_html_statements(statements([b]))
+
+
+def render_html_statements(items: list[Statement], title: str | None = None) -> str:
+    """One well-formed HTML document (XHTML-compatible: every element closed) for any number of
+    people: a table of contents, then a section per person with each plan's statement."""
+    return _env().get_template("statement.html").render(title=title, **_context(items))
+
+
+def render_text_statements(items: list[Statement]) -> str:
+    return ("\n" + ("=" * WIDTH) + "\n\n").join(render_text_statement(s) for s in items)
+
+
+def render_json_statements(items: list[Statement]) -> str:
+    docs = [s.model_dump(mode="json", by_alias=True) for s in items]
+    return json.dumps(docs, indent=2, ensure_ascii=False) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}

@@ -39,9 +39,10 @@ def given_text(plan: ir.Plan, name: str, value) -> str:
     return value_text(value, plan.givable[name].type, plan.currency)
 
 
-def run_alone(compiled: CompiledPlan, values: dict, payee: str) -> PayeeResult:
-    """One payee evaluated alone, traced, with the plan's effective dates as the period."""
-    return compiled.run(values, payee, trace=True, period=compiled.ir.effective, alone=True)
+def run_alone(compiled: CompiledPlan, values: dict, payee: str, period: tuple | None = None) -> PayeeResult:
+    """One payee evaluated alone, traced, in the period given (an example's `period` line), else the
+    plan's effective dates."""
+    return compiled.run(values, payee, trace=True, period=period or compiled.ir.effective, alone=True)
 
 
 def _breakdown(compiled: CompiledPlan, values: dict, payee: str) -> str:
@@ -62,7 +63,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
         if ex.sales is None:
             with localcontext(CONTEXT):
                 values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
-            results = {None: run_alone(compiled, values, ex.label)}
+            results = {None: run_alone(compiled, values, ex.label, ex.period)}
         else:
             sales = example_sales(compiled, ex.sales)
             results = {r.payee: r for r in Population(compiled, sales, ex.sales.period).run(trace=True)}

@@ -113,7 +113,9 @@ def _deal_values(plan: ir.Plan, period: tuple[dt.date, dt.date], extra: bool = F
     amounts, texts, start, end = _amounts(plan, positive=extra), st.sampled_from(_texts(plan)), *period
     inside, around = st.dates(start, end), st.dates(start - SLACK, end + SLACK)
     statuses = st.just("won") if extra else st.one_of(st.just("won"), st.sampled_from(DEAL_STATUSES))
-    declared = st.fixed_dictionaries({name: input_strategy(info, plan)
+    # an optional column is missing on some deals (drawn first: what shrinking goes to)
+    declared = st.fixed_dictionaries({name: st.one_of(st.just(ir.MISSING), input_strategy(info, plan))
+                                      if name in plan.optional_columns else input_strategy(info, plan)
                                       for name, info in plan.deal_field_infos.items()})
     step = Decimal(1).scaleb(-plan.minor_units)
     read = {c for c in OPTIONAL_DEAL if {c, f"deal_{c}"} & plan.deal_columns}
@@ -228,7 +230,8 @@ def sales_text(plan: ir.Plan, sales: Sales, period: tuple[dt.date, dt.date]) -> 
                                                                ("date", T.DATE))]
         for name in [*DEAL_ORDER, *(c for c in d if c not in DEAL_ORDER)]:
             value = d.get(name)
-            if name in ("id", "owner", "amount", "date", "currency") or name.startswith("__") or value is None:
+            if name in ("id", "owner", "amount", "date", "currency") or name.startswith("__") or value is None \
+                    or value is ir.MISSING:  # an optional column left out of a deal line is missing
                 continue
             if name in OPTIONAL_DEAL and value == OPTIONAL_DEAL[name][1]:
                 continue

@@ -18,12 +18,14 @@ from dsl.periods import period_bounds
 
 from incentives.engine import ir
 from .crediting import credit
+from .exclusions import Excluder
 from incentives.errors import DataError, EvaluationError
 from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
+from incentives.engine.compile import read_column
 from .ranking import Placing, rank, share_out
 from incentives.engine.result import ContestResult, PayeeResult, PoolShare
-from incentives.engine.schedule import DealScope, PayeeContext, Values, stages
+from incentives.engine.schedule import DealScope, PayeeContext, Values, person_definitions, stages
 from .records import Sales
 
 ZERO = Decimal(0)
@@ -54,6 +56,9 @@ class MeasureTrace:
     value: Decimal
     deals: list[dict[str, Any]] = field(default_factory=list)
     people: list[tuple[str, Decimal]] = field(default_factory=list)
+    # a measure of deals: the payee's credited deals its condition left out, with (kind, reason):
+    # kind status, period or condition (see `exclusions`); kept only in traced runs
+    excluded: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)
 
 
 def parse_period(text: str) -> tuple[dt.date, dt.date]:
@@ -96,18 +101,24 @@ class Population:
     def _deal_measures(self, work: "_Work") -> None:
         with localcontext(CONTEXT):
             for m in (m for m in self.plan.ir.measures if m.source == "deals"):
-                where = self.deal_fns.opt(m.where)
+                where, value = self.deal_fns.opt(m.where), self.deal_fns.opt(m.value)
+                # only a traced run says why a deal was left out: the untraced loop stays as it was
+                excluder = Excluder(m.where, self.deal_fns) if work.trace and where is not None else None
                 for pid, v in work.values.items():
                     scope = DealScope(v)
-                    rows, picked = [], []
-                    for deal in self.credits[pid]:
-                        scope.deal = deal
-                        if where is None or where(scope):
-                            rows.append(deal)
-                            picked.append(deal[m.field] if m.field else ONE)
-                    v[m.name] = _aggregate(m, picked)
+                    rows, picked, left_out = [], [], []
+                    with self._guard(pid):  # an error in the condition or value names the payee
+                        for deal in self.credits[pid]:
+                            scope.deal = deal
+                            if where is None or where(scope):
+                                rows.append(deal)
+                                picked.append(_measured(value, scope, pid, deal) if value is not None else
+                                              read_column(deal, m.field, m.span) if m.field else ONE)
+                            elif excluder is not None:
+                                left_out.append((deal, *excluder.reason(scope)))
+                        v[m.name] = _aggregate(m, picked)
                     if work.trace:
-                        work.traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows))
+                        work.traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows, excluded=left_out))
 
     def _group_measures(self, work: "_Work") -> None:
         values = work.values
@@ -115,22 +126,49 @@ class Population:
         fns = self.plan.evaluator.compile
         with localcontext(CONTEXT):
             for m in (m for m in self.plan.ir.measures if m.source != "deals" and not m.of_pay):
-                where = fns.opt(m.where)
+                where, value = fns.opt(m.where), fns.opt(m.value)
+                taken: dict[str, Decimal] = {}  # each person's value, worked out once, when first needed
+
+                def take(q: str) -> Decimal:
+                    if value is None:
+                        return values[q][m.field] if m.field else ONE
+                    if q not in taken:
+                        with self._guard(q):
+                            taken[q] = value(values[q])
+                    return taken[q]
+                kept: dict[str, bool] = {}  # each person's condition, worked out once, naming them on error
+
+                def keeps(q: str) -> bool:
+                    if q not in kept:
+                        with self._guard(q):
+                            kept[q] = bool(where(values[q]))
+                    return kept[q]
                 computed = {}
                 for pid in values:
-                    members = [q for q in groups[m.source][pid] if where is None or where(values[q])]
-                    picked = [(q, values[q][m.field] if m.field else ONE) for q in members]
+                    members = [q for q in groups[m.source][pid] if where is None or keeps(q)]
+                    picked = [(q, take(q)) for q in members]
                     computed[pid] = _aggregate(m, [x for _, x in picked])
                     if work.trace:
                         work.traces[pid].append(MeasureTrace(m.name, computed[pid], people=picked))
                 for pid, x in computed.items():
                     values[pid][m.name] = x
 
-    def _prepare(self, work: "_Work") -> None:
-        evaluator = self.plan.evaluator
+    def _person_definitions(self, work: "_Work") -> None:
+        """The definitions the measures of team and reports read, for every person (in the plan's
+        order of definitions), into the person's values: the rest come in `_prepare`."""
+        evaluator, names = self.plan.evaluator, person_definitions(self.plan.ir)
         for pid, v in work.values.items():
             with evaluator.guard(pid):
-                work.prepared[pid] = evaluator.prepare(v, PayeeContext(deals=self.credits.get(pid, ())))
+                defined = evaluator.prepare(v, lets=names)
+            v.update((name, defined[name]) for name in names)
+
+    def _prepare(self, work: "_Work") -> None:
+        evaluator = self.plan.evaluator
+        early = person_definitions(self.plan.ir)  # worked out already, before the measures of people
+        rest = [let.name for let in self.plan.ir.lets if let.name not in early] if early else None
+        for pid, v in work.values.items():
+            with evaluator.guard(pid):
+                work.prepared[pid] = evaluator.prepare(v, PayeeContext(deals=self.credits.get(pid, ())), rest)
 
     def _contests(self, work: "_Work") -> None:
         with localcontext(CONTEXT):
@@ -256,6 +294,14 @@ class Population:
                 manager = self.sales.people[manager].manager
         return out
 
+
+
+def _measured(fn, scope: DealScope, pid: str, deal: dict[str, Any]) -> Decimal:
+    """What a measure takes of one credited deal; an error names the payee and the deal."""
+    try:
+        return fn(scope)
+    except EvaluationError as err:
+        raise EvaluationError(err.span, f"{err.message} (deal {deal.get('id')})", err.payee or pid) from None
 
 
 def _paid(result: PayeeResult, what: str) -> Decimal:

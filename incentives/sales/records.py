@@ -21,6 +21,7 @@ from dsl.types import T
 
 from .inputs import ValueProblem, _Problems, _rows, check_value, parse_value, reader, text_id
 from incentives.engine.evaluate import CONTEXT
+from incentives.engine.ir import MISSING
 from .tables import Mapping, read_rows
 
 REQUIRED_DEAL = ("id", "owner", "amount", "date")
@@ -38,6 +39,8 @@ class Person:
     manager: str
     values: dict[str, Any]
     where: str
+    name: str = ""  # the people table's `name` and `role` columns, where given: for statements
+    role: str = ""
 
 
 @dataclass
@@ -75,7 +78,8 @@ def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping
     for pid, values in parsed:
         where, record = org[pid]
         team, manager = (text_id(record.get(c)) for c in ORG_COLUMNS)
-        people[pid] = Person(pid, team, manager, values, where)
+        name, role = (text_id(record.get(c)) for c in ("name", "role"))
+        people[pid] = Person(pid, team, manager, values, where, name, role)
     for p in people.values():
         if p.manager and p.manager not in people:
             problems.add(f"{p.where}, column manager", f"no person with id `{p.manager}`")
@@ -99,10 +103,12 @@ def check_chains(people: dict[str, Person], problems: _Problems) -> None:
 def empty_cell(name: str, t: T, used: frozenset[str] | set[str],
                declared: dict[str, InputInfo] | None) -> tuple[str | None, Any]:
     """What a deal without a value for a column gets: (a complaint or None, the value it takes).
-    A declared default fills it; the required columns and a column the plan reads with no default
-    must be given."""
+    A declared default fills it; an optional column is missing (`MISSING`); the required columns and
+    a column the plan reads with no default must be given."""
     info = (declared or {}).get(name)
     default = OPTIONAL_DEAL.get(name, (t, None))[1]
+    if info is not None and getattr(info.decl, "optional", False):
+        return None, MISSING
     if info is not None and info.has_default:
         return None, info.default
     if name in REQUIRED_DEAL:

@@ -282,7 +282,7 @@ def run_stages(text: str, name: str, seed: int = 0, max_examples: int = 5, evalu
             raise Crash(f"unlocated {type(e).__name__}: {e}") from e
         first_error = type(e).__name__
     try:
-        result = plan.run(values_for(plan), payee="A", alone=True, trace=True)
+        result = plan.run(values_for(plan), payee="A", alone=True, trace=True, period=plan.ir.effective)
         incentives.render(incentives.explain(plan, result), "text")
     except IncentivesError as e:
         if not located(e):
