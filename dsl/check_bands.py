@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from . import ast
 from .check_expr import ExprChecker, Scope, fold
-from .diagnostics import Diagnostic
-from .printer import expr_text
+from .diagnostics import Diagnostic, Severity
+from .printer import decimal_text, expr_text
 from .types import (
     DIMENSIONLESS,
     T,
@@ -71,7 +71,7 @@ class BandChecker:
                     self.errors.append(Diagnostic(bound.span, f"this bound is {describe(t)}, but the base "
                                                   f"`{expr_text(base)}` is {describe(base_type)}", "band-unit",
                                                   hint=hint))
-            value_types.append(self._value(band, base_type, kind, scope))
+            value_types.append(self._value(band, base, base_type, kind, scope))
         self._order(bands)
         result = T.ERROR
         for t in value_types:
@@ -83,7 +83,7 @@ class BandChecker:
                 pass
         return result
 
-    def _value(self, band: ast.Band, base_type: T, kind: str, scope: Scope) -> T:
+    def _value(self, band: ast.Band, base: ast.Expr, base_type: T, kind: str, scope: Scope) -> T:
         v = self.exprs.check(band.value, scope)
         v2 = self.exprs.check(band.value_to, scope) if band.value_to is not None else None
         interpolating = kind in ("interpolated", "curve", "multiplier")
@@ -111,6 +111,8 @@ class BandChecker:
                                               hint="on a money base write a percentage (`8%`); "
                                                    "on a count write an amount per unit (`50 USD`)"))
                 return T.ERROR
+            if base_type == T.MONEY and v in (T.NUMBER, T.COUNT):
+                self._bare_rate(band.value, v, base, kind)
             return T.MONEY
         if kind in ("step", "cumulative", "interpolated"):
             for t, node in ((v, band.value), (v2, band.value_to)):
@@ -129,6 +131,38 @@ class BandChecker:
                                               f"not {describe(t)}", "band-value"))
                 return T.ERROR
         return v if v2 is None else unify(v, v2)
+
+    def _bare_rate(self, node: ast.Expr, t: T, base: ast.Expr, kind: str) -> None:
+        """A number, not a percentage, as a rate on a money base: it multiplies the base (`5` pays 500%).
+
+        A constant of 1 or more (in size) is an error; a constant below 1 (`0.05`, which does pay 5%) and a
+        value not known until the plan runs are warnings.  Either way the hint gives the percentage.  A
+        constant 0 pays nothing however it is read, and is left alone.
+        """
+        value = fold(node)
+        on = expr_text(base)
+        if isinstance(value, Decimal) and not isinstance(value, bool):
+            if value == 0:  # nothing, whichever way it is read
+                return
+            text = expr_text(node)
+            pays = decimal_text(value * 100) + "%"
+            if abs(value) >= 1:
+                points = text if isinstance(node, ast.Literal) else decimal_text(value)
+                self.errors.append(Diagnostic(
+                    node.span, f"a bare number as a {kind} rate multiplies the base: `{text}` pays {pays} of "
+                               f"`{on}`", "band-rate", hint=f"a rate on a money base is a percentage: write `{points}%`"))
+            else:
+                self.warnings.append(Diagnostic(
+                    node.span, f"a bare number as a {kind} rate multiplies the base: `{text}` pays {pays} of "
+                               f"`{on}`", "band-rate", Severity.WARNING,
+                    hint=f"a rate on a money base is a percentage: write `{pays}`"
+                         + (f" (or `{text}%` if you meant {text} percent)" if isinstance(node, ast.Literal) else "")))
+            return
+        self.warnings.append(Diagnostic(
+            node.span, f"this {kind} rate is {describe(t)}, not a percentage: it multiplies the base `{on}`, "
+                       f"so a value of 5 pays 500%", "band-rate", Severity.WARNING,
+            hint="a rate on a money base is a percentage: make it one (declare it `percent`, or multiply by `1%` "
+                 "if it counts percentage points)"))
 
     def _order(self, bands: list[ast.Band]) -> None:
         for i, band in enumerate(bands):

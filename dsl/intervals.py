@@ -4,7 +4,8 @@
 take when every input stays within its declared range (None where that cannot
 be known: an input without a range, a table lookup, a date).  `possible(cond)`
 gives which truth values a condition can take.  The lint uses both to find
-bands that can never be reached and gates and awards that can never pass.
+bands that can never be reached, gates and awards that can never pass, and
+marginal tiers whose bounded last band the base can pass.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Lint: warnings about plans that check but probably do not say what was meant.
 
-* an input or definition that nothing uses;
+* an input or definition that nothing uses (a definition with a description is
+  there to be shown in the breakdown, and counts as used);
+* marginal tiers whose last band has an upper bound the base can pass: nothing
+  is paid above it;
 * a band that can never be reached, a gate that can never pass, an award that
   can never be granted, given the inputs' declared ranges (interval analysis);
 * a cap below a floor in the same component or payout block, so one of them
@@ -63,6 +66,7 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     used |= {n for p in laws for law in p.laws if isinstance(law, ast.Monotone)
              for n in (law.target.text, law.input.text)}
     used |= {m.field.text for m in plan.of_type(ast.MeasureDecl) if m.field is not None}
+    used |= {name for name, d in lets.items() if d.description}  # described: shown in the breakdown
     frontier = list(used)
     while frontier:
         name = frontier.pop()
@@ -77,12 +81,16 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     for name, d in lets.items():
         if name not in used:
             _warn(out, d.name, f"definition `{name}` is never used by the plan's components, awards or "
-                                f"properties", "unused")
+                                f"properties", "unused",
+                  hint=f"to keep it only to be shown in the breakdown, describe it: "
+                       f"`let {name} = {_short(d.expr)} \"What it is\"`")
 
     for c in plan.of_type(ast.ComponentDecl):
         for item in c.items:
             if isinstance(item, ast.TiersLine):
                 _bands(out, bounds, item.base, item.bands, show)
+                if item.kind.text == "marginal":
+                    _marginal_top(out, bounds, item, show)
             elif isinstance(item, ast.MultiplierStep):
                 _bands(out, bounds, item.base, item.bands, show)
             elif isinstance(item, ast.GateStep) and bounds.possible(item.cond) == {False}:
@@ -177,6 +185,29 @@ def _bands(out: list[Diagnostic], bounds: Bounds, base: ast.Expr, bands: list[as
             return
 
 
+def _marginal_top(out: list[Diagnostic], bounds: Bounds, line: ast.TiersLine, show: _Show) -> None:
+    """Marginal tiers whose last band has an upper bound pay nothing on the base above it.
+
+    No warning when the declared ranges keep the base at or below that bound (never for a running
+    total, which grows deal by deal whatever each deal's range)."""
+    last = line.bands[-1] if line.bands else None
+    if last is None or last.upper is None:
+        return
+    base, top = bounds.of(line.base), bounds.of(last.upper)
+    if line.per != "running" and base is not None and top is not None and base.hi <= top.lo:
+        return
+    on = "the running total of " if line.per == "running" else ""
+    top_text = expr_text(last.upper)
+    bound = top_text if _const(last.upper) else f"`{top_text}`"
+    reach = f" (`{expr_text(line.base)}` can be up to {show(base.hi, line.base)})" \
+        if base is not None and line.per is None else ""
+    open_band = f"from {expr_text(last.lower)}: {expr_text(last.value)}"
+    _warn(out, last.upper, f"marginal tiers pay nothing on the part of {on}`{expr_text(line.base)}` above "
+                           f"{bound}, where the last band ends{reach}", "marginal-top",
+          hint=f"leave the last band open: `{open_band}`; if nothing is meant to be paid above {bound}, "
+               f"say so with a last band `from {top_text}: 0%`")
+
+
 def _cap_below_floor(out: list[Diagnostic], steps) -> None:
     caps = [(s, fold(s.expr)) for s in steps if isinstance(s, ast.CapStep) and _const(s.expr)]
     floors = [(s, fold(s.expr)) for s in steps if isinstance(s, ast.FloorStep) and _const(s.expr)]
@@ -186,6 +217,11 @@ def _cap_below_floor(out: list[Diagnostic], steps) -> None:
                 _warn(out, floor if floor.span.line > cap.span.line else cap,
                       f"the cap {expr_text(cap.expr)} is below the floor {expr_text(floor.expr)}: "
                       f"whichever comes last always decides the amount", "cap-below-floor")
+
+
+def _short(e: ast.Expr) -> str:
+    text = expr_text(e)
+    return text if len(text) <= 40 else "..."
 
 
 def _const(e) -> bool:

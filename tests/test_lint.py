@@ -24,6 +24,15 @@ def test_unused_input_and_definition():
     ]
 
 
+def test_what_a_described_definition_uses_is_used_and_the_unused_hint_says_so():
+    checked = check(parse(Source("l.plan", HEAD + 'input revenue: money\ninput quota: money\n'
+                                 'let attainment = revenue / quota "Shown"\nlet spare = quota * 2\n'
+                                 'component c { pay 1 USD }\n')))
+    [w] = checked.warnings
+    assert (w.code, w.span.line) == ("unused", 5)
+    assert w.hint == 'to keep it only to be shown in the breakdown, describe it: `let spare = quota * 2 "What it is"`'
+
+
 def test_a_definition_used_only_by_a_property_is_used():
     assert warnings("input revenue: money range 0 USD to 10 USD\nlet half = revenue / 2\n"
                     "component c { pay revenue }\nproperty \"p\" { always half <= revenue }\n") == []
@@ -76,6 +85,8 @@ def test_cap_below_floor():
 @pytest.mark.parametrize("body", [
     "input x: money range 0 USD to 10 USD\ncomponent c { pay x gate x > 20 USD }\n",
     "input x: money\ninput y: money\ncomponent c { pay x }\n",
+    "input x: money\ncomponent c { tiers marginal on x { from 0 USD to 10 USD: 5% } }\n",  # marginal-top
+    "input x: money\ncomponent c { tiers marginal on x { from 0 USD: 0.05 } }\n",  # band-rate, from the checker
 ])
 def test_strict_cli_makes_warnings_errors(tmp_path, body):
     from typer.testing import CliRunner
