@@ -175,7 +175,7 @@ class ExprChecker:
             return scope.values[e.id]
         if e.id in self.rules:
             t, columns = self.rules[e.id]
-            outside = [c for c in columns if c not in scope.values]
+            outside = sorted(c for c in columns if c not in scope.values)
             if outside:
                 return self.error(e, f"rule table `{e.id}` reads deal columns ({', '.join(outside)}): use it "
                                      f"where a deal is at hand, in a measure of deals or tiers per deal", "name")

@@ -67,11 +67,15 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
              for n in (law.target.text, law.input.text)}
     used |= {m.field.text for m in plan.of_type(ast.MeasureDecl) if m.field is not None}
     used |= {name for name, d in lets.items() if d.description}  # described: shown in the breakdown
+    # what a name depends on: a definition's expression, a rule table's conditions, values and default
+    deps = {name: [d.expr] for name, d in lets.items()}
+    deps.update({r.name.text: [[(x.cond, x.value) for x in r.rules], r.default]
+                 for r in plan.of_type(ast.RulesDecl)})
     frontier = list(used)
     while frontier:
         name = frontier.pop()
-        if name in lets:
-            for dep in _names(lets[name].expr, set()) - used:
+        if name in deps:
+            for dep in _names(deps[name], set()) - used:
                 used.add(dep)
                 frontier.append(dep)
     for name, info in inputs.items():

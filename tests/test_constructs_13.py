@@ -231,3 +231,49 @@ def test_rule_table_type_errors():
     messages = [d.message for d in info.value.errors]
     assert any("a rule's condition must be" in m for m in messages)
     assert any("rule table `rate` gives a percentage" in m or "rule table `rate` gives" in m for m in messages)
+
+
+# ---- found in review ----
+
+RULES_DOC = '''plan "R" { currency USD period quarter }
+input revenue: money
+input product: text
+input category: text
+input new_customer: bool default false
+rules rate: percent "commission rate by product, then category" {
+  when product == "Widget": 12%
+  when category == "Software": 10%
+  when category == "Software" and new_customer: 15%
+  default: 8%
+}
+component commission { pay rate of revenue }
+'''
+
+
+def test_inputs_read_only_by_a_rule_table_are_not_unused():
+    import incentives
+
+    plan = incentives.compile_text(RULES_DOC, "r.plan")
+    assert [w for w in plan.warnings if w.code == "unused"] == []
+    r = plan.run({"revenue": "1000", "product": "Widget", "category": "Software", "new_customer": "true"},
+                 period="2026-Q1")
+    assert str(r.total) == "150.00"
+
+
+def test_a_left_out_deal_with_an_empty_optional_column_is_shown_as_missing(tmp_path):
+    import incentives
+
+    plan = incentives.compile_text('''plan "Opt" { currency USD period quarter }
+deals { field bonus: money optional }
+measure bonus_sum = sum bonus of deals where bonus is not missing
+component c { pay 10% of bonus_sum }
+''', "opt.plan")
+    people = tmp_path / "p.csv"
+    people.write_text("id,team,manager\nAE1,,\n")
+    deals = tmp_path / "d.csv"
+    deals.write_text("id,owner,amount,date,bonus\nD1,AE1,100,2026-01-05,3000\nD2,AE1,100,2026-01-06,\n")
+    run = plan.run_population(people=people, deals=deals, period="2026-Q1", trace=True)
+    assert run["AE1"].total == 300
+    for fmt in ("text", "json", "markdown", "html"):
+        out = incentives.render(incentives.explain(plan, run["AE1"]), fmt)
+        assert "D2" in out and "missing" in out
