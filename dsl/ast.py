@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Iterator, Union
 
 from .source import Source, Span
-from .ast_more import IsMissing, Rule, RulesDecl  # noqa: F401 - nodes of later constructs
+from .ast_more import ActivitiesDecl, IsMissing, Rule, RulesDecl  # noqa: F401 - nodes of later constructs
 
 #: The span of a node made by code rather than parsed from text.
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
@@ -314,7 +314,7 @@ class Expect:
 class Record:
     """`person "ID" { name = value, ... }` or `deal "ID" { ... }` in an example."""
 
-    kind: str  # person or deal
+    kind: str  # person, deal or activity
     id: Ident
     fields: list[Given]
     span: Span = _span()
@@ -443,7 +443,7 @@ class ContestDecl:
 
 
 Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
-             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl]
+             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl, ActivitiesDecl]
 
 
 @dataclass

@@ -46,3 +46,12 @@ class RulesDecl:
     default: "Expr | None" = None  # noqa: F821
     description: str | None = None
     span: Span = _span()
+
+
+@dataclass
+class ActivitiesDecl:
+    """`activities { field NAME: TYPE ... }`: columns of the activity data (meetings, calls, visits)
+    beyond the standard ones (id, owner, date, type), declared like deal columns."""
+
+    fields: list  # InputDecl, as in a `deals` block
+    span: Span = _span()

@@ -18,6 +18,7 @@ from .check_numbers import check_literals
 from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_rules import check_rules, optional_columns
+from .check_activities import activity_fields, check_activity_names
 from .check_measures import check_person_definitions, let_order, running_bands_scope
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
                           crediting_rules, deal_fields, is_result_measure, paid_later)
@@ -75,6 +76,8 @@ class CheckedPlan:
     contests: list[ast.ContestDecl] = field(default_factory=list)
     deal_field_infos: dict[str, InputInfo] = field(default_factory=dict)  # declared deal columns' ranges, values
     warnings: list[Diagnostic] = field(default_factory=list)
+    activity_fields: dict[str, T] = field(default_factory=dict)  # activity columns: standard and declared
+    activity_field_infos: dict[str, InputInfo] = field(default_factory=dict)
 
     @property
     def reads_deals(self) -> bool:
@@ -121,7 +124,9 @@ class _Checker:
         self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
         field_infos = {f.name.text: self._input(f) for d in plan.of_type(ast.DealsDecl)[:1] for f in d.fields
                        if f.name.text in self.fields}
-        self.exprs.optional = optional_columns(plan.of_type(ast.DealsDecl), self.errors)
+        self.activity_fields, activity_infos, optional = activity_fields(plan.of_type(ast.ActivitiesDecl),
+                                                                         self._input, self.errors)
+        self.exprs.optional = optional_columns(plan.of_type(ast.DealsDecl), self.errors) | optional
         self.exprs.rules = check_rules(plan.of_type(ast.RulesDecl), values, self.fields,
                                        Scope({}, tables, curve_types), self.exprs, self.errors)
         rules = crediting_rules(plan.of_type(ast.CreditingDecl), self.errors)
@@ -165,7 +170,7 @@ class _Checker:
         award_names = {a.name.text for a in awards}
         givable = {**inputs, **measures}
         context = ExampleContext(inputs, measures, component_names, award_names, self.fields, field_infos, rules,
-                                 header["effective"] is not None)
+                                 header["effective"] is not None, self.activity_fields, activity_infos)
         for ex in examples:
             check_example(ex, context, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},
@@ -193,6 +198,7 @@ class _Checker:
             payout=payouts[0] if payouts else None, types=self.exprs.types, value_types=values,
             examples=examples, properties=properties, deal_fields=self.fields, crediting=rules,
             measures=measures, contests=contests, deal_field_infos=field_infos,
+            activity_fields=self.activity_fields, activity_field_infos=activity_infos,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
@@ -273,16 +279,20 @@ class _Checker:
         self.pay_measures: dict[str, T] = {}
         self.paid_later = paid_later(decls, results)  # where measures of pay are not known yet: why
         self.person_lets: list[str] | None = None
-        for m in sorted(decls, key=lambda m: m.source.text != "deals"):
-            if m.source.text != "deals" and self.person_lets is None:  # first the definitions they read
+        if any(m.source.text == "activities" for m in decls):
+            check_activity_names(plan, self.activity_fields, self.errors)
+        own = ("deals", "activities")  # measures of the payee's own records, before those of people
+        for m in sorted(decls, key=lambda m: m.source.text not in own):
+            if m.source.text not in own and self.person_lets is None:  # first the definitions they read
                 self.person_lets = check_person_definitions(self, plan, lets, results, values, people, tables, curves)
             t = check_measure(m, self.fields, people, self.exprs, self.errors, results,
-                              frozenset(c.name.text for c in plan.of_type(ast.ContestDecl)), self.paid_later)
+                              frozenset(c.name.text for c in plan.of_type(ast.ContestDecl)), self.paid_later,
+                              self.activity_fields)
             if is_result_measure(m, results):
                 self.pay_measures[m.name.text] = t  # known only when the reports are paid: not in definitions
             else:
                 values[m.name.text] = t
-            if m.source.text == "deals":
+            if m.source.text in own:
                 people[m.name.text] = t
             out[m.name.text] = InputInfo(m.name.text, t, m, default=Decimal(0), has_default=True)
         self.person_lets = self.person_lets or []

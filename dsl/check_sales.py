@@ -34,7 +34,7 @@ DEAL_STATUSES = ("won", "cancelled", "refunded", "open", "lost")
 CREDIT_KINDS = ("owner", "split", "overlay", "rollup")
 CREDIT_RULES = ("splits", "overlays", "rollup")
 AGGREGATES = ("sum", "count", "average", "min", "max")
-SOURCES = ("deals", "team", "reports")
+SOURCES = ("deals", "activities", "team", "reports")
 PERIOD_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
 
 
@@ -77,7 +77,7 @@ def crediting_rules(decls: list[ast.CreditingDecl], errors: list[Diagnostic]) ->
     return frozenset(rules)
 
 
-_ONE = {"deals": "deal", "team": "person", "reports": "person"}
+_ONE = {"deals": "deal", "activities": "activity", "team": "person", "reports": "person"}
 
 
 def is_result_measure(m: ast.MeasureDecl, results: set[str]) -> bool:
@@ -95,11 +95,13 @@ def paid_later(decls: list[ast.MeasureDecl], results: set[str]) -> dict[str, tup
 
 def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T], exprs: ExprChecker,
                   errors: list[Diagnostic], results: set[str] = frozenset(),
-                  contests: frozenset[str] = frozenset(), later: dict | None = None) -> T:
+                  contests: frozenset[str] = frozenset(), later: dict | None = None,
+                  activities: dict[str, T] | None = None) -> T:
     """Check a measure; return its type.  people: the person-level values (inputs, deal measures);
     results: the component names and `total`, which a measure of reports may aggregate; contests:
     every contest's name, to say that their results come too late for a measure; later: the measures
-    of pay, to say that they too come too late for a measure's condition."""
+    of pay, to say that they too come too late for a measure's condition; activities: the activity
+    columns (a measure `of activities` reads them)."""
     later = later or {}
     agg, source = m.agg.text, m.source.text
     if m.field is not None and m.field.text in results and source != "reports":
@@ -119,11 +121,16 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
         _error(errors, m.agg, f"unknown aggregate `{agg}`", "measure", "aggregates are " + ", ".join(AGGREGATES))
         return T.ERROR
     if source not in SOURCES:
-        _error(errors, m.source, f"a measure is taken of deals, team or reports, not `{source}`", "measure")
+        _error(errors, m.source, f"a measure is taken of deals, activities, team or reports, not `{source}`",
+               "measure")
         return T.ERROR
     if source == "deals":
         scope = Scope({**people, **fields}, where="in a measure of deals", all_contests=contests, later=later)
         available, what = fields, "deal column"
+    elif source == "activities":
+        available, what = dict(activities or {}), "activity column"
+        scope = Scope({**people, **available}, where="in a measure of activities", all_contests=contests,
+                      later=later)
     else:
         scope = Scope(dict(people), where=f"in a measure of {source}", all_contests=contests, later=later)
         available, what = people, "value of each person (an input, a definition or a measure of deals)"
@@ -141,7 +148,7 @@ def check_measure(m: ast.MeasureDecl, fields: dict[str, T], people: dict[str, T]
     t = available.get(m.field.text)
     if t is None:
         close = difflib.get_close_matches(m.field.text, list(available), n=1)
-        _error(errors, m.field, f"`{m.field.text}` is not a {what}", "measure",
+        _error(errors, m.field, f"`{m.field.text}` is not {'an' if what[0] in 'aeiou' else 'a'} {what}", "measure",
                f"did you mean `{close[0]}`?" if close else None)
         return T.ERROR
     if t not in NUMERIC and t is not T.ERROR:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from . import ast
+from .check_activities import check_activity_records
 from .check_expr import ExprChecker, Scope, fold
 from .check_sales import DEAL_STATUSES
 from .periods import period_bounds
@@ -49,6 +50,8 @@ class ExampleContext:
     deal_infos: dict = dc_field(default_factory=dict)  # declared deal columns: ranges, listed values
     crediting: frozenset[str] = frozenset()
     effective: bool = True  # whether the plan has effective dates (an example's default period)
+    activity_fields: dict[str, T] = dc_field(default_factory=dict)
+    activity_infos: dict = dc_field(default_factory=dict)  # declared activity columns: ranges, listed values
 
 
 def _check_value(name: ast.Ident, value: ast.Expr, want: T, info, exprs: ExprChecker, constants: Scope,
@@ -220,6 +223,9 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
         if missing:
             _error(errors, rec, f"deal `{rec.id.text}` has no " + ", ".join(f"`{n}`" for n in missing), "example")
     _check_credits(ex, ctx, deals, people, files, exprs, constants, errors)
+    reads = any(getattr(getattr(i.decl, "source", None), "text", None) == "activities" for i in ctx.measures.values())
+    check_activity_records(ex, ctx.activity_fields, ctx.activity_infos, people, open_people, reads, _check_value,
+                           _known, exprs, constants, errors)
     return {} if open_people else people
 
 

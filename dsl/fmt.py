@@ -140,23 +140,29 @@ class _Printer:
             if d.places is not None:
                 self.emit(f"places {expr_text(d.places)}", d.places.span.line, d.places.span.end_line)
             self.close(d.span)
-        elif isinstance(d, ast.DealsDecl):
-            self.open("deals", d.span, d.fields)
+        elif isinstance(d, (ast.DealsDecl, ast.ActivitiesDecl)):
+            self.open("deals" if isinstance(d, ast.DealsDecl) else "activities", d.span, d.fields)
             for f in d.fields:
                 self.emit(self.input_text(f, "field"), f.span.line, f.span.end_line)
             self.close(d.span)
         elif isinstance(d, ast.CreditingDecl):
             self.emit("crediting { " + " ".join(r.text for r in d.rules) + " }", d.span.line, d.span.end_line)
         elif isinstance(d, ast.MeasureDecl):
-            field = (f" {d.field.text}" if d.field is not None else
-                     f" {measured_text(d.value)}" if d.value is not None else "")
+            if d.field is not None:
+                field: list = [f" {d.field.text}"]
+            elif d.value is not None:  # the measured expression breaks like any other, parenthesized as measured_text
+                bare = measured_text(d.value) == expr_text(d.value)
+                field = [" ", expr_doc(d.value)] if bare else [" (", expr_doc(d.value), ")"]
+            else:
+                field = []
             where = [Line(gap(d.source, d.where)), "where ", expr_doc(d.where)] if d.where is not None else []
-            self.emit(clause(f"measure {d.name.text} = {d.agg.text}{field} of {d.source.text}", *where,
-                             *described(d.description)), d.span.line, d.span.end_line)
+            self.emit(clause(f"measure {d.name.text} = {d.agg.text}", *field, f" of {d.source.text}", *where,
+                             *described(d.description, d.where or d.value or d.field or d.source, d)),
+                      d.span.line, d.span.end_line)
         elif isinstance(d, ast.InputDecl):
             self.emit(self.input_text(d, "input"), d.span.line, d.span.end_line)
         elif isinstance(d, ast.LetDecl):
-            self.emit(clause(f"let {d.name.text} = ", expr_doc(d.expr), *described(d.description)),
+            self.emit(clause(f"let {d.name.text} = ", expr_doc(d.expr), *described(d.description, d.expr, d)),
                       d.span.line, d.span.end_line)
         elif isinstance(d, ast.TableDecl):
             keys = ", ".join(f"{k.text}: {t.text}" for k, t in d.keys)
@@ -239,7 +245,7 @@ class _Printer:
         desc = f" {quote(d.description)}" if d.description is not None else ""
         self.open(f"rules {d.name.text}: {d.type.text}{desc}", d.span, d.rules)
         for r in d.rules:
-            self.emit(f"when {expr_text(r.cond)}: {expr_text(r.value)}", r.span.line, r.span.end_line)
+            self.emit(clause("when ", expr_doc(r.cond), ": ", expr_doc(r.value)), r.span.line, r.span.end_line)
         if d.default is not None:
             self.emit(f"default: {expr_text(d.default)}", d.default.span.line, d.default.span.end_line)
         self.close(d.span)
@@ -304,8 +310,11 @@ def clause(*parts) -> Group:
     return Group([Nest(CONT, list(parts))])
 
 
-def described(description: str | None) -> list:
-    return [Line(), quote(description)] if description is not None else []
+def described(description: str | None, after=None, statement=None) -> list:
+    """A description on a continuation line; the break before it owns the stretch from `after` (the
+    last node before it) to the end of the statement, so a comment there stays on its line."""
+    end = (statement.span.end_line, statement.span.end_column) if statement is not None else None
+    return [Line(gap(after, end) if after is not None else None), quote(description)] if description is not None else []
 
 
 def labelled(label: str | None) -> list:

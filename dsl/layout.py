@@ -116,7 +116,9 @@ def _doc(e) -> tuple:
         args: list = [soft(gap(e.func, e.args[0])), expr_doc(e.args[0])]
         for a, b in zip(e.args, e.args[1:]):
             args += [",", Line(gap(a, b)), expr_doc(b)]
-        return Group([f"{e.func.text}(", Nest(STEP, args), soft(), ")"]), 9
+        # the break before `)` owns the stretch after the last argument, so a comment there stays on its line
+        close = soft(gap(e.args[-1], (e.span.end_line, e.span.end_column)))
+        return Group([f"{e.func.text}(", Nest(STEP, args), close, ")"]), 9
     if isinstance(e, ast.Unary):
         if e.op == "-":
             return ["-", expr_doc(e.operand, PREC["neg"])], PREC["neg"]

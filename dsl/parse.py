@@ -292,6 +292,9 @@ class _ToAst(TestsToAst):
     def deals_decl(self, meta, children):
         return ast.DealsDecl(list(children), self.mspan(meta))
 
+    def activities_decl(self, meta, children):
+        return ast.ActivitiesDecl(list(children), self.mspan(meta))
+
     def crediting_decl(self, meta, children):
         return ast.CreditingDecl([self.ident(c) for c in children], self.mspan(meta))
 

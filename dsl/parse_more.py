@@ -62,6 +62,9 @@ class TestsToAst(Transformer_NonRecursive):
     def ex_deal(self, meta, children):
         return [ast.Record("deal", self.quoted(children[0]), children[1], self.mspan(meta))]
 
+    def ex_activity(self, meta, children):
+        return [ast.Record("activity", self.quoted(children[0]), children[1], self.mspan(meta))]
+
     def ex_split(self, meta, children):
         kind, deal, share, person = children
         return [ast.CreditRow(str(kind), self.quoted(deal), share, self.quoted(person), self.mspan(meta))]

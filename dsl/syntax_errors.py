@@ -24,7 +24,7 @@ from .grammar import parser
 from .source import Source, Span
 
 TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
-                "deals", "crediting", "measure", "contest")
+                "deals", "activities", "crediting", "measure", "contest")
 
 
 _TERMINAL_NAMES = {
@@ -37,7 +37,7 @@ _TERMINAL_NAMES = {
     "COMP_OP": "a comparison (`>=`, `<`, `==`, ...)",
     "UPPER_INCLUSIVE": "`upper_inclusive`",
     "CREDIT_ROW": "`split`, `overlay`",
-    "DATA_KIND": "`people from`, `deals from`, `splits from`",
+    "DATA_KIND": "`people from`, `deals from`, `splits from`, `activities from`",
     "OVER": "`over`",
     "$END": "the end of the file",
 }

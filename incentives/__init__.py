@@ -36,8 +36,8 @@ from .errors import DataError, EvaluationError, PlanError
 from .explain.build import Breakdown
 from .explain.build import explain as _explain
 from .explain.render import RENDERERS
-from .plan import (Plan, PopulationResult, compile_source, compile_text, load_deals, load_people, load_plan,
-                   load_splits)
+from .plan import (Plan, PopulationResult, compile_source, compile_text, load_activities, load_deals, load_people,
+                   load_plan, load_splits)
 
 __all__ = [
     "Breakdown",
@@ -52,6 +52,7 @@ __all__ = [
     "compile_source",
     "compile_text",
     "explain",
+    "load_activities",
     "load_deals",
     "load_people",
     "load_plan",

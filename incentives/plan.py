@@ -22,7 +22,7 @@ from incentives.engine.compiled import CompiledPlan, compile_source as _compile
 from incentives.engine.result import PayeeResult
 from incentives.engine.schedule import population_lines
 from incentives.errors import DataError, EvaluationError, Problem
-from incentives.sales import records
+from incentives.sales import activities as activity_records, records
 from incentives.sales.inputs import check_inputs
 from incentives.sales.population import Population, parse_period
 from incentives.sales.records import Person, Sales
@@ -96,26 +96,28 @@ class Plan(CompiledPlan):
                        deals: str | Path | Sequence[dict[str, Any]] | None = None,
                        splits: str | Path | MappingT[str, list] | None = None,
                        period: str | Period | None = None, mapping: str | Path | None = None,
-                       trace: bool = False) -> "PopulationResult":
+                       trace: bool = False,
+                       activities: str | Path | Sequence[dict[str, Any]] | None = None) -> "PopulationResult":
         """Evaluate every person over their credited deals: crediting, measures, contests, pools.
 
-        people, deals, splits: paths to .csv, .json or .parquet files, or what `load_people`,
-        `load_deals` and `load_splits` return (or a whole `Sales`).  mapping: a TOML column mapping
-        for CRM exports.  period as for `run`; the plan's effective dates when not given."""
+        people, deals, splits, activities: paths to .csv, .json or .parquet files, or what
+        `load_people`, `load_deals`, `load_splits` and `load_activities` return (or a whole `Sales`).
+        mapping: a TOML column mapping for CRM exports.  period as for `run`; the plan's effective
+        dates when not given."""
         if isinstance(people, Sales):
-            if deals is not None or splits is not None or mapping is not None:
+            if deals is not None or splits is not None or mapping is not None or activities is not None:
                 raise DataError([Problem("people: a whole `Sales` already holds the deals and splits: give "
                                          "deals=, splits= and mapping= only with a people table", code="data",
                                          field="people")])
             sales = people
         else:
-            sales = self._sales(people, deals, splits, mapping)
+            sales = self._sales(people, deals, splits, mapping, activities)
         _check_sales(self, sales)
         bounds = self._bounds(period)
         results = Population(self, sales, bounds).run(trace)
         return PopulationResult(self, results, bounds)
 
-    def _sales(self, people, deals, splits, mapping) -> Sales:
+    def _sales(self, people, deals, splits, mapping, activities=None) -> Sales:
         maps = load_mapping(mapping) if mapping is not None else {}
         folks = people if isinstance(people, MappingT) else load_people(people, self, maps.get("people"))
         if self.checked.reads_deals and deals is None:
@@ -132,7 +134,19 @@ class Plan(CompiledPlan):
             split_rows = load_splits(splits, self, deal_rows, folks, maps.get("splits"))
         else:
             split_rows = dict(splits)
-        return Sales(dict(folks), deal_rows, split_rows, str(splits) if isinstance(splits, (str, Path)) else "")
+        if self.ir.reads_activities and activities is None:
+            raise DataError([Problem("the plan reads activities: give them with activities=...", code="data",
+                                     field="activities")])
+        if isinstance(activities, (str, Path)):
+            activity_rows = load_activities(activities, self, folks, maps.get("activities"))
+        else:
+            p = self.ir
+            activity_rows = sorted((activity_records.new_activity(a, a.get("__where__", f"activities: item {i}"),
+                                                                  p.activity_fields, p.activity_field_infos)
+                                    if isinstance(a, dict) else a for i, a in enumerate(activities or [], 1)),
+                                   key=_activity_order)
+        return Sales(dict(folks), deal_rows, split_rows, str(splits) if isinstance(splits, (str, Path)) else "",
+                     activity_rows)
 
 
 @dataclass
@@ -229,6 +243,7 @@ def _check_sales(plan: Plan, sales: Sales) -> None:
                                     code="data", field="owner"))
         if len(problems) >= 50:
             break
+    problems += _check_activities(sales)
     if plan.checked.reads_deals and not sales.deals and not sales.people:
         problems.append(Problem("the plan reads deals: give them with deals=...", code="data"))
     if problems:
@@ -268,6 +283,42 @@ def load_deals(path: str | Path, plan: CompiledPlan, people: MappingT[str, Perso
     p = plan.ir
     return records.load_deals(path, p.deal_fields, dict(people), p.currency, mapping, p.deal_columns,
                               p.deal_field_infos)
+
+
+def load_activities(path: str | Path, plan: CompiledPlan, people: MappingT[str, Person],
+                    mapping: Mapping | None = None) -> list[dict[str, Any]]:
+    """Activities (.csv, .json, .parquet: meetings, calls, visits) checked against the plan's
+    activity columns and the people table: id, owner, date, type and the declared columns."""
+    p = plan.ir
+    return activity_records.load_activities(path, p.activity_fields, dict(people), mapping, p.activity_columns,
+                                            p.activity_field_infos)
+
+
+def _activity_order(a: Any) -> tuple:
+    return (a.get("date"), str(a.get("id"))) if isinstance(a, dict) and type(a.get("date")) is dt.date else (
+        dt.date.min, "")
+
+
+def _check_activities(sales: Sales) -> list[Problem]:
+    """Activities built in Python: dicts with id, owner, date (a datetime.date) and type, owned by a person."""
+    problems = []
+    for i, a in enumerate(sales.activities, 1):
+        where = f"activities: item {i}"
+        if not isinstance(a, dict):
+            problems.append(Problem(f"{where}: expected an activity as a dict (use incentives.load_activities)",
+                                    code="data", field="activities"))
+            continue
+        missing = [c for c in ("id", "owner", "date", "type") if c not in a]
+        if missing:
+            problems.append(Problem(f"{where}: no {', '.join(missing)}", code="data", field=missing[0]))
+        elif type(a["date"]) is not dt.date:
+            problems.append(Problem(f"{where}, column date: expected a datetime.date", code="data", field="date"))
+        elif a["owner"] not in sales.people:
+            problems.append(Problem(f"{where}, column owner: `{a['owner']}` is not in the people table",
+                                    code="data", field="owner"))
+        if len(problems) >= 50:
+            break
+    return problems
 
 
 def load_splits(path: str | Path, plan: CompiledPlan, deals: Sequence[dict[str, Any]],

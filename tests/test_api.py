@@ -21,8 +21,8 @@ PLANS = ROOT / "plans"
 DATA = PLANS / "data"
 
 API = ["Breakdown", "DataError", "EvaluationError", "IncentivesError", "PayeeResult", "Plan", "PlanError",
-       "PopulationResult", "Problem", "compile_source", "compile_text", "explain", "load_deals", "load_people",
-       "load_plan", "load_splits", "render"]
+       "PopulationResult", "Problem", "compile_source", "compile_text", "explain", "load_activities", "load_deals",
+       "load_people", "load_plan", "load_splits", "render"]
 
 
 def test_the_public_api_is_pinned():

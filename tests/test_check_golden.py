@@ -69,6 +69,8 @@ def test_diagnostics_read_as_plan_language(path: Path):
 #: What each golden plan is about: the diagnostic codes, in order, so that regenerating
 #: the expected files after a wording change cannot silently change what is reported.
 CODES = {
+    "activity_column_unknown": ["activities", "name", "measure"],
+    "activity_example_lines": ["example", "example", "example", "example", "duplicate"],
     "bad_currency_code": ["currency"],
     "bad_period": ["period"],
     "bad_rounding_mode": ["round"],

@@ -12,6 +12,7 @@ from incentives import load_plan
 from incentives.sales.inputs import load_payees
 from incentives.explain.build import Breakdown, explain
 from incentives.sales.population import Population
+from incentives.sales.activities import load_activities
 from incentives.sales.records import load_sales
 from incentives.explain.render import RENDERERS
 
@@ -41,7 +42,8 @@ def test_plan_is_in_canonical_layout_and_fmt_is_idempotent(path):
 
 
 def _results(plan, path):
-    """Every payee of the plan's data: plans/data/NAME.csv (people), NAME.deals.csv, NAME.splits.csv."""
+    """Every payee of the plan's data: plans/data/NAME.csv (people), NAME.deals.csv, NAME.splits.csv,
+    NAME.activities.csv."""
     data = ROOT / "plans" / "data"
     people = data / f"{path.stem}.csv"
     if not plan.ir.needs_population:
@@ -51,7 +53,16 @@ def _results(plan, path):
     p = plan.ir
     sales = load_sales(people, deals if deals.exists() else None, splits if splits.exists() else None, p.inputs,
                        p.deal_fields, p.currency, used=p.deal_columns)
+    sales.activities = _activities(plan, path, sales)
     return Population(plan, sales).run(trace=True)
+
+
+def _activities(plan, path, sales):
+    """The plan's activities, plans/data/NAME.activities.csv, where it has them."""
+    file = ROOT / "plans" / "data" / f"{path.stem}.activities.csv"
+    p = plan.ir
+    return load_activities(file, p.activity_fields, sales.people, None, p.activity_columns,
+                           p.activity_field_infos) if file.exists() else []
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.stem)
@@ -90,6 +101,7 @@ def test_population_fast_path_pays_what_the_traced_path_pays(path):
     p = plan.ir
     sales = load_sales(data / f"{path.stem}.csv", deals if deals.exists() else None,
                        splits if splits.exists() else None, p.inputs, p.deal_fields, p.currency, used=p.deal_columns)
+    sales.activities = _activities(plan, path, sales)
     assert {r.payee: r.total for r in Population(plan, sales).run(trace=False)} == traced
 
 

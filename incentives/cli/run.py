@@ -19,6 +19,7 @@ from incentives.explain.render import (RENDERERS, render_html_statements, render
                                        render_markdown_statements, render_text_statements)
 from incentives.sales.inputs import load_payees, text_id
 from incentives.sales.population import Population, parse_period
+from incentives.sales.activities import load_activities
 from incentives.sales.records import Person, load_sales
 from incentives.sales.tables import load_mapping, read_rows
 from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
@@ -45,6 +46,9 @@ def run(plans: Annotated[list[Path], typer.Argument(
                                                           "per payee with its id, org columns and inputs.")] = None,
         deals: Annotated[Optional[Path], typer.Option(help="Deals: .csv, .json or .parquet.")] = None,
         splits: Annotated[Optional[Path], typer.Option(help="Split and overlay rows: deal, person, share, kind.")] = None,
+        activities: Annotated[Optional[Path], typer.Option(
+            help="Activities (meetings, calls, visits): .csv, .json or .parquet with id, owner, date, type and "
+                 "the plan's declared activity columns.")] = None,
         mapping: Annotated[Optional[Path], typer.Option(help="Column mapping (TOML) for CRM exports.")] = None,
         period: Annotated[Optional[str], typer.Option(help="The period: 2026, 2026-H1, 2026-Q1, 2026-03, "
                                                            "or 2026-01-01..2026-02-28.")] = None,
@@ -56,13 +60,15 @@ def run(plans: Annotated[list[Path], typer.Argument(
             "--output-dir", help="Write one statement file per payee into this directory (PAYEE.txt, .md, .html "
                                  "or .json), with --explain or --format markdown or html.")] = None,
         strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
-    """Evaluate plans for every payee in a data file (and their deals, where a plan reads deals)."""
+    """Evaluate plans for every payee in a data file (and their deals or activities, where a plan reads them)."""
     compiled_all = [compile_plan(plan, strict) for plan in plans]
     if data is None:
         fail("give the payees with --data (or --people)")
     for plan, compiled in zip(plans, compiled_all):
         if compiled.checked.reads_deals and deals is None:
             fail(f"{plan}: the plan reads deals: give them with --deals")
+        if compiled.ir.reads_activities and activities is None:
+            fail(f"{plan}: the plan reads activities: give them with --activities")
     trace = explain_ or format in (Format.markdown, Format.html)
     if output is not None and output_dir is not None:
         fail("give --output (one file) or --output-dir (a file per payee), not both")
@@ -77,7 +83,7 @@ def run(plans: Annotated[list[Path], typer.Argument(
     compiled = compiled_all[0]
     try:
         for compiled in compiled_all:
-            results, people = _evaluate(compiled, data, deals, splits, mapping, period, trace)
+            results, people = _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
             if payee:
                 unknown = set(payee) - {r.payee for r in results}
                 if unknown:
@@ -159,10 +165,10 @@ def _write_statements(directory: Path, format: Format, breakdowns: list, plans: 
 
 
 def _evaluate(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Path | None, mapping: Path | None,
-              period: str | None, trace: bool) -> tuple[list, dict[str, Person]]:
+              period: str | None, trace: bool, activities: Path | None = None) -> tuple[list, dict[str, Person]]:
     """One plan's results, and the people table's rows by id (for names on statements, traced runs)."""
-    if deals is not None or splits is not None or compiled.ir.needs_population:
-        return _population(compiled, data, deals, splits, mapping, period, trace)
+    if deals is not None or splits is not None or activities is not None or compiled.ir.needs_population:
+        return _population(compiled, data, deals, splits, mapping, period, trace, activities)
     maps = load_mapping(mapping) if mapping else {}
     rows = load_payees(data, compiled.ir.inputs, maps.get("people"))
     bounds = parse_period(period) if period is not None else compiled.ir.effective
@@ -182,11 +188,15 @@ def _names(data: Path, maps: dict) -> dict[str, Person]:
 
 
 def _population(compiled: CompiledPlan, people: Path, deals: Path | None, splits: Path | None,
-                mapping: Path | None, period: str | None, trace: bool) -> tuple[list, dict[str, Person]]:
+                mapping: Path | None, period: str | None, trace: bool,
+                activities: Path | None = None) -> tuple[list, dict[str, Person]]:
     p = compiled.ir
     maps = load_mapping(mapping) if mapping else {}
     sales = load_sales(people, deals, splits, p.inputs, p.deal_fields, p.currency, maps, p.deal_columns,
                        p.deal_field_infos)
+    if activities is not None:
+        sales.activities = load_activities(activities, p.activity_fields, sales.people, maps.get("activities"),
+                                           p.activity_columns, p.activity_field_infos)
     if period is None and p.effective is not None:
         start, end = p.effective
         say(f"no --period given: period_start and period_end are the plan's effective dates, {start} to {end}")

@@ -205,7 +205,7 @@ class Measure:
     name: str
     agg: str  # sum, count, average, min, max
     field: str | None
-    source: str  # deals, team, reports
+    source: str  # deals, activities, team, reports
     where: Expr | None
     type: T
     description: str | None
@@ -372,8 +372,9 @@ class ExampleSales:
     people: tuple[Record, ...]
     deals: tuple[Record, ...]
     credits: tuple[CreditRow, ...]
-    files: dict[str, str]  # people, deals, splits -> a path relative to the plan file
+    files: dict[str, str]  # people, deals, splits, activities -> a path relative to the plan file
     span: Span | None = None
+    activities: tuple[Record, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,14 @@ class Plan:
     #: the stages a population run of this plan goes through, in order (set by lowering)
     stages: tuple[Stage, ...] = (Stage.PREPARE, Stage.FINISH)
     rules: dict[str, Rules] = field(default_factory=dict)
-    optional_columns: frozenset[str] = frozenset()  # deal columns that may be missing
+    optional_columns: frozenset[str] = frozenset()  # deal (and activity) columns that may be missing
+    activity_fields: dict[str, T] = field(default_factory=dict)  # activity columns: standard and declared
+    activity_field_infos: dict[str, InputInfo] = field(default_factory=dict)
+    activity_columns: frozenset[str] = frozenset()  # the activity columns the plan reads
+
+    @property
+    def reads_activities(self) -> bool:
+        return any(m.source == "activities" for m in self.measures)
 
     @property
     def uses_period(self) -> bool:

@@ -43,7 +43,7 @@ class _Lower:
             return IsMissing(e.operand.id, e.negated, T.BOOL, e)
         if isinstance(e, ast.Name):
             kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
-                    else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields
+                    else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields or e.id in self.c.activity_fields
                     else "measure" if e.id in self.c.measures
                     else "period" if e.id in ("period_start", "period_end") else "result")
             return Var(e.id, t, kind, e)
@@ -153,7 +153,9 @@ class _Lower:
             givable={**c.inputs, **c.measures},
             deal_field_infos=dict(c.deal_field_infos),
             rules=self.rules(),
-            optional_columns=frozenset(n for n, i in c.deal_field_infos.items() if getattr(i.decl, "optional", False)),
+            optional_columns=frozenset(n for n, i in [*c.deal_field_infos.items(), *c.activity_field_infos.items()]
+                                       if getattr(i.decl, "optional", False)),
+            activity_fields=dict(c.activity_fields), activity_field_infos=dict(c.activity_field_infos),
             contests=tuple(Contest(k.name.text, k.label, self.expr(k.rank_by), k.among.text if k.among else "all",
                                    self.opt(k.qualify), k.ties.text if k.ties else "shared",
                                    tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),
@@ -171,19 +173,21 @@ class _Lower:
                       else (x.period.start.value, x.period.end.value))
         if x.has_sales:
             records = {kind: tuple(Record(r.id.text, {f.name.text: self.expr(f.value) for f in r.fields}, r.span)
-                                   for r in x.records if r.kind == kind) for kind in ("person", "deal")}
+                                   for r in x.records if r.kind == kind) for kind in ("person", "deal", "activity")}
             credits = tuple(CreditRow(r.kind, r.deal.text, self.expr(r.share), r.person.text, r.span)
                             for r in x.credits)
             sales = ExampleSales(period, records["person"], records["deal"], credits,
-                                 {f.kind: f.path.text for f in x.files}, x.span)
+                                 {f.kind: f.path.text for f in x.files}, x.span, records["activity"])
         return Example(x.label, {g.name.text: self.expr(g.value) for g in x.givens}, expects, x.span, sales, period)
 
-    def deal_columns(self, plan: "Plan") -> frozenset[str]:
-        used = {m.field for m in plan.measures if m.source == "deals" and m.field}
-        refs = {n.name for n in walk([plan.measures, plan.components]) if isinstance(n, RuleRef)}
+    def deal_columns(self, plan: "Plan", source: str = "deals") -> frozenset[str]:
+        """The columns of deals (or of activities: source "activities") the plan reads."""
+        measures = [m for m in plan.measures if (m.source == "activities") == (source == "activities")]
+        used = {m.field for m in measures if m.source == source and m.field}
+        roots = [measures, plan.components] if source == "deals" else [measures]
+        refs = {n.name for n in walk(roots) if isinstance(n, RuleRef)}
         rules = [plan.rules[name] for name in sorted(refs)]
-        used.update(n.name for n in walk([plan.measures, plan.components, rules])
-                    if isinstance(n, Var) and n.kind == "deal")
+        used.update(n.name for n in walk([*roots, rules]) if isinstance(n, Var) and n.kind == "deal")
         return frozenset(used)
 
     def law(self, law) -> Law:
@@ -196,5 +200,6 @@ def lower(checked: CheckedPlan) -> Plan:
     """Turn a checked plan into IR."""
     lowering = _Lower(checked)
     plan = lowering.plan()
-    plan = replace(plan, deal_columns=lowering.deal_columns(plan))
+    plan = replace(plan, deal_columns=lowering.deal_columns(plan),
+                   activity_columns=lowering.deal_columns(plan, "activities"))
     return replace(plan, stages=schedule_of(plan))

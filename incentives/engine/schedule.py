@@ -5,7 +5,7 @@ plan needs, in order, and the population run (`incentives.sales.population`) fol
 rather than knowing the evaluator's internals:
 
     CREDIT          credit deals to people (splits, overlays, roll-ups)
-    DEAL_MEASURES   each person's measures over their credited deals
+    DEAL_MEASURES   each person's measures over their credited deals and their own activities
     PERSON_DEFINITIONS  each person's definitions that the measures of team or reports read
     GROUP_MEASURES  measures over the team or the reports (of the values above)
     PREPARE         each payee's other definitions (`let`), before anything is paid
@@ -89,11 +89,11 @@ def schedule_of(plan: ir.Plan) -> tuple[Stage, ...]:
     if plan.crediting or any(m.source == "deals" for m in plan.measures) or any(
             isinstance(i, ir.Tiers) and i.per for i in items):
         out.append(Stage.CREDIT)
-    if any(m.source == "deals" for m in plan.measures):
-        out.append(Stage.DEAL_MEASURES)
+    if any(m.source in ("deals", "activities") for m in plan.measures):
+        out.append(Stage.DEAL_MEASURES)  # measures of deals and of activities
     if person_definitions(plan):
         out.append(Stage.PERSON_DEFINITIONS)
-    if any(m.source != "deals" and not m.of_pay for m in plan.measures):
+    if any(m.source in ("team", "reports") and not m.of_pay for m in plan.measures):
         out.append(Stage.GROUP_MEASURES)
     out.append(Stage.PREPARE)
     if plan.contests:
@@ -109,7 +109,7 @@ def person_definitions(plan: ir.Plan) -> tuple[str, ...]:
     definitions), in the plan's order of definitions: a population run works them out for every
     person before those measures (the checker has made sure they use none of them)."""
     lets = {let.name: let for let in plan.lets}
-    group = [m for m in plan.measures if m.source != "deals" and not m.of_pay]
+    group = [m for m in plan.measures if m.source in ("team", "reports") and not m.of_pay]
     todo = [m.field for m in group if m.field in lets]
     todo += [n.name for n in ir.walk([[m.value, m.where] for m in group])
              if isinstance(n, ir.Var) and n.name in lets]

@@ -22,7 +22,7 @@ from incentives.engine.compiled import CompiledPlan
 from incentives.engine.result import BandHit, ItemResult, PayeeResult
 from incentives.engine.schedule import DealScope
 
-from .model import (SCHEMA, Award, Band, Breakdown, Component, ContestOut, CurrencyTotal, DealLine,  # noqa: F401
+from .model import (SCHEMA, ActivityLine, Award, Band, Breakdown, Component, ContestOut, CurrencyTotal, DealLine,  # noqa: F401
                     ExcludedDeal, Item, Kpi, Measure, PeriodInfo, PlanInfo, Statement, Value, Where, where)
 
 
@@ -124,8 +124,11 @@ class _Explainer(Filler):
 
     def deal(self, d: dict, pay=None, measured: str | None = None, cls=DealLine, **extra) -> DealLine:
         other = measured not in (None, "amount")
-        return cls(value=numbers.plain(d.get(measured)) if other else None,
-                   shown=self.show(d.get(measured), self.plan.deal_fields.get(measured, T.NUMBER)) if other else None,
+        raw = d.get(measured) if other else None
+        missing = isinstance(raw, ir.Missing)  # an empty optional column: shown as missing, never as a number
+        return cls(value=None if missing or not other else numbers.plain(raw),
+                   shown=("missing" if missing else self.show(raw, self.plan.deal_fields.get(measured, T.NUMBER)))
+                   if other else None,
                    id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
                    share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
                    amount=self.a(d["amount"]),
@@ -142,18 +145,38 @@ class _Explainer(Filler):
             x = self.deal_fns(decl.value)(DealScope(self.values, d))
         return self.deal(d).model_copy(update={"value": numbers.plain(x), "shown": self.show(x, decl.type)})
 
+    def activity(self, a: dict, decl: ir.Measure) -> ActivityLine:
+        """An activity a measure took, with what it took of it (a column, or the measured expression)."""
+        x = None
+        if decl.value is not None:
+            with localcontext(CONTEXT):
+                x = self.deal_fns(decl.value)(DealScope(self.values, a))
+        elif decl.field is not None:
+            x = a.get(decl.field)
+        return ActivityLine(id=str(a["id"]), date=a["date"].isoformat(), type=str(a.get("type") or ""),
+                            value=None if x is None else numbers.plain(x),
+                            shown=None if x is None else self.show(x, decl.type))
+
     def measure(self, m) -> Measure:
         decl = next(x for x in self.plan.measures if x.name == m.name)
-        field = (f" {decl.field}" if decl.field else
-                 f" {measured_text(decl.value.src)}" if decl.value is not None else "")
-        cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
+        if decl.source == "activities":
+            return Measure(name=m.name, description=decl.description, formula=self.measure_formula(decl),
+                           value=numbers.plain(m.value), shown=self.show(m.value, decl.type),
+                           activities=[self.activity(a, decl) for a in m.deals], where=where(decl.span))
         return Measure(name=m.name, description=decl.description,
-                       formula=f"{decl.agg}{field} of {decl.source}{cond}", value=numbers.plain(m.value),
+                       formula=self.measure_formula(decl), value=numbers.plain(m.value),
                        shown=self.show(m.value, decl.type), deals=[self.measured(d, decl) for d in m.deals],
                        excluded=[self.deal(d, None, decl.field, ExcludedDeal, reason=kind, why=why)
                                  for d, kind, why in getattr(m, "excluded", ())],
                        people=[{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
                                for pid, x in m.people], where=where(decl.span))
+
+    @staticmethod
+    def measure_formula(decl: ir.Measure) -> str:
+        field = (f" {decl.field}" if decl.field else
+                 f" {measured_text(decl.value.src)}" if decl.value is not None else "")
+        cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
+        return f"{decl.agg}{field} of {decl.source}{cond}"
 
     def band(self, b: BandHit) -> Band:
         x = numbers.plain

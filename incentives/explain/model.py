@@ -82,6 +82,16 @@ class ExcludedDeal(DealLine):
     why: str = Field(description="the reason for a person, naming the part of the condition")
 
 
+class ActivityLine(BaseModel):
+    """An activity (a meeting, call, visit) behind a measure of activities: the payee's own."""
+
+    id: str
+    date: str
+    type: str
+    value: str | None = Field(None, description="a measure of a column or expression: its value for this activity")
+    shown: str | None = Field(None, description="that value as written for a person")
+
+
 class Measure(BaseModel):
     name: str
     description: str | None
@@ -92,6 +102,7 @@ class Measure(BaseModel):
     excluded: list[ExcludedDeal] = Field([], description="a measure of deals in a population run: the payee's "
                                                          "credited deals it left out, each with the reason")
     people: list[dict] = Field([], description="a measure of team or reports: each person id and value")
+    activities: list[ActivityLine] = Field([], description="a measure of activities: the payee's activities it took")
     where: Where
 
 

@@ -88,6 +88,8 @@ def render_text(b: Breakdown) -> str:
         for m in b.measures:
             if m.formula.split(" where ")[0].endswith(" of deals"):
                 count = f"{len(m.deals)} deal{'s' * (len(m.deals) != 1)}"
+            elif m.formula.split(" where ")[0].endswith(" of activities"):
+                count = f"{len(m.activities)} activit{'ies' if len(m.activities) != 1 else 'y'}"
             else:
                 count = f"{len(m.people)} {'person' if len(m.people) == 1 else 'people'}"
             out.append(f"  {m.name} = {m.shown}   ({m.formula}; {count}; line {m.where.line})")
@@ -104,6 +106,9 @@ def render_text(b: Breakdown) -> str:
                 out.append(f"        {deal.id}  {deal.date}  {_money(deal.deal_amount, d)}{share}: {deal.why}")
             for person in m.people:
                 out.append(f"      {person['id']}: {person['shown']}")
+            for act in m.activities:
+                measured = f"; {_measured(m.formula)} {act.shown}" if act.shown is not None else ""
+                out.append(f"      {act.id}  {act.date}  {act.type}{measured}")
         out.append("")
     if b.contests:
         out.append("Contests")

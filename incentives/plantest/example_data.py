@@ -22,6 +22,7 @@ from incentives.engine import ir
 from incentives.errors import DataError
 from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
+from incentives.sales.activities import activity_cell, load_activities
 from incentives.sales.records import (OPTIONAL_DEAL, Person, Sales, check_chains, empty_cell, load_deals, load_people, load_splits,
                     new_deal, new_sales, overfull_splits)
 
@@ -95,7 +96,38 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
         for deal, total, wheres in overfull_splits(splits):
             problems.append(f"{wheres}: the splits of deal `{deal}` add up to {total * 100:f}%, more than 100%")
         _raise(problems)
-    return new_sales(list(people.values()), deals, splits, f"the example at {where(data.span)}")
+        activities = _activities(p, data, people, base, const, where)
+    return new_sales(list(people.values()), deals, splits, f"the example at {where(data.span)}", activities)
+
+
+def _activities(p: ir.Plan, data: ir.ExampleSales, people: dict[str, Person], base: Path, const,
+                where) -> list[dict[str, Any]]:
+    """The example's activities: `activities from "FILE"` and its `activity "ID" { ... }` lines."""
+    out = (load_activities(base / data.files["activities"], p.activity_fields, people, used=p.activity_columns,
+                           declared=p.activity_field_infos) if "activities" in data.files else [])
+    known = {a["id"] for a in out}
+    problems: list[str] = []
+    for rec in data.activities:
+        if rec.id in known:
+            problems.append(f"{where(rec.span)}: activity `{rec.id}` is given twice")
+        known.add(rec.id)
+        values: dict[str, Any] = {"id": rec.id, **{name: const(e) for name, e in rec.values.items()}}
+        if values.get("owner") not in people:
+            problems.append(f"{where(rec.span)}: owner `{values.get('owner')}` is not one of the example's people")
+        missing = []
+        for name in sorted(set(p.activity_fields) - set(values)):
+            complaint, default = activity_cell(name, p.activity_fields[name], p.activity_columns,
+                                               p.activity_field_infos)
+            if complaint is None:
+                values[name] = default
+            else:
+                missing.append(name)
+        if missing:
+            problems.append(f"{where(rec.span)}: activity `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
+                            + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
+        out.append({**values, "__where__": f"activity {rec.id} ({where(rec.span)})"})
+    _raise(problems)
+    return out
 
 
 class _Collected(list):

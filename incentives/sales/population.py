@@ -26,6 +26,7 @@ from incentives.engine.compile import read_column
 from .ranking import Placing, rank, share_out
 from incentives.engine.result import ContestResult, PayeeResult, PoolShare
 from incentives.engine.schedule import DealScope, PayeeContext, Values, person_definitions, stages
+from .activities import by_owner
 from .records import Sales
 
 ZERO = Decimal(0)
@@ -50,7 +51,8 @@ class _Work:
 
 @dataclass
 class MeasureTrace:
-    """What a measure was taken over: credited deals (deal rows) or people (id, value)."""
+    """What a measure was taken over: credited deals (deal rows), the payee's activities (activity
+    rows, in `deals`, with source "activities") or people (id, value)."""
 
     name: str
     value: Decimal
@@ -59,6 +61,7 @@ class MeasureTrace:
     # a measure of deals: the payee's credited deals its condition left out, with (kind, reason):
     # kind status, period or condition (see `exclusions`); kept only in traced runs
     excluded: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)
+    source: str = "deals"  # deals, activities, team or reports
 
 
 def parse_period(text: str) -> tuple[dt.date, dt.date]:
@@ -80,6 +83,7 @@ class Population:
         self.deal_fns = plan.evaluator.deal_compile
         with localcontext(CONTEXT):
             self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
+        self.own_activities = by_owner(sales.activities, sales.people)  # credited to their owner only
 
     def _base(self, pid: str) -> dict[str, Any]:
         values = dict(self.sales.people[pid].values)
@@ -100,32 +104,35 @@ class Population:
 
     def _deal_measures(self, work: "_Work") -> None:
         with localcontext(CONTEXT):
-            for m in (m for m in self.plan.ir.measures if m.source == "deals"):
+            for m in (m for m in self.plan.ir.measures if m.source in ("deals", "activities")):
+                records = self.credits if m.source == "deals" else self.own_activities
                 where, value = self.deal_fns.opt(m.where), self.deal_fns.opt(m.value)
                 # only a traced run says why a deal was left out: the untraced loop stays as it was
-                excluder = Excluder(m.where, self.deal_fns) if work.trace and where is not None else None
+                excluder = (Excluder(m.where, self.deal_fns) if work.trace and where is not None and m.source == "deals"
+                            else None)
                 for pid, v in work.values.items():
                     scope = DealScope(v)
                     rows, picked, left_out = [], [], []
                     with self._guard(pid):  # an error in the condition or value names the payee
-                        for deal in self.credits[pid]:
+                        for deal in records[pid]:
                             scope.deal = deal
                             if where is None or where(scope):
                                 rows.append(deal)
-                                picked.append(_measured(value, scope, pid, deal) if value is not None else
+                                picked.append(_measured(value, scope, pid, deal, m.source) if value is not None else
                                               read_column(deal, m.field, m.span) if m.field else ONE)
                             elif excluder is not None:
                                 left_out.append((deal, *excluder.reason(scope)))
                         v[m.name] = _aggregate(m, picked)
                     if work.trace:
-                        work.traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows, excluded=left_out))
+                        work.traces[pid].append(MeasureTrace(m.name, v[m.name], deals=rows, excluded=left_out,
+                                                             source=m.source))
 
     def _group_measures(self, work: "_Work") -> None:
         values = work.values
         groups = {"team": self._teams(), "reports": self._reports()}
         fns = self.plan.evaluator.compile
         with localcontext(CONTEXT):
-            for m in (m for m in self.plan.ir.measures if m.source != "deals" and not m.of_pay):
+            for m in (m for m in self.plan.ir.measures if m.source in ("team", "reports") and not m.of_pay):
                 where, value = fns.opt(m.where), fns.opt(m.value)
                 taken: dict[str, Decimal] = {}  # each person's value, worked out once, when first needed
 
@@ -296,12 +303,13 @@ class Population:
 
 
 
-def _measured(fn, scope: DealScope, pid: str, deal: dict[str, Any]) -> Decimal:
-    """What a measure takes of one credited deal; an error names the payee and the deal."""
+def _measured(fn, scope: DealScope, pid: str, deal: dict[str, Any], source: str = "deals") -> Decimal:
+    """What a measure takes of one credited deal (or activity); an error names the payee and the record."""
     try:
         return fn(scope)
     except EvaluationError as err:
-        raise EvaluationError(err.span, f"{err.message} (deal {deal.get('id')})", err.payee or pid) from None
+        what = "deal" if source == "deals" else "activity"
+        raise EvaluationError(err.span, f"{err.message} ({what} {deal.get('id')})", err.payee or pid) from None
 
 
 def _paid(result: PayeeResult, what: str) -> Decimal:

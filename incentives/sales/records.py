@@ -49,6 +49,7 @@ class Sales:
     deals: list[dict[str, Any]]
     splits: dict[str, list[tuple[str, Decimal, str, str]]] = field(default_factory=dict)  # deal -> rows
     splits_file: str = ""
+    activities: list[dict[str, Any]] = field(default_factory=list)  # meetings, calls, visits: by date, id
 
 
 def new_deal(values: dict[str, Any], where: str) -> dict[str, Any]:
@@ -61,10 +62,11 @@ def new_deal(values: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def new_sales(people: list[Person], deals: list[dict[str, Any]],
-              splits: dict[str, list[tuple[str, Decimal, str, str]]] | None = None, splits_file: str = "") -> Sales:
+              splits: dict[str, list[tuple[str, Decimal, str, str]]] | None = None, splits_file: str = "",
+              activities: list[dict[str, Any]] | None = None) -> Sales:
     """Sales data built in memory (plan examples, generated populations): deals in running-total order."""
     return Sales({p.id: p for p in people}, sorted(deals, key=lambda d: (d["date"], d["id"])), splits or {},
-                 splits_file)
+                 splits_file, sorted(activities or [], key=lambda a: (a["date"], a["id"])))
 
 
 def load_people(path: str | Path, inputs: dict[str, InputInfo], mapping: Mapping | None = None) -> dict[str, Person]:
