@@ -293,3 +293,13 @@ component c { pay big * 1 USD }
     with pytest.raises(incentives.EvaluationError) as e:
         plan.run_population(people=people, deals=deals, period="2026-Q1")
     assert e.value.payee == "B" and e.value.problems[0].payee == "B" and e.value.span.line == 3
+
+
+def test_invalid_json_has_its_line_and_column_as_fields(tmp_path):
+    plan = incentives.load_plan(PLANS / "account_executive.plan")
+    people = tmp_path / "people.json"
+    people.write_text('[{"id": "A", "revenue": 1, "quota": 1},\n {"id": "B" "revenue": 2}]\n')
+    with pytest.raises(incentives.DataError) as e:
+        plan.run_population(people=people, period="2026-Q1")
+    [p] = e.value.problems
+    assert (p.file, p.line, p.column) == (str(people), 2, 13)

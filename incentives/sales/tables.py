@@ -309,7 +309,9 @@ def _json(path: Path, mapping: Mapping) -> Iterator[Row]:
         doc = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constant,
                          object_pairs_hook=hook)
     except json.JSONDecodeError as e:
-        raise DataError([Problem.at(str(path), "", f"line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}")]) from None
+        problem = Problem.at(str(path), "", f"line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}")
+        problem.line, problem.column = e.lineno, e.colno  # the place in the text, as fields too
+        raise DataError([problem]) from None
     except RecursionError:
         raise _fail(path, "", "not a table: lists or objects are nested too deeply") from None
     except ValueError as e:
