@@ -247,3 +247,101 @@ def test_fmt_prints_the_activities_block_and_activity_lines():
     assert '  activity "C" { owner = "A", date = 2026-01-02, type = "call", minutes = 1 }\n' in once
     assert '  activities from "data/x.csv"\n' in once
     assert format_plan(parse(Source("x.plan", once))) == once
+
+
+MEETINGS = '''plan "Meetings" {
+  currency USD
+  period month
+  effective 2026-01-01 to 2026-12-31
+}
+
+activities {
+  field minutes: number optional range 0 to 480
+  field channel: text in {"phone", "video"} default "phone"
+}
+
+measure meetings = count of activities where type == "meeting"
+
+component meeting_pay {
+  pay meetings * 10 USD
+}
+'''
+
+
+def test_over_deals_draws_activities_and_a_broken_law_prints_them_as_pasteable_lines(tmp_path):
+    import re
+
+    from incentives.plantest.runner import check_property
+
+    text = MEETINGS + 'property "few meetings" over deals {\n  always meetings <= 3\n}\n'
+    compiled = compile_text(text, str(tmp_path / "meetings.plan"))
+    (prop,) = compiled.ir.properties
+    o = check_property(compiled, prop, seed=1, max_examples=200)
+    assert not o.passed
+    payee, sales = o.counterexample["payee"], o.counterexample["sales"]
+    mine = [a for a in sales.activities if a["owner"] == payee and a["type"] == "meeting"]
+    assert len(mine) == 4 and f"for {payee} it reads 4 <= 3, which is false" in o.message
+    assert f'activity "{mine[0]["id"]}" {{ owner = "{payee}", date = ' in o.message
+    # the counterexample pastes back into the plan as an example that gives the same count
+    block = re.search(r"\n(    example .*?\n    \})", o.message, re.DOTALL).group(1)
+    block = "\n".join(line[4:] for line in block.splitlines())
+    block = block.replace("\n}", f'\n  expect "{payee}" meetings = 4\n  expect "{payee}" meeting_pay = 40 USD\n}}')
+    pasted = compile_text(text + "\n" + block, str(tmp_path / "meetings.plan"))
+    (example,) = pasted.ir.examples
+    outcome = run_example(pasted, example)
+    assert outcome.passed, outcome.message
+
+
+def test_generated_activities_are_valid_and_only_drawn_for_plans_that_measure_them():
+    from hypothesis import given, settings
+
+    from incentives.engine.ir import MISSING
+    from incentives.plantest import sales_strategies as ss
+
+    p = compile_text(MEETINGS, "meetings.plan").ir
+    assert ss.activity_types(p) == ["meeting", "other"]
+    assert ss.activity_types(compile_text(TEXT, "calls.plan").ir) == ["call", "other"]
+    period = ss.default_period(p)
+
+    @settings(max_examples=50, database=None)
+    @given(ss.sales_strategy(p, period))
+    def valid(sales):
+        ids = [a["id"] for a in sales.activities]
+        assert len(ids) == len(set(ids)) and len(ids) <= 10
+        for a in sales.activities:
+            assert a["owner"] in sales.people and a["type"] in ("meeting", "other")
+            assert period[0] - dt.timedelta(days=10) <= a["date"] <= period[1] + dt.timedelta(days=10)
+            assert a["channel"] in ("phone", "video")
+            assert a["minutes"] is MISSING or 0 <= a["minutes"] <= 480
+
+    valid()
+    deals_only = compile_text(MEETINGS.replace("count of activities where type", "count of deals where status")
+                              .replace('"meeting"', '"won"'), "deals.plan").ir
+    assert not deals_only.reads_activities
+
+    @settings(max_examples=20, database=None)
+    @given(ss.sales_strategy(deals_only, ss.default_period(deals_only)))
+    def none(sales):
+        assert sales.activities == []
+
+    none()
+
+
+def test_the_bundled_plans_properties_pass_over_generated_activities():
+    outcomes = run_plan_tests(load_plan(PLAN), seed=3, max_examples=30)
+    assert all(o.passed for o in outcomes), [o.message for o in outcomes]
+    text = PLAN.read_text(encoding="utf-8") + '''
+property "The call bonus is 0 or 100 USD, over activities" over deals {
+  always call_bonus == 0 USD or call_bonus == 100 USD
+}
+
+property "The gate holds back meeting pay, over activities" over deals {
+  always meeting_pay == 0 USD or qualified_meetings >= 3 or in_ramp
+}
+'''
+    from incentives.plantest.runner import check_property
+
+    compiled = compile_text(text, str(PLAN))
+    for prop in compiled.ir.properties[-2:]:
+        o = check_property(compiled, prop, seed=3, max_examples=100)
+        assert o.passed and o.tried, o.message

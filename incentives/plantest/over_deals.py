@@ -1,8 +1,9 @@
 """Properties `over deals`: laws checked for everyone in generated sales data.
 
 Hypothesis draws a small population (people with teams and managers, deals,
-split and overlay rows; see `generate_sales`), the plan runs over it as a
-population, and every law must hold for every person.  Two laws vary the data:
+split and overlay rows, and activities for a plan that measures them; see
+`sales_strategies`), the plan runs over it as a population, and every law must
+hold for every person.  Two laws vary the data:
 
 * `monotone X in deals`: one more deal, won inside the period, is added for
   one of the people; the owner's X must not fall (others' may: a contest rank
@@ -11,8 +12,8 @@ population, and every law must hold for every person.  Two laws vary the data:
   not fall.
 
 A broken law is reported as a pasteable example block (the generated people,
-deals and split rows), the law with that person's values filled in, and the
-person's breakdown.
+deals, split rows and activities), the law with that person's values filled
+in, and the person's breakdown.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
             target, name = law.monotone
             if name == "deals":
                 extra = data.draw(extra_deal_strategy(plan, period, list(sales.people), "D-new"), label="new deal")
-                before, after = sales, new_sales(list(sales.people.values()), [*sales.deals, extra], sales.splits)
+                before, after = sales, new_sales(list(sales.people.values()), [*sales.deals, extra], sales.splits,
+                                                  sales.splits_file, sales.activities)
                 payee = extra["owner"]
                 low_values, high_values = values[payee], law_values(evaluate(after)[payee])
                 change = f"deal D-new ({numbers.money(extra['amount'], plan.minor_units)}) was added for {payee}"
@@ -141,7 +143,7 @@ def check_over_deals(compiled: CompiledPlan, prop: ir.Property, seed: int,
 def _with_input(sales: Sales, payee: str, name: str, value) -> Sales:
     people = [p if p.id != payee else type(p)(p.id, p.team, p.manager, {**p.values, name: value}, p.where)
               for p in sales.people.values()]
-    return new_sales(people, sales.deals, sales.splits)
+    return new_sales(people, sales.deals, sales.splits, sales.splits_file, sales.activities)
 
 
 def _breakdown(compiled: CompiledPlan, sales: Sales, period, payee: str, title: str) -> list[str]:

@@ -28,6 +28,13 @@ on one payee's independent inputs.  The choices:
   owner, and every choice shrinks toward the plain case: one person, no
   manager, one team, no deals, no splits, small round amounts, status won, no
   new customer, the first day of the period.
+* Activities (plans with a measure `of activities` only: the others draw
+  exactly what they drew before) are `A1`..`Am`, up to ten, each owned by one
+  of the people and dated like deals.  `type` is one of the values the plan's
+  activity measures compare it with (`type == "meeting"`, `type in {...}`) and
+  `"other"`, or "meeting", "call" and "visit" when it compares it with none;
+  declared columns are drawn as inputs are (missing on some activities where
+  optional).
 
 `sales_text` prints a population as the lines of a plan `example` block, for a
 counterexample that can be pasted into the plan.
@@ -47,12 +54,14 @@ from dsl.types import T
 
 from incentives.engine import ir
 from .strategies import input_strategy, plan_constants
+from incentives.sales.activities import new_activity
 from incentives.sales.records import OPTIONAL_DEAL, Person, Sales, new_deal, new_sales
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 DEFAULT_START = dt.date(2026, 1, 1)
 SLACK = dt.timedelta(days=10)  # how far outside the period a deal may close
 TEXT_COLUMNS = ("product", "product_line", "customer")
+ACTIVITY_TYPES = ("meeting", "call", "visit")  # when the plan compares `type` with no literal
 DEAL_ORDER = ("status", "new_customer", *TEXT_COLUMNS, "margin", "cost")  # printed in this order, then the rest
 
 
@@ -192,12 +201,72 @@ def _sales(draw, inputs: st.SearchStrategy, deal: st.SearchStrategy, max_people:
 
 
 def sales_strategy(plan: ir.Plan, period: tuple[dt.date, dt.date], max_people: int = 6,
-                   max_deals: int = 8) -> st.SearchStrategy[Sales]:
-    """People (with teams and managers), deals credited to them, and split and overlay rows."""
+                   max_deals: int = 8, max_activities: int = 10) -> st.SearchStrategy[Sales]:
+    """People (with teams and managers), deals credited to them, split and overlay rows, and (for a
+    plan that measures activities) activities owned by them."""
     inputs = st.fixed_dictionaries({name: input_strategy(info, plan) for name, info in plan.inputs.items()})
     rows = _credit_rows("splits" in plan.crediting, "overlays" in plan.crediting, max_people)
     deal = st.tuples(_deal_values(plan, period), rows)
-    return _sales(inputs, deal, max_people, max_deals)
+    sales = _sales(inputs, deal, max_people, max_deals)
+    if not plan.reads_activities:  # exactly the draws of before: seeded runs stay as they were
+        return sales
+    return _with_activities(plan, sales, _activity_values(plan, period), max_activities)
+
+
+def activity_types(plan: ir.Plan) -> list[str]:
+    """Values for an activity's `type`: those the plan's activity measures compare it with (`==`,
+    `!=`, `in {...}`) and "other", or a few common ones when it compares it with none."""
+    def is_type(e) -> bool:
+        return isinstance(e, ir.Var) and e.name == "type"
+
+    found: set[str] = set()
+    for node in ir.walk([m for m in plan.measures if m.source == "activities"]):
+        if isinstance(node, ir.Op) and node.op in ("==", "!=") and len(node.args) == 2:
+            for a, b in (node.args, node.args[::-1]):
+                if is_type(a) and isinstance(b, ir.Const) and isinstance(b.value, str):
+                    found.add(b.value)
+        elif isinstance(node, ir.InSet) and is_type(node.operand):
+            found.update(v for v in node.values if isinstance(v, str))
+    found.discard("")
+    return [*sorted(found), *(["other"] if "other" not in found else [])] if found else list(ACTIVITY_TYPES)
+
+
+def _activity_values(plan: ir.Plan, period: tuple[dt.date, dt.date]) -> st.SearchStrategy[dict]:
+    """An activity's columns but its id and owner: a date mostly inside the period, a type, and the
+    declared columns (drawn as inputs are; an optional one is missing on some activities)."""
+    start, end = period
+    inside, around = st.dates(start, end), st.dates(start - SLACK, end + SLACK)
+    types = st.sampled_from(activity_types(plan))
+    declared = st.fixed_dictionaries({
+        name: st.one_of(st.just(ir.MISSING), input_strategy(info, plan))
+        if getattr(info.decl, "optional", False) else input_strategy(info, plan)
+        for name, info in plan.activity_field_infos.items()})
+
+    @st.composite
+    def activity(draw) -> dict:
+        date = draw(inside if draw(st.integers(0, 3)) < 3 else around)  # a quarter of them around
+        return {"date": date, "type": draw(types), **draw(declared)}
+
+    return activity()
+
+
+@st.composite
+def _with_activities(draw, plan: ir.Plan, sales: st.SearchStrategy[Sales], activity: st.SearchStrategy[dict],
+                     most: int) -> Sales:
+    """The population with activities owned by its people.  An activity mostly has the previous one's
+    owner (the first: P1), so that one person gathers several (what thresholds on a count need), and
+    otherwise an index into the people, which deleting a person keeps valid."""
+    drawn = draw(sales)
+    people = list(drawn.people)
+    rows, owner = [], 0
+    for i in range(draw(st.integers(0, most))):
+        if draw(st.integers(0, 3)) == 3:  # a quarter of them: anyone's
+            owner = draw(st.integers(0, len(people) - 1))
+        values = draw(activity)
+        aid = f"A{i + 1}"
+        rows.append(new_activity({"id": aid, "owner": people[owner], **values}, f"activity {aid}",
+                                 plan.activity_fields, plan.activity_field_infos))
+    return new_sales(list(drawn.people.values()), drawn.deals, drawn.splits, drawn.splits_file, rows)
 
 
 def extra_deal_strategy(plan: ir.Plan, period: tuple[dt.date, dt.date], people: list[str],
@@ -215,8 +284,9 @@ def _record(fields: list[tuple[str, str]]) -> str:
 
 
 def sales_text(plan: ir.Plan, sales: Sales, period: tuple[dt.date, dt.date]) -> list[str]:
-    """The population as lines of a plan `example` block: period, people, deals, split and overlay rows.
-    Deal columns equal to the loaders' default (and `currency`, always the plan's) are left out."""
+    """The population as lines of a plan `example` block: period, people, deals, split and overlay rows,
+    activities.  Deal columns equal to the loaders' default (and `currency`, always the plan's) are left
+    out, and so are missing optional columns of deals and activities."""
     cur = plan.currency
     lines = [f"period {period[0].isoformat()} to {period[1].isoformat()}"]
     for p in sales.people.values():
@@ -241,4 +311,8 @@ def sales_text(plan: ir.Plan, sales: Sales, period: tuple[dt.date, dt.date]) -> 
         for person, share, kind, _ in rows:
             lines.append(f"{kind} {value_text(did, T.TEXT, cur)} {value_text(share, T.PERCENT, cur)} to "
                          f"{value_text(person, T.TEXT, cur)}")
+    for a in sales.activities:
+        fields = [(name, value_text(a[name], t, cur)) for name, t in plan.activity_fields.items()
+                  if name != "id" and a.get(name) is not None and a.get(name) is not ir.MISSING]
+        lines.append(f"activity {value_text(a['id'], T.TEXT, cur)} {_record(fields)}")
     return lines
