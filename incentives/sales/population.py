@@ -23,7 +23,7 @@ from incentives.errors import DataError, EvaluationError
 from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.compile import read_column
-from .ranking import Placing, rank, share_out
+from .ranking import rank, share_out
 from incentives.engine.result import ContestResult, PayeeResult, PoolShare
 from incentives.engine.schedule import DealScope, PayeeContext, Values, person_definitions, stages
 from .activities import by_owner
@@ -219,11 +219,20 @@ class Population:
     def _guard(self, pid: str):
         return self.plan.evaluator.guard(pid)
 
-    def _group(self, among: str) -> dict[str, list[str]]:
-        if among == "team":
-            return self._teams()
-        everyone = sorted(self.sales.people)
-        return {pid: everyone for pid in everyone}
+    def _partition(self, among: str) -> list[list[str]]:
+        """The groups a contest or pool is decided within, each once: everyone, or each team (a person
+        without a team alone).  Deciding group by group, not person by person, keeps a contest or pool
+        among n people at O(n log n) (it was O(n^2): each person's group was rebuilt and hashed)."""
+        if among != "team":
+            return [sorted(self.sales.people)]
+        by_team: dict[str, list[str]] = {}
+        alone: list[list[str]] = []
+        for p in self.sales.people.values():
+            if p.team:
+                by_team.setdefault(p.team, []).append(p.id)
+            else:
+                alone.append([p.id])
+        return [*by_team.values(), *alone]
 
     def _decide_contests(self, values: dict[str, dict]) -> dict[str, list[ContestResult]]:
         fns = self.plan.evaluator.compile
@@ -233,24 +242,21 @@ class Population:
             score, qualify = fns(c.rank_by), fns.opt(c.qualify)
             breakers = [fns(b) for b in c.tie_breakers]
             prizes = [fns(p)({}) for p in c.prizes]
-            groups = self._group(c.among)
-            decided: dict[tuple, dict[str, Placing]] = {}
-            for pid in values:
-                members = tuple(groups[pid])
-                if members not in decided:
-                    entrants = {}
-                    for q in members:  # only qualified entrants are scored: `qualify` may guard the score
-                        with self._guard(q):
-                            if qualify is None or qualify(values[q]):
-                                entrants[q] = (score(values[q]), *(b(values[q]) for b in breakers))
-                    decided[members] = (entrants, rank(entrants, prizes, c.ties, quantum))
-                entrants, placings = decided[members]
-                mine = placings.get(pid)
-                placed = mine is not None and (c.places is None or mine.place <= c.places)
-                out[pid].append(ContestResult(
-                    c.name, mine is not None, entrants[pid][0] if pid in entrants else None,
-                    Decimal(mine.place if placed else 0), mine.tied if mine else 0, Decimal(len(placings)),
-                    mine.prize if placed else ZERO))
+            for members in self._partition(c.among):
+                entrants = {}
+                for q in members:  # only qualified entrants are scored: `qualify` may guard the score
+                    with self._guard(q):
+                        if qualify is None or qualify(values[q]):
+                            entrants[q] = (score(values[q]), *(b(values[q]) for b in breakers))
+                placings = rank(entrants, prizes, c.ties, quantum)
+                competitors = Decimal(len(placings))
+                for pid in members:
+                    mine = placings.get(pid)
+                    placed = mine is not None and (c.places is None or mine.place <= c.places)
+                    out[pid].append(ContestResult(
+                        c.name, mine is not None, entrants[pid][0] if pid in entrants else None,
+                        Decimal(mine.place if placed else 0), mine.tied if mine else 0, competitors,
+                        mine.prize if placed else ZERO))
         return out
 
     def _share_pools(self, values: dict[str, dict]) -> dict[str, dict[str, PoolShare]]:
@@ -259,13 +265,7 @@ class Population:
         pools = [i for comp in self.plan.ir.components for i in comp.items if isinstance(i, ir.Pool)]
         for pool in pools:
             amount_fn, by_fn = ev.compile(pool.amount), ev.compile.opt(pool.by)
-            groups = self._group(pool.among)
-            done: set[tuple] = set()
-            for pid in values:
-                members = tuple(groups[pid])
-                if members in done:
-                    continue
-                done.add(members)
+            for members in self._partition(pool.among):
                 amounts = {}
                 for q in members:
                     with self._guard(q):
