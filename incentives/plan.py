@@ -110,9 +110,12 @@ class Plan(CompiledPlan):
                                          "deals=, splits= and mapping= only with a people table", code="data",
                                          field="people")])
             sales = people
+            _check_sales(sales)
         else:
             sales = self._sales(people, deals, splits, mapping, activities)
-        _check_sales(self, sales)
+            # rows from files were checked by their loaders: only what was built in Python is checked here
+            _check_sales(sales, people=isinstance(people, MappingT), deals=not isinstance(deals, (str, Path)),
+                         activities=not isinstance(activities, (str, Path)))
         bounds = self._bounds(period)
         results = Population(self, sales, bounds).run(trace)
         return PopulationResult(self, results, bounds)
@@ -216,36 +219,18 @@ def _period(period: str | Period) -> Period:
     return period[0], period[1]
 
 
-def _check_sales(plan: Plan, sales: Sales) -> None:
+def _check_sales(sales: Sales, people: bool = True, deals: bool = True, activities: bool = True) -> None:
     """Tables built in Python get the checks the file loaders make: people are `Person` records,
-    every deal has its required columns with exact values and an owner among the people."""
+    every deal and activity has its required columns with exact values and an owner among the people."""
     problems = []
-    for pid, person in sales.people.items():
+    for pid, person in sales.people.items() if people else ():
         if not isinstance(person, Person):
             problems.append(Problem(f"people: `{pid}`: expected a Person (use incentives.load_people), got "
                                     f"{type(person).__name__}", code="data", field="people"))
-    for i, deal in enumerate(sales.deals, 1):
-        where = f"deals: item {i}"
-        if not isinstance(deal, dict):
-            problems.append(Problem(f"{where}: expected a deal as a dict (use incentives.load_deals)", code="data"))
-            continue
-        missing = [c for c in ("id", "owner", "amount", "date") if c not in deal]
-        if missing:
-            problems.append(Problem(f"{where}: no {', '.join(missing)}", code="data", field=missing[0]))
-            continue
-        if not isinstance(deal["amount"], Decimal):
-            problems.append(Problem(f"{where}, column amount: expected a Decimal, got {type(deal['amount']).__name__}",
-                                    code="data", field="amount"))
-        if type(deal["date"]) is not dt.date:
-            problems.append(Problem(f"{where}, column date: expected a datetime.date", code="data", field="date"))
-        if deal["owner"] not in sales.people:
-            problems.append(Problem(f"{where}, column owner: `{deal['owner']}` is not in the people table",
-                                    code="data", field="owner"))
-        if len(problems) >= 50:
-            break
-    problems += _check_activities(sales)
-    if plan.checked.reads_deals and not sales.deals and not sales.people:
-        problems.append(Problem("the plan reads deals: give them with deals=...", code="data"))
+    if deals:
+        problems += _check_rows("deal", sales.deals, ("id", "owner", "amount", "date"), sales.people)
+    if activities:
+        problems += _check_rows("activity", sales.activities, ("id", "owner", "date", "type"), sales.people)
     if problems:
         raise DataError(problems)
 
@@ -299,24 +284,31 @@ def _activity_order(a: Any) -> tuple:
         dt.date.min, "")
 
 
-def _check_activities(sales: Sales) -> list[Problem]:
-    """Activities built in Python: dicts with id, owner, date (a datetime.date) and type, owned by a person."""
-    problems = []
-    for i, a in enumerate(sales.activities, 1):
-        where = f"activities: item {i}"
-        if not isinstance(a, dict):
-            problems.append(Problem(f"{where}: expected an activity as a dict (use incentives.load_activities)",
-                                    code="data", field="activities"))
+def _check_rows(kind: str, rows: Sequence, required: tuple[str, ...], people: MappingT[str, Person],
+                limit: int = 50) -> list[Problem]:
+    """Deal or activity rows built in Python, checked as the file loaders check them: dicts with the
+    required columns, an exact Decimal amount, a `datetime.date` date and an owner among the people."""
+    table = "deals" if kind == "deal" else "activities"
+    problems: list[Problem] = []
+    for i, row in enumerate(rows, 1):
+        where = f"{table}: item {i}"
+        if not isinstance(row, dict):
+            problems.append(Problem(f"{where}: expected {'an' if kind == 'activity' else 'a'} {kind} as a dict "
+                                    f"(use incentives.load_{table})", code="data", field=table))
             continue
-        missing = [c for c in ("id", "owner", "date", "type") if c not in a]
+        missing = [c for c in required if c not in row]
         if missing:
             problems.append(Problem(f"{where}: no {', '.join(missing)}", code="data", field=missing[0]))
-        elif type(a["date"]) is not dt.date:
+            continue
+        if "amount" in required and not isinstance(row["amount"], Decimal):
+            problems.append(Problem(f"{where}, column amount: expected a Decimal, got {type(row['amount']).__name__}",
+                                    code="data", field="amount"))
+        if type(row["date"]) is not dt.date:
             problems.append(Problem(f"{where}, column date: expected a datetime.date", code="data", field="date"))
-        elif a["owner"] not in sales.people:
-            problems.append(Problem(f"{where}, column owner: `{a['owner']}` is not in the people table",
+        if row["owner"] not in people:
+            problems.append(Problem(f"{where}, column owner: `{row['owner']}` is not in the people table",
                                     code="data", field="owner"))
-        if len(problems) >= 50:
+        if len(problems) >= limit:
             break
     return problems
 
