@@ -66,6 +66,27 @@ def check_activity_names(plan: ast.Plan, fields: dict[str, T], errors: list[Diag
             _error(errors, name, f"`{name.text}` is an activity column in this plan; choose another name", "reserved")
 
 
+def record_fields(rec, kind: str, columns: dict[str, T], infos: dict, check_value, exprs: ExprChecker,
+                  constants: Scope, errors: list[Diagnostic], seen: set[str]):
+    """The fields of an example's `deal` or `activity` line that name one of its columns, each checked
+    against the column's type and range; a field given twice or naming no column is an error.  `seen`
+    collects every field name given (for the caller's check of required fields)."""
+    block = "deals" if kind == "deal" else "activities"
+    for f in rec.fields:
+        name = f.name.text
+        if name in seen:
+            _error(errors, f.name, f"`{name}` is given twice for {kind} `{rec.id.text}`", "duplicate")
+        seen.add(name)
+        if name not in columns:
+            exprs.check(f.value, constants)
+            close = difflib.get_close_matches(name, list(columns), n=1)
+            _error(errors, f.name, f"`{name}` is not {'an' if kind == 'activity' else 'a'} {kind} column", "example",
+                   hint=f"did you mean `{close[0]}`?" if close else f"declare it in the plan's `{block}` block")
+            continue
+        check_value(f.name, f.value, columns[name], infos.get(name), exprs, constants, errors, "an example")
+        yield name, f
+
+
 def check_activity_records(ex: ast.ExampleDecl, fields: dict[str, T], infos: dict, people: dict,
                            open_people: bool, reads: bool, check_value, known, exprs: ExprChecker,
                            constants: Scope, errors: list[Diagnostic]) -> None:
@@ -85,18 +106,7 @@ def check_activity_records(ex: ast.ExampleDecl, fields: dict[str, T], infos: dic
             _error(errors, rec.id, "an activity needs an id", "example")
         seen_ids.add(rec.id.text)
         seen: set[str] = set()
-        for f in rec.fields:
-            name = f.name.text
-            if name in seen:
-                _error(errors, f.name, f"`{name}` is given twice for activity `{rec.id.text}`", "duplicate")
-            seen.add(name)
-            if name not in givable:
-                exprs.check(f.value, constants)
-                close = difflib.get_close_matches(name, list(givable), n=1)
-                _error(errors, f.name, f"`{name}` is not an activity column", "example",
-                       hint=f"did you mean `{close[0]}`?" if close else "declare it in the plan's `activities` block")
-                continue
-            check_value(f.name, f.value, givable[name], infos.get(name), exprs, constants, errors, "an example")
+        for name, f in record_fields(rec, "activity", givable, infos, check_value, exprs, constants, errors, seen):
             if name == "owner" and not open_people:
                 known(fold(f.value), people, f.value, "person", errors)
         missing = [n for n in REQUIRED_ACTIVITY_FIELDS if n not in seen]

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from . import ast
-from .check_activities import check_activity_records
+from .check_activities import check_activity_records, record_fields
 from .check_expr import ExprChecker, Scope, fold
 from .check_sales import DEAL_STATUSES
 from .periods import period_bounds
@@ -198,19 +198,9 @@ def check_sales_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChe
     deal_fields = {n: t for n, t in ctx.deal_fields.items() if n not in COMPUTED_DEAL_FIELDS
                    and not n.startswith("deal_")}
     for rec in (r for r in ex.records if r.kind == "deal"):
-        seen = set()
-        for f in rec.fields:
-            name = f.name.text
-            if name in seen:
-                _error(errors, f.name, f"`{name}` is given twice for deal `{rec.id.text}`", "duplicate")
-            seen.add(name)
-            if name not in deal_fields:
-                exprs.check(f.value, constants)
-                _error(errors, f.name, f"`{name}` is not a deal column", "example",
-                       hint=_did_you_mean(name, deal_fields) or "declare it in the plan's `deals` block")
-                continue
-            _check_value(f.name, f.value, deal_fields[name], ctx.deal_infos.get(name), exprs, constants, errors,
-                         "an example")
+        seen: set[str] = set()
+        for name, f in record_fields(rec, "deal", deal_fields, ctx.deal_infos, _check_value, exprs, constants,
+                                     errors, seen):
             value = fold(f.value)
             if name == "owner" and not open_people:
                 _known(value, people, f.value, "person", errors)
