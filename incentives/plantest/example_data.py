@@ -67,16 +67,8 @@ def example_sales(compiled: CompiledPlan, data: ir.ExampleSales) -> Sales:
             values: dict[str, Any] = {"id": rec.id, **{name: const(e) for name, e in rec.values.items()}}
             if values["owner"] not in people:
                 problems.append(f"{where(rec.span)}: owner `{values['owner']}` is not one of the example's people")
-            missing = []
-            for name in sorted((read | set(p.deal_field_infos)) - set(values)):
-                complaint, default = empty_cell(name, p.deal_fields[name], read, p.deal_field_infos)
-                if complaint is None:
-                    values[name] = default
-                else:
-                    missing.append(name)
-            if missing:
-                problems.append(f"{where(rec.span)}: deal `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
-                                + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
+            _fill(values, (read | set(p.deal_field_infos)) - set(values), f"{where(rec.span)}: deal `{rec.id}`",
+                  lambda name: empty_cell(name, p.deal_fields[name], read, p.deal_field_infos), problems)
             if values.get("currency") not in (None, p.currency):
                 problems.append(f"{where(rec.span)}: the plan pays in {p.currency}; deal `{rec.id}` is in "
                                 f"{values['currency']}")
@@ -114,17 +106,9 @@ def _activities(p: ir.Plan, data: ir.ExampleSales, people: dict[str, Person], ba
         values: dict[str, Any] = {"id": rec.id, **{name: const(e) for name, e in rec.values.items()}}
         if values.get("owner") not in people:
             problems.append(f"{where(rec.span)}: owner `{values.get('owner')}` is not one of the example's people")
-        missing = []
-        for name in sorted(set(p.activity_fields) - set(values)):
-            complaint, default = activity_cell(name, p.activity_fields[name], p.activity_columns,
-                                               p.activity_field_infos)
-            if complaint is None:
-                values[name] = default
-            else:
-                missing.append(name)
-        if missing:
-            problems.append(f"{where(rec.span)}: activity `{rec.id}` has no " + ", ".join(f"`{c}`" for c in missing)
-                            + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
+        _fill(values, set(p.activity_fields) - set(values), f"{where(rec.span)}: activity `{rec.id}`",
+              lambda name: activity_cell(name, p.activity_fields[name], p.activity_columns, p.activity_field_infos),
+              problems)
         out.append({**values, "__where__": f"activity {rec.id} ({where(rec.span)})"})
     _raise(problems)
     return out
@@ -140,3 +124,18 @@ class _Collected(list):
 def _raise(problems: list[str]) -> None:
     if problems:
         raise DataError(problems)
+
+
+def _fill(values: dict[str, Any], absent, what: str, cell, problems: list) -> None:
+    """Fill the columns a record line left out with their defaults (cell(name) -> (complaint, default),
+    the loaders' rule for an empty cell); the ones that have none are one problem naming them all."""
+    missing = []
+    for name in sorted(absent):
+        complaint, default = cell(name)
+        if complaint is None:
+            values[name] = default
+        else:
+            missing.append(name)
+    if missing:
+        problems.append(f"{what} has no " + ", ".join(f"`{c}`" for c in missing)
+                        + (" (the plan uses it)" if len(missing) == 1 else " (the plan uses them)"))
