@@ -14,6 +14,7 @@ from typing import Iterator, Union
 
 from .source import Source, Span
 from .ast_more import ActivitiesDecl, IsMissing, Rule, RulesDecl  # noqa: F401 - nodes of later constructs
+from .ast_more import ClawbackDecl, DrawDecl  # noqa: F401 - pay across periods
 
 #: The span of a node made by code rather than parsed from text.
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
@@ -121,6 +122,9 @@ class PlanHeader:
     rounding_mode: Ident | None = None
     rounding_point: Ident | None = None
     span: Span = _span()
+    partial: Span | None = None  # `partial periods`: runs on any dates inside the effective range
+    days: Ident | None = None  # `days calendar` or `days working`: how participation counts days
+    fx: Ident | None = None  # `fx at close` or `fx at period_end`: which date picks a deal's rate
 
 
 @dataclass
@@ -133,14 +137,17 @@ class InputDecl:
     description: str | None = None
     span: Span = _span()
     optional: bool = False  # a deal column that may be empty (then it is missing)
+    prorated: bool = False  # the value given is for a whole period: it is multiplied by participation
 
 
 @dataclass
 class LetDecl:
     name: Ident
-    expr: Expr
+    expr: Expr  # with `from` clauses: the chain of `if period_end >= DATE` they mean
     description: str | None = None
     span: Span = _span()
+    base: Expr | None = None  # with `from` clauses: the value before the first date
+    dated: list[tuple[Literal, Expr]] = field(default_factory=list)  # (from date, value), as written
 
 
 @dataclass
@@ -273,6 +280,7 @@ class ComponentDecl:
     label: str | None
     items: list[ComponentItem]
     span: Span = _span()
+    ytd: Span | None = None  # `ytd`: worked out on the year to date, paying that less what it paid before
 
 
 @dataclass
@@ -443,7 +451,8 @@ class ContestDecl:
 
 
 Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
-             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl, ActivitiesDecl]
+             ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl, ActivitiesDecl,
+             DrawDecl, ClawbackDecl]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""AST nodes of the later constructs: `is missing` tests and rule tables.
+"""AST nodes of the later constructs: `is missing` tests, rule tables, draws and clawbacks.
 
 They live apart from `dsl.ast` (which re-exports them) to keep each module readable; like every
 node they carry a `Span` that equality ignores.
@@ -7,6 +7,7 @@ node they carry a `Span` that equality ignores.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .source import Span
 
@@ -54,4 +55,38 @@ class ActivitiesDecl:
     beyond the standard ones (id, owner, date, type), declared like deal columns."""
 
     fields: list  # InputDecl, as in a `deals` block
+    span: Span = _span()
+
+
+@dataclass
+class DrawDecl:
+    """`draw NAME { amount ... }`: a draw paid each period against earnings, recoverable (an advance
+    recovered from later earnings above the draw) or guaranteed (a top-up never owed)."""
+
+    name: Any  # an Ident (nodes of dsl.ast: this module cannot import it)
+    label: str | None
+    amount: Any = None  # an Expr
+    prorated: bool = False
+    kind: Any | None = None  # recoverable or guaranteed (recoverable when not said)
+    recover: Any = None  # the share of the earnings above the draw that recovers what is owed
+    delay: Any = None  # periods before recovery starts
+    cap: Any = None  # most recovered in one period
+    periods: Any = None  # the draw is paid for this many periods from the payee's start
+    forgive: list[Any] = field(default_factory=list)  # Idents: year_end or termination
+    span: Span = _span()
+    items: list[Span] = field(default_factory=list)  # each item's span, for duplicates and comments
+
+
+@dataclass
+class ClawbackDecl:
+    """`clawback NAME { when ... within N days ... }`: a deal reversed within N days of its close takes
+    back what was paid on it, fully, by a share, or straight-line over an earning window."""
+
+    name: Any
+    label: str | None
+    when: Any = None  # which deals are reversed (default: refunded, cancelled or churned)
+    within: Any = None
+    take: Any = None  # the share of what was paid that is taken back (100% when not said)
+    straight: Any = None  # straight line over N days from the close
+    forgive: list[Any] = field(default_factory=list)
     span: Span = _span()

@@ -22,6 +22,7 @@ from .check_activities import activity_fields, check_activity_names
 from .check_measures import check_person_definitions, let_order, running_bands_scope
 from .check_sales import (PERIOD_NAMES, check_contest, check_deal_names, check_measure, check_pool,
                           crediting_rules, deal_fields, is_result_measure, paid_later)
+from .check_time import check_clawbacks, check_dated_lets, check_draws, check_prorated, header_time
 from .check_tests import RESULT_NAMES, ExampleContext, check_example, check_property
 from .currencies import currency_digits, is_currency
 from .diagnostics import Diagnostic, PlanError, Severity
@@ -34,7 +35,8 @@ PERIODS = ("month", "quarter", "half", "year")
 ROUNDING_POINTS = ("line", "component", "payout")
 #: Words that can never be read as a name in an expression.
 RESERVED = ("true", "false", "if", "then", "else", "not", "and", "or", "in", "of", "total", "subtotal",
-            "period_start", "period_end", "payee")  # payee: the id column of every output row
+            "period_start", "period_end", "period_days", "days_active", "participation",
+            "payee")  # payee: the id column of every output row
 AWARD_KINDS = ("title", "trip", "training", "promotion", "recognition", "mentoring", "prize", "other")
 
 
@@ -78,6 +80,11 @@ class CheckedPlan:
     warnings: list[Diagnostic] = field(default_factory=list)
     activity_fields: dict[str, T] = field(default_factory=dict)  # activity columns: standard and declared
     activity_field_infos: dict[str, InputInfo] = field(default_factory=dict)
+    partial: bool = False  # `partial periods`: a run may cover any dates inside the effective range
+    days: str = "calendar"  # how participation counts days: calendar or working
+    fx: str = "close"  # which date picks a deal's currency rate: close or period_end
+    draws: list[ast.DrawDecl] = field(default_factory=list)
+    clawbacks: list[ast.ClawbackDecl] = field(default_factory=list)
 
     @property
     def reads_deals(self) -> bool:
@@ -120,6 +127,8 @@ class _Checker:
         curve_types = {name: self._curve(c) for name, c in curves.items()}
 
         inputs = {d.name.text: self._input(d) for d in plan.of_type(ast.InputDecl)}
+        check_prorated(plan.of_type(ast.InputDecl), self.errors)
+        check_dated_lets(plan.of_type(ast.LetDecl), self.errors)
         values: dict[str, T] = {**PERIOD_NAMES, **{name: info.type for name, info in inputs.items()}}
         self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
         field_infos = {f.name.text: self._input(f) for d in plan.of_type(ast.DealsDecl)[:1] for f in d.fields
@@ -165,6 +174,12 @@ class _Checker:
         for p in payouts:
             for step in p.steps:
                 self.exprs.expect(step.expr, after, {T.MONEY}, f"a plan-wide {_step_word(step)}")
+        draws, clawbacks = plan.of_type(ast.DrawDecl), plan.of_type(ast.ClawbackDecl)
+        check_draws(draws, self.exprs, replace(scope, where="in a draw"), self.errors)
+        reads_deals = any(m.decl.source.text == "deals" for m in measures.values()) or any(
+            isinstance(i, ast.TiersLine) and i.per for c in components for i in c.items)
+        check_clawbacks(clawbacks, self.exprs, Scope({**values, **self.fields}, tables, curve_types,
+                                                     "in a clawback's `when`"), reads_deals, self.errors)
         examples, properties = plan.of_type(ast.ExampleDecl), plan.of_type(ast.PropertyDecl)
         component_names = {c.name.text for c in components}
         award_names = {a.name.text for a in awards}
@@ -199,13 +214,14 @@ class _Checker:
             examples=examples, properties=properties, deal_fields=self.fields, crediting=rules,
             measures=measures, contests=contests, deal_field_infos=field_infos,
             activity_fields=self.activity_fields, activity_field_infos=activity_infos,
+            partial=header["partial"], days=header["days"], fx=header["fx"], draws=draws, clawbacks=clawbacks,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
     def _header(self) -> dict:
         headers = self.plan.of_type(ast.PlanHeader)
         out = {"name": "", "currency": None, "period": "month", "effective": None,
-               "mode": "half_up", "point": "line"}
+               "mode": "half_up", "point": "line", "partial": False, "days": "calendar", "fx": "close"}
         if not headers:
             self.error(_first(self.plan), "the plan has no header: start it with "
                        "`plan \"Name\" { currency USD period quarter }`", "no-header")
@@ -214,6 +230,7 @@ class _Checker:
             self.error(extra, "a plan has one header; this is a second `plan` block", "duplicate")
         h = headers[0]
         out["name"] = h.name
+        out.update(header_time(h, self.errors))
         if h.currency is None:
             self.error(h, "the plan must say its currency, for example `currency USD`", "no-currency")
         elif not is_currency(h.currency.text):

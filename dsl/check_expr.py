@@ -29,7 +29,8 @@ from .types import (
 ROUNDING_MODES = ("half_up", "half_even", "half_down", "up", "down", "ceiling", "floor")
 #: the parts of a date, each a count: `year(d)`, `quarter(d)` (1-4), `month(d)` (1-12), `day(d)` (1-31)
 DATE_PARTS = ("year", "quarter", "month", "day")
-BUILTINS = ("min", "max", "abs", "round", "days_between", *DATE_PARTS, "rank", "prize", "competitors")
+BUILTINS = ("min", "max", "abs", "round", "days_between", *DATE_PARTS, "rank", "prize", "competitors",
+            "per_period")
 DATE_PART_MEANING = {"year": "the year of a date, such as 2026", "quarter": "the quarter of a date, 1 to 4",
                      "month": "the month of a date, 1 to 12", "day": "the day of the month of a date, 1 to 31"}
 CONTEST_RESULTS = {"rank": T.COUNT, "prize": T.MONEY, "competitors": T.COUNT}
@@ -276,6 +277,8 @@ class ExprChecker:
             return T.COUNT
         if name in DATE_PARTS:
             return self._date_part(e, scope)
+        if name == "per_period":
+            return check_per_period(e, self, scope)
         callables = list(BUILTINS) + list(scope.tables) + list(scope.curves)
         close = difflib.get_close_matches(name, callables, n=1)
         return self.error(e.func, f"unknown function `{name}`", "name",
@@ -346,3 +349,24 @@ class ExprChecker:
         self.table_calls.append((e, table))
         return INPUT_TYPES.get(table.value_type.text, T.ERROR)
 
+
+def check_per_period(e: ast.Call, exprs: "ExprChecker", scope: Scope) -> T:
+    """`per_period(annual)` or `per_period(annual, w1, ..., w4)` (quarters) or 12 weights (months): the
+    part of an annual amount that falls in the period."""
+    usage = ("`per_period(annual)` splits an annual amount evenly into the period; give 4 quarterly or 12 "
+             "monthly weights to split it unevenly: `per_period(target, 20%, 20%, 20%, 40%)`")
+    if not e.args or len(e.args) - 1 not in (0, 4, 12):
+        return exprs.error(e, f"`per_period` takes an annual amount and 0, 4 or 12 weights, not "
+                              f"{max(len(e.args) - 1, 0)}", "arity", usage)
+    t = exprs.check(e.args[0], scope)
+    if t not in NUMERIC and t is not T.ERROR:
+        return exprs.error(e.args[0], f"`per_period` splits money or a number, not {describe(t)}", "type", usage)
+    weights = e.args[1:]
+    for w in weights:
+        exprs.expect(w, scope, {T.PERCENT}, "each weight of `per_period`")
+    values = [fold(w) for w in weights]
+    if weights and all(isinstance(v, Decimal) for v in values) and sum(values) != 1:
+        exprs.error(e, f"the weights of `per_period` add up to {sum(values) * 100:f}%, not 100%", "weights")
+    if "period_start" not in scope.values:
+        return exprs.error(e, f"there is no period {scope.where}", "name")
+    return T.NUMBER if t == T.COUNT else t

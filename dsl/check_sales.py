@@ -22,6 +22,7 @@ DEAL_FIELDS: dict[str, T] = {
     "id": T.TEXT, "owner": T.TEXT, "amount": T.MONEY, "currency": T.TEXT, "date": T.DATE,
     "product": T.TEXT, "product_line": T.TEXT, "customer": T.TEXT, "new_customer": T.BOOL,
     "margin": T.MONEY, "cost": T.MONEY, "status": T.TEXT,
+    "reversal_date": T.DATE,  # when a won deal was refunded, cancelled or churned (clawbacks place it by this)
     "credit": T.TEXT,  # how the payee is credited: owner, split, overlay or rollup
     "share": T.PERCENT,  # the payee's share of the deal
     "deal_amount": T.MONEY,  # the whole deal's amount (amount, margin and cost are the payee's share of it)
@@ -30,12 +31,15 @@ DEAL_FIELDS: dict[str, T] = {
 }
 #: a deal's status: closed won, cancelled or refunded after the close, and from a CRM export,
 #: opportunities still open or closed lost.  Nothing leaves a deal out by its status: conditions do.
-DEAL_STATUSES = ("won", "cancelled", "refunded", "open", "lost")
+DEAL_STATUSES = ("won", "cancelled", "refunded", "churned", "open", "lost")
 CREDIT_KINDS = ("owner", "split", "overlay", "rollup")
 CREDIT_RULES = ("splits", "overlays", "rollup")
 AGGREGATES = ("sum", "count", "average", "min", "max")
 SOURCES = ("deals", "activities", "team", "reports")
-PERIOD_NAMES = {"period_start": T.DATE, "period_end": T.DATE}
+#: what a run gives every payee: the period's first and last day; its days, the payee's days on the plan
+#: in it and their ratio (calendar days, or working days with `days working`)
+PERIOD_NAMES = {"period_start": T.DATE, "period_end": T.DATE, "period_days": T.COUNT, "days_active": T.COUNT,
+                "participation": T.PERCENT}
 
 
 def _error(errors: list[Diagnostic], node, message: str, code: str, hint: str | None = None) -> None:

@@ -119,6 +119,12 @@ class _Printer:
             if d.rounding_mode:
                 at = f" at {d.rounding_point.text}" if d.rounding_point else ""
                 self.emit(f"rounding {d.rounding_mode.text}{at}", d.rounding_mode.span.line)
+            if d.partial:
+                self.emit("partial periods", d.partial.line)
+            if d.days:
+                self.emit(f"days {d.days.text}", d.days.span.line)
+            if d.fx:
+                self.emit(f"fx at {d.fx.text}", d.fx.span.line)
             self.close(d.span)
         elif isinstance(d, ast.ContestDecl):
             label = f" {quote(d.label)}" if d.label is not None else ""
@@ -161,6 +167,10 @@ class _Printer:
                       d.span.line, d.span.end_line)
         elif isinstance(d, ast.InputDecl):
             self.emit(self.input_text(d, "input"), d.span.line, d.span.end_line)
+        elif isinstance(d, ast.LetDecl) and d.dated:
+            dated = [x for date, value in d.dated for x in (Line(), f"from {date.text}: ", expr_doc(value))]
+            self.emit(clause(f"let {d.name.text} = ", expr_doc(d.base), *dated,
+                             *described(d.description, d.dated[-1][1], d)), d.span.line, d.span.end_line)
         elif isinstance(d, ast.LetDecl):
             self.emit(clause(f"let {d.name.text} = ", expr_doc(d.expr), *described(d.description, d.expr, d)),
                       d.span.line, d.span.end_line)
@@ -182,7 +192,8 @@ class _Printer:
             self.close(d.span)
         elif isinstance(d, ast.ComponentDecl):
             label = f" {quote(d.label)}" if d.label is not None else ""
-            self.open(f"component {d.name.text}{label}", d.span, d.items)
+            ytd = " ytd" if d.ytd else ""
+            self.open(f"component {d.name.text}{label}{ytd}", d.span, d.items)
             for item in d.items:
                 self.item(item)
             self.close(d.span)
@@ -215,11 +226,47 @@ class _Printer:
                 else:
                     self.emit(clause("always ", expr_doc(law)), law.span.line, law.span.end_line)
             self.close(d.span)
+        elif isinstance(d, (ast.DrawDecl, ast.ClawbackDecl)):
+            self.pay_block(d)
         elif isinstance(d, ast.PayoutDecl):
             self.open("payout", d.span, d.steps)
             for step in d.steps:
                 self.item(step)
             self.close(d.span)
+
+    def pay_block(self, d) -> None:
+        """A `draw` or `clawback` block: one item a line, in a fixed order."""
+        label = f" {quote(d.label)}" if d.label is not None else ""
+        draw = isinstance(d, ast.DrawDecl)
+        lines = []  # (node for position, text or doc)
+        if draw:
+            if d.amount is not None:
+                lines.append((d.amount, clause("amount ", expr_doc(d.amount), " prorated" if d.prorated else "")))
+            if d.kind is not None:
+                lines.append((d.kind, d.kind.text))
+            if d.recover is not None:
+                lines.append((d.recover, clause("recover ", expr_doc(d.recover))))
+            if d.delay is not None:
+                lines.append((d.delay, f"delay {d.delay.text} periods"))
+            if d.cap is not None:
+                lines.append((d.cap, clause("cap ", expr_doc(d.cap))))
+            if d.periods is not None:
+                lines.append((d.periods, f"for {d.periods.text} periods"))
+        else:
+            if d.when is not None:
+                lines.append((d.when, clause("when ", expr_doc(d.when))))
+            if d.within is not None:
+                lines.append((d.within, f"within {d.within.text} days"))
+            if d.take is not None:
+                lines.append((d.take, clause("take ", expr_doc(d.take))))
+            if d.straight is not None:
+                lines.append((d.straight, f"straight line over {d.straight.text} days"))
+        for event in d.forgive:
+            lines.append((event, "forgive at " + event.text.replace("_", " ")))
+        self.open(f"{'draw' if draw else 'clawback'} {d.name.text}{label}", d.span, [n for n, _ in lines])
+        for node, text in lines:
+            self.emit(text, node.span.line, node.span.end_line)
+        self.close(d.span)
 
     def record(self, rec: ast.Record) -> None:
         self.open(f"{rec.kind} {quote(rec.id.text)}", rec.span, rec.fields)
@@ -230,6 +277,7 @@ class _Printer:
 
     def input_text(self, d: ast.InputDecl, keyword: str) -> Group:
         parts = [f"{keyword} {d.name.text}: {d.type.text}"] + (["optional"] if d.optional else [])
+        parts += ["prorated"] if d.prorated else []
         # `in {...}` comes before `default`: after a default it would read as a test `x in {...}`
         if d.choices is not None:
             parts.append("in {" + ", ".join(literal_text(c) for c in d.choices) + "}")

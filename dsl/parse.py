@@ -157,6 +157,8 @@ class _ToAst(TestsToAst):
                 header.period = value
             elif kind == "effective":
                 header.effective = value
+            elif kind in ("partial", "days", "fx"):
+                setattr(header, kind, value)
             else:
                 header.rounding_mode, header.rounding_point = value
         return header
@@ -198,7 +200,9 @@ class _ToAst(TestsToAst):
         return ("choices", list(children))
 
     def let_decl(self, meta, children):
-        name, expr, desc = children
+        name, expr, *froms, desc = children
+        if froms:
+            return self.dated_let(name, expr, froms, desc, self.mspan(meta))
         return ast.LetDecl(self.ident(name), expr, self.text(desc), self.mspan(meta))
 
     # -- tables and curves --
@@ -328,8 +332,9 @@ class _ToAst(TestsToAst):
         return ast.ScorecardLine(target, kpis, cap, label, self.mspan(meta))
 
     def component_decl(self, meta, children):
-        name, label, *items = children
-        return ast.ComponentDecl(self.ident(name), self.text(label), items, self.mspan(meta))
+        name, label, ytd, *items = children
+        return ast.ComponentDecl(self.ident(name), self.text(label), items, self.mspan(meta),
+                                 self.tspan(ytd) if ytd is not None else None)
 
     # -- awards, payout --
     def award_decl(self, meta, children):

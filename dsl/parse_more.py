@@ -9,6 +9,7 @@ from lark import Token
 from lark.visitors import Transformer_NonRecursive, v_args
 
 from . import ast
+from .parse_time import TimeToAst
 
 
 def unescape(raw: str) -> str:
@@ -20,7 +21,7 @@ _unescape = unescape
 
 
 @v_args(meta=True)
-class TestsToAst(Transformer_NonRecursive):
+class TestsToAst(TimeToAst):
     """Examples and properties, and the later constructs; positions come from `dsl.parse._ToAst`."""
 
     # -- examples and properties --

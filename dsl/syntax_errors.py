@@ -24,7 +24,7 @@ from .grammar import parser
 from .source import Source, Span
 
 TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
-                "deals", "activities", "crediting", "measure", "contest")
+                "deals", "activities", "crediting", "measure", "contest", "draw", "clawback")
 
 
 _TERMINAL_NAMES = {

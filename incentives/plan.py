@@ -19,6 +19,7 @@ from dsl.source import Source
 
 from incentives.engine import numbers
 from incentives.engine.compiled import CompiledPlan, compile_source as _compile
+from incentives.engine.period import period_values
 from incentives.engine.result import PayeeResult
 from incentives.engine.schedule import population_lines
 from incentives.errors import DataError, EvaluationError, Problem
@@ -79,7 +80,7 @@ class Plan(CompiledPlan):
         checked = check_inputs(dict(values), self.ir.givable, payee)
         bounds = self._bounds(period)
         if bounds is not None:
-            checked["period_start"], checked["period_end"] = bounds
+            period_values(self.ir, checked, *bounds)
         return self.evaluator.run(checked, payee, trace)
 
     def _bounds(self, period: str | Period | None) -> Period | None:

@@ -236,7 +236,7 @@ component c { pay 1 USD }
 
 
 def test_open_and_lost_are_deal_statuses():
-    assert DEAL_STATUSES == ("won", "cancelled", "refunded", "open", "lost")
+    assert DEAL_STATUSES == ("won", "cancelled", "refunded", "churned", "open", "lost")
 
 
 @pytest.mark.parametrize("status", DEAL_STATUSES)
@@ -280,7 +280,7 @@ def test_an_unknown_status_lists_every_status(tmp_path):
     with pytest.raises(DataError) as e:
         load(STATUS_PLAN, people, deals)
     [problem] = e.value.problems
-    assert problem.startswith(f"{deals}: row 2, column status: expected one of won, cancelled, refunded, open, lost;")
+    assert problem.startswith(f"{deals}: row 2, column status: expected one of won, cancelled, refunded, churned, open, lost;")
     assert '"pending"' in problem
 
 

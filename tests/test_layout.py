@@ -1,5 +1,5 @@
 """The tree matches the architecture the README shows: packages by stage, each saying what it owns,
-imports only downward (dsl < engine < sales < explain < plan < plantest < cli), no import circles
+imports only downward (dsl < engine < sales < explain < plan < time < plantest < cli), no import circles
 (lazy imports inside functions count too), modules of readable size."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: the layers, lowest first: a module may import from its own layer or a lower one
 LAYERS = ["dsl", "incentives.errors", "incentives.engine", "incentives.sales", "incentives.explain",
-          "incentives.plan", "incentives", "incentives.plantest", "incentives.cli"]
+          "incentives.plan", "incentives.time", "incentives", "incentives.plantest", "incentives.cli"]
 PACKAGES = ["dsl", "incentives", "incentives.engine", "incentives.sales", "incentives.explain",
-            "incentives.plantest", "incentives.cli"]
+            "incentives.plantest", "incentives.cli", "incentives.time"]
 MAX_LINES = 500
 
 

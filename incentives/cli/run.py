@@ -13,6 +13,7 @@ import typer
 from dsl.source import InputFileError
 
 from incentives.engine.compiled import CompiledPlan
+from incentives.engine.period import period_values
 from incentives.errors import DataError, EvaluationError
 from incentives.explain.build import explain, statements
 from incentives.explain.render import (RENDERERS, render_html_statements, render_json_many, render_json_statements,
@@ -176,7 +177,7 @@ def _evaluate(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pa
         say(f"no --period given: period_start and period_end are the plan's effective dates, "
             f"{bounds[0]} to {bounds[1]}")
     if bounds is not None:
-        rows = [(pid, {**v, "period_start": bounds[0], "period_end": bounds[1]}) for pid, v in rows]
+        rows = [(pid, period_values(compiled.ir, dict(v), *bounds)) for pid, v in rows]
     return compiled.evaluator.run_many(rows, trace=trace), _names(data, maps) if trace else {}
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from dsl.printer import expr_text
 from dsl.source import Span
 
-from . import ir, numbers, tiers
+from . import calendar, ir, numbers, tiers
 from .schedule import context_of
 from incentives.errors import EvaluationError
 
@@ -218,12 +218,31 @@ class Compiler:
             if self.deal:
                 return lambda s: _contest(s.payee, contest, which, span)
             return lambda v: _contest(v, contest, which, span)
+        if n.name == "per_period":
+            return self._per_period(args, _span(n))
         if n.name == "round":
             x = args[0]
             quantum = Decimal(1).scaleb(-int(n.args[1].value))
             mode = ROUNDING[n.mode]
             return lambda v: x(v).quantize(quantum, rounding=mode)
         raise TypeError(n.name)  # pragma: no cover
+
+    def _per_period(self, args: list, span) -> Fn:
+        """The part of an annual amount in the period: by quarters (even or weighted), months, days."""
+        amount, weights = args[0], args[1:]
+        deal = self.deal
+
+        def part(v):
+            known = v.payee if deal else v
+            if "period_start" not in known:
+                raise EvaluationError(span, "`per_period` needs a period: run with one")
+            ws = [w(v) for w in weights]
+            try:
+                share = calendar.annual_share(known["period_start"], known["period_end"], ws)
+            except ValueError as e:
+                raise EvaluationError(span, f"`per_period`: {e}") from None
+            return amount(v) * calendar.to_decimal(share)
+        return part
 
     def _lookup(self, n: ir.Lookup) -> Fn:
         table = self.plan.tables[n.table]

@@ -317,6 +317,7 @@ class Component:
     label: str | None
     items: tuple[Item, ...]
     span: Span
+    ytd: bool = False  # worked out on the year to date; pays that less what it paid before in the year
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,11 @@ class Plan:
     activity_fields: dict[str, T] = field(default_factory=dict)  # activity columns: standard and declared
     activity_field_infos: dict[str, InputInfo] = field(default_factory=dict)
     activity_columns: frozenset[str] = frozenset()  # the activity columns the plan reads
+    partial: bool = False  # runs may cover any dates inside the effective range
+    days: str = "calendar"  # participation counts calendar or working days
+    fx: str = "close"  # a deal's currency rate is the one at its close, or at the period's end
+    draw: Any = None  # ir_time.Draw
+    clawbacks: tuple = ()  # ir_time.Clawback, in the order written
 
     @property
     def reads_activities(self) -> bool:

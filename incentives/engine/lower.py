@@ -15,11 +15,12 @@ from dsl import ast
 from dsl.check import CheckedPlan
 from dsl.check_expr import fold
 from dsl.check_rules import conjuncts
-from dsl.check_sales import is_result_measure
+from dsl.check_sales import PERIOD_NAMES, is_result_measure
 from dsl.periods import period_bounds
 from dsl.types import INPUT_TYPES, T
 
 from .schedule import schedule_of
+from .ir_time import Clawback, Draw
 
 from .ir import (Award, Expr, Item, Band, Cap, Component, Cond, Const, Contest, CreditRow, CurveApply, Example, ExampleSales,
                  Expectation, Floor, Func, Gate, InSet, IsMissing, Kpi, Law, Let, Lookup, Measure, Multiplier, Op, Pay,
@@ -45,7 +46,7 @@ class _Lower:
             kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
                     else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields or e.id in self.c.activity_fields
                     else "measure" if e.id in self.c.measures
-                    else "period" if e.id in ("period_start", "period_end") else "result")
+                    else "period" if e.id in PERIOD_NAMES else "result")
             return Var(e.id, t, kind, e)
         if isinstance(e, ast.Unary):
             return Op("neg" if e.op == "-" else "not", (self.expr(e.operand),), t, e)
@@ -135,7 +136,7 @@ class _Lower:
             curves={name: self.bands(d.bands) for name, d in c.curves.items()},
             components=tuple(Component(d.name.text, d.label,
                                        tuple(self.item(i, f"{d.name.text}#{n}") for n, i in enumerate(d.items)),
-                                       d.span) for d in c.components),
+                                       d.span, d.ytd is not None) for d in c.components),
             awards=tuple(Award(a.name.text, a.label, a.kind.text, self.opt(a.when), self.opt(a.value), a.span)
                          for a in c.awards),
             payout=tuple(self.item(s) for s in payout.steps) if payout else (),
@@ -161,7 +162,23 @@ class _Lower:
                                    tuple(self.expr(b) for b in k.tie_breakers), tuple(self.expr(p) for p in k.prizes),
                                    int(fold(k.places)) if k.places is not None else
                                    (len(k.prizes) or None), k.span) for k in c.contests),
+            partial=c.partial, days=c.days, fx=c.fx,
+            draw=self.draw(c.draws[0]) if c.draws else None,
+            clawbacks=tuple(self.clawback(k) for k in c.clawbacks),
         )
+
+    def draw(self, d: ast.DrawDecl) -> Draw:
+        return Draw(d.name.text, d.label, self.expr(d.amount), d.prorated,
+                    d.kind is None or d.kind.text == "recoverable", self.opt(d.recover),
+                    int(d.delay.value) if d.delay is not None else 0, self.opt(d.cap),
+                    int(d.periods.value) if d.periods is not None else None,
+                    frozenset(e.text for e in d.forgive), d.span)
+
+    def clawback(self, k: ast.ClawbackDecl) -> Clawback:
+        return Clawback(k.name.text, k.label, self.opt(k.when), int(k.within.value),
+                        Decimal(fold(k.take)) if k.take is not None else Decimal(1),
+                        int(k.straight.value) if k.straight is not None else None,
+                        frozenset(e.text for e in k.forgive), k.span)
 
     def example(self, x: ast.ExampleDecl) -> Example:
         expects = tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span,

@@ -23,6 +23,7 @@ from dsl.printer import expr_text, value_text
 from incentives.engine import ir, numbers
 from incentives.errors import DataError, EvaluationError
 from incentives.engine.evaluate import CONTEXT
+from incentives.engine.period import period_values
 from .example_data import example_sales
 from .outcome import (DEFAULT_EXAMPLES, Broken, Outcome, Report, broken_report, holds, hypothesis_settings,  # noqa: F401
                       indent, law_values, never_compared, new_seed)
@@ -140,8 +141,10 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
     def _assumed_away(values: dict) -> bool:
         """Whether an assumption that needs only inputs and definitions rules these inputs out."""
         try:
-            start, end = compiled.ir.effective or (None, None)
-            prepared = compiled.evaluator.prepare({**values, "period_start": start, "period_end": end})
+            bounded = dict(values)
+            if compiled.ir.effective is not None:
+                period_values(compiled.ir, bounded, *compiled.ir.effective)
+            prepared = compiled.evaluator.prepare(bounded)
         except EvaluationError:
             prepared = dict(values)
         for a in assumes:

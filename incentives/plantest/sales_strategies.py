@@ -101,6 +101,14 @@ def _texts(plan: ir.Plan) -> list[str]:
     return ["", "Other", *sorted(found - {"", "Other", *DEAL_STATUSES, *CREDIT_KINDS})]
 
 
+def _statuses(plan: ir.Plan) -> tuple[str, ...]:
+    """The statuses a generated deal may have: `churned` only where the plan names it (a plan that does
+    not tells it from `refunded` by nothing, and drawing it would only dilute the search)."""
+    named = any(isinstance(n, ir.Const) and n.value == "churned" or isinstance(n, ir.InSet) and "churned" in n.values
+                for n in ir.walk([plan.measures, plan.components, plan.lets, plan.rules, plan.clawbacks]))
+    return tuple(s for s in DEAL_STATUSES if s != "churned" or named)
+
+
 def _amounts(plan: ir.Plan, positive: bool = False) -> st.SearchStrategy[Decimal]:
     """Small whole amounts first (what shrinking goes to), then the plan's money constants and a
     minor unit either side, then anything on the grid up to twice the largest constant."""
@@ -121,7 +129,7 @@ def _deal_values(plan: ir.Plan, period: tuple[dt.date, dt.date], extra: bool = F
     optional columns only those the plan reads are drawn (the others keep the loaders' default)."""
     amounts, texts, start, end = _amounts(plan, positive=extra), st.sampled_from(_texts(plan)), *period
     inside, around = st.dates(start, end), st.dates(start - SLACK, end + SLACK)
-    statuses = st.just("won") if extra else st.one_of(st.just("won"), st.sampled_from(DEAL_STATUSES))
+    statuses = st.just("won") if extra else st.one_of(st.just("won"), st.sampled_from(_statuses(plan)))
     # an optional column is missing on some deals (drawn first: what shrinking goes to)
     declared = st.fixed_dictionaries({name: st.one_of(st.just(ir.MISSING), input_strategy(info, plan))
                                       if name in plan.optional_columns else input_strategy(info, plan)

@@ -23,6 +23,7 @@ from incentives.errors import DataError, EvaluationError
 from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.compile import read_column
+from incentives.engine.period import period_values
 from .ranking import rank, share_out
 from incentives.engine.result import ContestResult, PayeeResult, PoolShare
 from incentives.engine.schedule import DealScope, PayeeContext, Values, person_definitions, stages
@@ -76,10 +77,15 @@ class Population:
     """One plan over one population and period.  Holds only this run's data: the compiled plan it
     is given is read, never changed, so one plan may run many populations at once."""
 
-    def __init__(self, plan: CompiledPlan, sales: Sales, period: tuple[dt.date, dt.date] | None = None):
+    def __init__(self, plan: CompiledPlan, sales: Sales, period: tuple[dt.date, dt.date] | None = None,
+                 days: dict[str, tuple[int, int]] | None = None, payees: frozenset[str] | None = None):
+        """days: each payee's (days in the period, days on the plan in it), from their assignments;
+        payees: who this plan pays (its contests and pools are among them); everyone when None."""
         self.plan = plan
         self.sales = sales
         self.period = period if period is not None else plan.ir.effective
+        self.days = days or {}
+        self.payees = payees
         self.deal_fns = plan.evaluator.deal_compile
         with localcontext(CONTEXT):
             self.credits = credit(sales, plan.ir.crediting, plan.ir.deal_fields)
@@ -88,7 +94,7 @@ class Population:
     def _base(self, pid: str) -> dict[str, Any]:
         values = dict(self.sales.people[pid].values)
         if self.period is not None:
-            values["period_start"], values["period_end"] = self.period
+            period_values(self.plan.ir, values, *self.period, self.days.get(pid))
         return values
 
     def run(self, trace: bool = False) -> list[PayeeResult]:
@@ -96,7 +102,7 @@ class Population:
         work = _Work({pid: self._base(pid) for pid in self.sales.people}, trace)
         for stage in stages(self.plan.ir):
             getattr(self, "_" + stage.name.lower())(work)
-        return [work.paid[pid] for pid in self.sales.people]
+        return [work.paid[pid] for pid in self.sales.people if self.payees is None or pid in self.payees]
 
     # ---- the stages, in the order `stages` gives them ----
     def _credit(self, work: "_Work") -> None:
@@ -191,12 +197,15 @@ class Population:
         pay_measures = [m for m in self.plan.ir.measures if m.of_pay]
         prepared, paid = work.prepared, work.paid
         for pid in self._reports_first():
+            if self.payees is not None and pid not in self.payees:
+                continue  # in the population (their deals roll up), not paid by this plan
             v = prepared[pid]
             mine = work.contests.get(pid, [])
             v.context = PayeeContext(v.context.deals, {c.name: c for c in mine}, work.pools.get(pid, {}))
             for m in pay_measures:  # what the reports were paid: they are finished already
                 where = evaluator.compile.opt(m.where)
-                picked = [(q, _paid(paid[q], m.field)) for q in reports[pid] if where is None or where(prepared[q])]
+                picked = [(q, _paid(paid[q], m.field)) for q in reports[pid]
+                          if q in paid and (where is None or where(prepared[q]))]
                 with localcontext(CONTEXT):
                     v[m.name] = _aggregate(m, [x for _, x in picked])
                 if work.trace:
@@ -223,11 +232,12 @@ class Population:
         """The groups a contest or pool is decided within, each once: everyone, or each team (a person
         without a team alone).  Deciding group by group, not person by person, keeps a contest or pool
         among n people at O(n log n) (it was O(n^2): each person's group was rebuilt and hashed)."""
+        people = [p for p in self.sales.people.values() if self.payees is None or p.id in self.payees]
         if among != "team":
-            return [sorted(self.sales.people)]
+            return [sorted(p.id for p in people)]
         by_team: dict[str, list[str]] = {}
         alone: list[list[str]] = []
-        for p in self.sales.people.values():
+        for p in people:
             if p.team:
                 by_team.setdefault(p.team, []).append(p.id)
             else:
