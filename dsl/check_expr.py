@@ -362,9 +362,8 @@ def check_per_period(e: ast.Call, exprs: "ExprChecker", scope: Scope) -> T:
     if t not in NUMERIC and t is not T.ERROR:
         return exprs.error(e.args[0], f"`per_period` splits money or a number, not {describe(t)}", "type", usage)
     weights = e.args[1:]
-    for w in weights:
-        exprs.expect(w, scope, {T.PERCENT}, "each weight of `per_period`")
-    values = [fold(w) for w in weights]
+    typed = [exprs.expect(w, scope, {T.PERCENT}, "each weight of `per_period`") for w in weights]
+    values = [fold(w) if t == T.PERCENT else None for w, t in zip(weights, typed)]
     if weights and all(isinstance(v, Decimal) for v in values) and sum(values) != 1:
         exprs.error(e, f"the weights of `per_period` add up to {sum(values) * 100:f}%, not 100%", "weights")
     if "period_start" not in scope.values:

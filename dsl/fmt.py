@@ -235,7 +235,7 @@ class _Printer:
             self.close(d.span)
 
     def pay_block(self, d) -> None:
-        """A `draw` or `clawback` block: one item a line, in a fixed order."""
+        """A `draw` or `clawback` block: one item a line, in the order written."""
         label = f" {quote(d.label)}" if d.label is not None else ""
         draw = isinstance(d, ast.DrawDecl)
         lines = []  # (node for position, text or doc)
@@ -263,6 +263,7 @@ class _Printer:
                 lines.append((d.straight, f"straight line over {d.straight.text} days"))
         for event in d.forgive:
             lines.append((event, "forgive at " + event.text.replace("_", " ")))
+        lines.sort(key=lambda x: (x[0].span.line, x[0].span.column))  # as written: comments stay beside them
         self.open(f"{'draw' if draw else 'clawback'} {d.name.text}{label}", d.span, [n for n, _ in lines])
         for node, text in lines:
             self.emit(text, node.span.line, node.span.end_line)

@@ -10,9 +10,6 @@ from lark.visitors import Transformer_NonRecursive, v_args
 from . import ast
 from .diagnostics import Diagnostic
 
-#: a draw's items, in the order `incentives fmt` writes them
-DRAW_ITEMS = ("amount", "kind", "recover", "delay", "cap", "periods", "forgive")
-CLAWBACK_ITEMS = ("when", "within", "take", "straight", "forgive")
 
 
 @v_args(meta=True)

@@ -154,7 +154,7 @@ def test_cli_runs_a_plan_over_its_activities_and_explains_them():
 
 def test_cli_reports_a_bad_activities_file_with_its_row(tmp_path):
     bad = write(tmp_path / "bad.csv", "id,owner,date,type\nA1,NOBODY,2026-01-02,meeting\n")
-    result = CliRunner().invoke(app, ["run", str(PLAN), "--people", str(PEOPLE), "--activities", str(bad)])
+    result = CliRunner().invoke(app, ["run", str(PLAN), "--people", str(PEOPLE), "--activities", str(bad), "--period", "2026-01"])
     assert result.exit_code == EXIT_DATA
     assert "row 2, column owner: no person with id `NOBODY`" in result.output
 

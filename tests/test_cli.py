@@ -144,19 +144,27 @@ def test_console_script_is_installed():
     assert out.returncode == 0, out.stderr
 
 
-def test_a_one_payee_run_without_period_takes_the_effective_dates_and_says_so(tmp_path):
+def test_a_run_without_period_is_refused_unless_the_plan_is_one_period(tmp_path):
+    """No silent whole-year default: a quarterly plan in force all year must be told which quarter;
+    a plan whose effective dates are exactly one period of its kind pays that period."""
     plan = tmp_path / "welcome.plan"
     plan.write_text('plan "w" { currency USD period quarter effective 2026-01-01 to 2026-12-31 }\n'
                     'input hired: date\ncomponent welcome { pay if hired in period then 100 USD else 0 USD }\n')
     data = tmp_path / "people.csv"
     data.write_text("id,hired\nA,2026-03-01\nB,2025-03-01\n")
     result = invoke("run", plan, "--data", data, "--format", "csv")
-    assert result.exit_code == 0, result.output
-    assert "no --period given: period_start and period_end are the plan's effective dates, 2026-01-01 to " \
-           "2026-12-31" in result.stderr
-    rows = result.stdout.splitlines()
-    assert any(r.startswith("A,") and "100.00" in r for r in rows) and any(r.startswith("B,") and "0.00" in r
-                                                                           for r in rows)
+    assert result.exit_code == 2, result.output
+    assert "give --period: the plan pays by quarter from 2026-01-01 to 2026-12-31 (e.g. --period 2026-Q1)" \
+        in result.stderr
+    wrong = invoke("run", plan, "--data", data, "--period", "2026-03")
+    assert wrong.exit_code == 3 and "pays by quarter" in wrong.stderr and "partial periods" in wrong.stderr
+    outside = invoke("run", plan, "--data", data, "--period", "2027-Q1")
+    assert outside.exit_code == 3 and "in force from 2026-01-01 to 2026-12-31" in outside.stderr
+    one = tmp_path / "q1.plan"
+    one.write_text(plan.read_text().replace("2026-12-31", "2026-03-31"))
+    only = invoke("run", one, "--data", data, "--format", "csv")
+    assert only.exit_code == 0, only.output
+    assert any(r.startswith("A,") and "100.00" in r for r in only.stdout.splitlines())
     q2 = invoke("run", plan, "--data", data, "--format", "csv", "--period", "2026-Q2")
     assert q2.exit_code == 0 and "no --period given" not in q2.stderr
     assert any(r.startswith("A,") and ",0.00" in r for r in q2.stdout.splitlines())

@@ -1,6 +1,6 @@
 """The `incentives` typer application: the commands registered, and `main`, the console script.
 
-Each command lives in its own module (`check`, `run`, `fmt`, `test`, `schema`); the exit codes
+Each command lives in its own module (`check`, `run`, `fmt`, `test`, `schema`, `ledger`); the exit codes
 and the shared printing are in `common` (re-exported here for scripts and tests).
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from . import check, fmt, run, schema, test
+from . import check, fmt, ledger, run, schema, test
 from .common import EXIT_DATA, EXIT_EVAL, EXIT_INTERNAL, EXIT_OK, EXIT_PLAN, EXIT_USAGE, say
 
 __all__ = ["EXIT_DATA", "EXIT_EVAL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PLAN", "EXIT_USAGE", "app", "main"]
@@ -26,6 +26,7 @@ app.command()(run.run)
 app.command()(fmt.fmt)
 app.command("test")(test.test_)
 app.command()(schema.schema)
+app.add_typer(ledger.app, name="ledger")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from incentives.sales.records import Person, load_sales
 from incentives.sales.tables import load_mapping, read_rows
 from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
                      problems, say, shown, write_output)
+from .periods import run_periods_command, wants_periods
 from .run_reports import csv_text, summary_json, summary_text
 
 
@@ -60,16 +61,43 @@ def run(plans: Annotated[list[Path], typer.Argument(
         output_dir: Annotated[Optional[Path], typer.Option(
             "--output-dir", help="Write one statement file per payee into this directory (PAYEE.txt, .md, .html "
                                  "or .json), with --explain or --format markdown or html.")] = None,
-        strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False) -> None:
+        strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False,
+        periods: Annotated[Optional[str], typer.Option(
+            help="A sequence of periods paid in order through the ledger: 2027-01..2027-06, 2027-Q1..2027-Q4.")] = None,
+        ledger: Annotated[Optional[str], typer.Option(
+            help="The ledger: an SQLite file (made if missing) or a postgresql:// URL. Each period's earnings, "
+                 "draws, recoveries, clawbacks and balances are recorded there and read by the next period.")] = None,
+        assignments: Annotated[Optional[Path], typer.Option(
+            help="Who is on which plan when: person, plan (its name), start, end. Without it, the people table's "
+                 "plan, hire_date and leave_date columns, if any, say so.")] = None,
+        quotas: Annotated[Optional[Path], typer.Option(
+            help="Effective-dated values of the plans' inputs (quotas, targets): person, start, end and a column per "
+                 "input, or person, name, value, start, end.")] = None,
+        rates: Annotated[Optional[Path], typer.Option(
+            help="Currency rates: from, to, date, rate (up to 8 decimal places).")] = None,
+        holidays: Annotated[Optional[Path], typer.Option(
+            help="Holidays (a date column), left out of working days for plans that say `days working`.")] = None,
+        ) -> None:
     """Evaluate plans for every payee in a data file (and their deals or activities, where a plan reads them)."""
     compiled_all = [compile_plan(plan, strict) for plan in plans]
     if data is None:
         fail("give the payees with --data (or --people)")
+    if wants_periods(compiled_all, periods=periods, ledger=ledger, assignments=assignments, quotas=quotas,
+                     rates=rates, holidays=holidays):
+        if output_dir is not None:
+            fail("--output-dir is for single runs; with periods, write the statements with --output")
+        if output is not None:
+            check_output(output)
+        run_periods_command(compiled_all, data, deals, splits, activities, mapping, period, periods, ledger,
+                            assignments, quotas, rates, holidays, payee, explain_, format.value, output)
+        return
     for plan, compiled in zip(plans, compiled_all):
         if compiled.checked.reads_deals and deals is None:
             fail(f"{plan}: the plan reads deals: give them with --deals")
         if compiled.ir.reads_activities and activities is None:
             fail(f"{plan}: the plan reads activities: give them with --activities")
+    for compiled in compiled_all:
+        _check_period(compiled, period)
     trace = explain_ or format in (Format.markdown, Format.html)
     if output is not None and output_dir is not None:
         fail("give --output (one file) or --output-dir (a file per payee), not both")
@@ -111,6 +139,40 @@ def run(plans: Annotated[list[Path], typer.Argument(
         write_output(output, text)
     else:
         out(text)
+
+
+def _check_period(compiled: CompiledPlan, period: str | None) -> None:
+    """Exit 2 unless the period fits the plan: inside its effective dates, of its kind (unless it allows
+    partial periods).  With no --period, a plan whose effective dates are one period of its kind pays
+    that period; any other must be told which (nothing defaults to the whole plan year)."""
+    from incentives.engine.calendar import parse_period
+    from incentives.time.versions import fits
+    ir = compiled.ir
+    if period is None:
+        if ir.effective is None or not ir.uses_period:
+            return
+        start, end = ir.effective
+        try:
+            whole = parse_period(f"{start}..{end}")
+            one = [p for p in _covering(ir.period, start, end)]
+        except ValueError:
+            return
+        if len(one) == 1 and (one[0].start, one[0].end) == (whole.start, whole.end):
+            return
+        fail(f"{compiled.source.name}: give --period: the plan pays by {ir.period} from {start} to {end} "
+             f"(e.g. --period {one[0].label}); nothing defaults to the whole plan year")
+    try:
+        p = parse_period(period)
+    except ValueError as e:
+        fail(str(e), EXIT_DATA)
+    why = fits(compiled, p)
+    if why is not None:
+        fail(f"{compiled.source.name}: cannot pay {p.label}: {why}", EXIT_DATA)
+
+
+def _covering(kind: str, start, end):
+    from incentives.engine.calendar import periods_covering
+    return periods_covering(kind, start, end)
 
 
 def _statements(format: Format, breakdowns: list, plans: int) -> str:

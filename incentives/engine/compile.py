@@ -9,6 +9,7 @@ its value.
 from __future__ import annotations
 
 import operator
+from fractions import Fraction
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -241,7 +242,7 @@ class Compiler:
                 share = calendar.annual_share(known["period_start"], known["period_end"], ws)
             except ValueError as e:
                 raise EvaluationError(span, f"`per_period`: {e}") from None
-            return amount(v) * calendar.to_decimal(share)
+            return calendar.to_decimal(Fraction(amount(v)) * share)  # one rounding, at 34 digits
         return part
 
     def _lookup(self, n: ir.Lookup) -> Fn:

@@ -34,7 +34,8 @@ def period_values(plan: ir.Plan, values: dict[str, Any], start: dt.date, end: dt
         for name, info in plan.inputs.items():
             value = values.get(name)
             if getattr(info.decl, "prorated", False) and isinstance(value, Decimal) and share != 1:
-                scaled = value * share
+                # one rounding, then to the minor unit (no days in the period: nothing)
+                scaled = value * Decimal(active) / Decimal(period_days) if period_days else Decimal(0)
                 values[name] = (scaled.quantize(quantum, rounding=ROUNDING[plan.rounding_mode])
                                 if info.type.value == "money" else scaled)
     return values

@@ -17,6 +17,7 @@ from typing import Any
 
 from dsl.check import InputInfo
 from dsl.check_sales import DEAL_STATUSES
+from dsl.currencies import is_currency
 from dsl.types import T
 
 from .inputs import ValueProblem, _Problems, _rows, check_value, parse_value, reader, text_id
@@ -28,6 +29,7 @@ REQUIRED_DEAL = ("id", "owner", "amount", "date")
 OPTIONAL_DEAL: dict[str, tuple[T, Any]] = {
     "currency": (T.TEXT, None), "product": (T.TEXT, ""), "product_line": (T.TEXT, ""), "customer": (T.TEXT, ""),
     "new_customer": (T.BOOL, False), "status": (T.TEXT, "won"), "margin": (T.MONEY, None), "cost": (T.MONEY, None),
+    "reversal_date": (T.DATE, None),
 }
 ORG_COLUMNS = ("team", "manager")
 
@@ -131,7 +133,7 @@ def overfull_splits(splits: dict[str, list[tuple[str, Decimal, str, str]]]) -> l
     return out
 
 
-def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person], currency: str,
+def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person], currency: str | None,
                mapping: Mapping | None = None, used: frozenset[str] = frozenset(),
                declared: dict[str, InputInfo] | None = None) -> list[dict[str, Any]]:
     """Deals as dictionaries of typed values, sorted by date then id (the order running totals use).
@@ -175,7 +177,11 @@ def load_deals(path: str | Path, fields: dict[str, T], people: dict[str, Person]
         if deal.get("status") not in DEAL_STATUSES and deal.get("status") is not None:
             problems.add(f"{where}, column status", "expected one of " + ", ".join(DEAL_STATUSES)
                          + f"; got \"{deal['status']}\" (a mapping file can translate the export's values)")
-        if deal.get("currency") not in (None, currency):
+        if currency is None:  # a period run converts deals to the plan's currency at dated rates
+            if deal.get("currency") is not None and not is_currency(str(deal["currency"])):
+                problems.add(f"{where}, column currency", f"expected an ISO 4217 code such as USD or EUR; got "
+                                                          f"\"{deal['currency']}\"")
+        elif deal.get("currency") not in (None, currency):
             problems.add(f"{where}, column currency", f"the plan pays in {currency}; this deal is in "
                                                       f"{deal['currency']}")
         deal["__where__"] = where
@@ -221,7 +227,7 @@ def load_splits(path: str | Path, deals: list[dict[str, Any]], people: dict[str,
 
 
 def load_sales(people: str | Path, deals: str | Path | None, splits: str | Path | None, inputs: dict[str, InputInfo],
-               fields: dict[str, T], currency: str, mappings: dict[str, Mapping] | None = None,
+               fields: dict[str, T], currency: str | None, mappings: dict[str, Mapping] | None = None,
                used: frozenset[str] = frozenset(), declared: dict[str, InputInfo] | None = None) -> Sales:
     mappings = mappings or {}
     folks = load_people(people, inputs, mappings.get("people"))

@@ -64,6 +64,7 @@ class PayeePeriod:
     days: tuple[int, int] = (0, 0)
     dated: list[DatedUse] = field(default_factory=list)
     opening_period: str | None = None  # the period the opening balance was carried from
+    converted: dict[str, Conversion] = field(default_factory=dict)  # the payee's deals converted to the plan's currency
 
     @property
     def total_earned(self) -> Decimal:

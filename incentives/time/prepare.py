@@ -51,6 +51,11 @@ class PeriodData:
     holidays: frozenset[dt.date] = frozenset()
     pay_currency: dict[str, str] = field(default_factory=dict)  # person -> ISO code (people's `currency`)
     data_hash: str = ""
+    sales_by_plan: dict[str, Sales] = field(default_factory=dict)  # plan hash -> its own reading of the data
+
+    def sales_for(self, plan: Plan) -> Sales:
+        """The sales data as this plan reads it (its inputs and deal columns), else the shared reading."""
+        return self.sales_by_plan.get(plan.hash, self.sales)
 
 
 @dataclass
@@ -80,7 +85,8 @@ class PlanPeriod:
 def prepare(plan: Plan, data: PeriodData, period: Period, start: dt.date | None = None) -> PlanPeriod:
     """The plan's view of the period; start: an earlier first day (the year to date) for ytd components."""
     first = start or period.start
-    people = data.sales.people
+    given = data.sales_for(plan)
+    people = given.people
     if data.assignments is None:
         spans = {pid: [(first, period.end)] for pid in people}
     else:
@@ -91,8 +97,8 @@ def prepare(plan: Plan, data: PeriodData, period: Period, start: dt.date | None 
     dated = _dated_values(plan, data, first, period.end, spans)
     folks = {pid: _with_values(p, dated.get(pid, [])) for pid, p in people.items()}
     conversions: dict[str, Conversion] = {}
-    deals = [_as_of(plan, d, period, data.rates, conversions) for d in data.sales.deals]
-    sales = Sales(folks, deals, data.sales.splits, data.sales.splits_file, data.sales.activities)
+    deals = [_as_of(plan, d, period, data.rates, conversions) for d in given.deals]
+    sales = Sales(folks, deals, given.splits, given.splits_file, given.activities)
     return PlanPeriod(plan, period, (first, period.end), sales, frozenset(spans), spans, days, dated, conversions)
 
 

@@ -133,6 +133,8 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
         p = PayeePeriod(pid, plan.name, plan.source.name, plan.hash, currency, result, earned, conversion,
                         ytd.get(pid, {}), days=pp.days.get(pid, (0, 0)), dated=pp.dated.get(pid, []))
         p.deals = attribute(result, earned, currency)
+        p.converted = {str(d.get("id")): pp.conversions[str(d.get("id"))] for d in credits.get(pid, [])
+                       if str(d.get("id")) in pp.conversions}
         if settle:
             p.clawbacks = clawbacks(pp, pid, result.values, credits.get(pid, []), before.get(pid, {}), currency)
             opening, p.opening_period = ledger.closing_balance(pid, plan.name, period.start, currency=currency)

@@ -1,0 +1,187 @@
+"""`incentives run` over pay periods: with a ledger, assignments, dated values, rates or holidays, a
+sequence of periods, or a plan with a draw, clawbacks or year-to-date components.  Each period is
+paid through the ledger (`incentives.time.runner`); the output is a summary per period, or with
+--explain a statement per payee, plan and period."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import typer
+
+from dsl.currencies import is_currency
+from dsl.source import InputFileError
+
+from incentives.engine.calendar import parse_periods
+from incentives.errors import DataError, EvaluationError, IncentivesError, Problem
+from incentives.explain.build import explain
+from incentives.explain.render import RENDERERS
+from incentives.plan import Plan
+from incentives.sales.activities import load_activities
+from incentives.sales.inputs import text_id
+from incentives.sales.records import load_sales
+from incentives.sales.tables import load_mapping, read_rows
+from incentives.time.data import assignments_from_people, load_assignments, load_dated_values, load_holidays
+from incentives.time.ledger import Ledger
+from incentives.time.prepare import PeriodData, optional_inputs
+from incentives.time.rates import Rates
+from incentives.time.runner import run_periods
+from incentives.time.statement import (render_statement_html, render_statement_markdown, render_statement_text,
+                                       summary_csv, summary_json, summary_text)
+from incentives.time.versions import PlanSet
+from .common import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, fail, file_problems, out, problems, say, shown, write_output
+
+PERIOD_OPTIONS = ("ledger", "periods", "assignments", "quotas", "rates", "holidays")
+
+
+def wants_periods(plans: list[Plan], **given) -> bool:
+    """Whether `run` goes through pay periods: an option of theirs, or a plan that needs them."""
+    if any(given.get(k) is not None for k in PERIOD_OPTIONS):
+        return True
+    names = [p.name for p in plans]
+    return len(set(names)) < len(names) or any(
+        p.ir.draw is not None or p.ir.clawbacks or any(c.ytd for c in p.ir.components) for p in plans)
+
+
+def run_periods_command(plans: list[Plan], people: Path, deals: Path | None, splits: Path | None,
+                        activities: Path | None, mapping: Path | None, period: str | None, periods: str | None,
+                        ledger: str | None, assignments: Path | None, quotas: Path | None, rates: Path | None,
+                        holidays: Path | None, payee: list[str] | None, explain_: bool, format: str,
+                        output: Path | None) -> None:
+    if period is not None and periods is not None:
+        fail("give --period (one period) or --periods (a sequence such as 2027-01..2027-06), not both")
+    if period is None and periods is None:
+        kinds = sorted({p.ir.period for p in plans})
+        fail(f"give the period to pay: --period (e.g. {_example(kinds[0])}) or --periods (e.g. "
+             f"{_example(kinds[0])}..{_example(kinds[0], last=True)}); nothing defaults to the whole plan year")
+    try:
+        sequence = parse_periods(periods if periods is not None else period)
+    except ValueError as e:
+        fail(str(e))
+    store = None
+    try:
+        data = _load(plans, people, deals, splits, activities, mapping, assignments, quotas, rates, holidays)
+        if ledger is not None:
+            store = Ledger(Path(ledger) if "://" not in ledger else ledger)
+        runs = run_periods(plans, data, sequence, store)
+    except InputFileError as e:
+        file_problems(e)
+    except EvaluationError as e:
+        plan = next((p for p in plans if e.span is not None and e.span.file == p.source.name), plans[0])
+        say(e.diagnostic().render(plan.source), lines=True)
+        raise typer.Exit(EXIT_EVAL)
+    except DataError as e:
+        problems(e.problems, EXIT_DATA)
+    except IncentivesError as e:  # the ledger: cannot be opened, or refuses a write
+        problems(e.problems, EXIT_USAGE)
+    finally:
+        if store is not None:
+            store.close()
+    if payee:
+        known = {p.payee for r in runs for p in r.payees}
+        unknown = sorted(set(payee) - known)
+        if unknown and all(r.status == "paid" for r in runs):
+            fail(f"{people}: no payee with id {', '.join(unknown)} is paid in these periods", EXIT_DATA)
+        for r in runs:
+            r.payees = [p for p in r.payees if p.payee in set(payee)]
+    names = {pid: p.name for pid, p in data.sales.people.items()}
+    text = _render(runs, plans, names, explain_, format)
+    if output is not None:
+        write_output(output, text)
+    else:
+        out(text)
+
+
+def _render(runs, plans: list[Plan], names: dict[str, str], explain_: bool, format: str) -> str:
+    if format == "csv":
+        return summary_csv(runs)
+    if format == "json":
+        return summary_json(runs, names)
+    if not explain_ and format == "text":
+        return shown(summary_text(runs), lines=True)
+    render = {"markdown": render_statement_markdown, "html": render_statement_html}.get(format,
+                                                                                         render_statement_text)
+    by_hash = {p.hash: p for p in plans}
+    parts = []
+    for run in runs:
+        if run.status == "restated":
+            parts.append(summary_text([run]))
+            continue
+        for p in run.payees:
+            part = render(run, p, names.get(p.payee, ""))
+            if explain_ and format == "text":
+                plan = by_hash.get(p.plan_hash)
+                if plan is not None:
+                    part += "\n" + RENDERERS["text"](explain(plan, p.result, None))
+            parts.append(part)
+    body = ("\n" + "-" * 78 + "\n\n").join(parts)
+    if format == "html":
+        return f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Statements</title></head><body>\n{body}" \
+               f"</body></html>\n"
+    return shown(body, lines=True)
+
+
+def _example(kind: str, last: bool = False) -> str:
+    return {"month": "2027-12" if last else "2027-01", "quarter": "2027-Q4" if last else "2027-Q1",
+            "half": "2027-H2" if last else "2027-H1", "year": "2028" if last else "2027"}.get(kind, "2027-01")
+
+
+def _load(plans: list[Plan], people: Path, deals: Path | None, splits: Path | None, activities: Path | None,
+          mapping: Path | None, assignments: Path | None, quotas: Path | None, rates: Path | None,
+          holidays: Path | None) -> PeriodData:
+    maps = load_mapping(mapping) if mapping else {}
+    _, rows = read_rows(people, maps.get("people"))
+    rows = list(rows)
+    ids = {text_id(r.get("id")) for _, r in rows} - {""}
+    inputs = {}
+    for p in plans:
+        for name, info in p.ir.inputs.items():
+            inputs.setdefault(name, info)
+    dated = load_dated_values(quotas, ids, inputs, maps.get("quotas")) if quotas else {}
+    given = {name for _, name in dated}
+    by_plan = {}
+    for p in plans:
+        ir = p.ir
+        if ir.reads_activities and activities is None:
+            fail(f"{p.source.name}: the plan reads activities: give them with --activities")
+        if p.checked.reads_deals and deals is None:
+            fail(f"{p.source.name}: the plan reads deals: give them with --deals")
+        sales = load_sales(people, deals, splits, optional_inputs(ir.inputs, given), ir.deal_fields,
+                           None if rates else ir.currency, maps, ir.deal_columns, ir.deal_field_infos)
+        if activities is not None:
+            sales.activities = load_activities(activities, ir.activity_fields, sales.people, maps.get("activities"),
+                                               ir.activity_columns, ir.activity_field_infos)
+        by_plan[p.hash] = sales
+    names = PlanSet.of(plans).names
+    if assignments is not None:
+        assigned = load_assignments(assignments, ids, names, maps.get("assignments"))
+    else:
+        assigned = assignments_from_people(people, names, maps.get("people"))
+    pay = {}
+    bad = []
+    for where, r in rows:
+        code = text_id(r.get("currency"))
+        if code:
+            if not is_currency(code):
+                bad.append(Problem(f"{people}: {where}, column currency: expected an ISO 4217 code such as EUR; "
+                                   f"got \"{code}\"", code="data", file=str(people), field="currency"))
+            pay[text_id(r.get("id"))] = code
+    if bad:
+        raise DataError(bad)
+    first = by_plan[plans[0].hash]
+    return PeriodData(first, assigned, dated, Rates.load(rates, maps.get("rates")) if rates else None,
+                      load_holidays(holidays, maps.get("holidays")) if holidays else frozenset(), pay,
+                      _hash([people, deals, splits, activities, mapping, assignments, quotas, rates, holidays]),
+                      by_plan)
+
+
+def _hash(paths: list[Path | None]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(b"\0" + str(path).encode())
+        if path is not None:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+    return h.hexdigest()
