@@ -316,6 +316,7 @@ class Expect:
     award: bool | None = None  # True: expect the award; False: expect it not granted
     payee: Ident | None = None
     span: Span = _span()
+    deal: Ident | None = None  # `expect [PAYEE] deal "D-1" NAME = amount`: what the component paid on one deal
 
 
 @dataclass

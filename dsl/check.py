@@ -186,6 +186,7 @@ class _Checker:
         givable = {**inputs, **measures}
         context = ExampleContext(inputs, measures, component_names, award_names, self.fields, field_infos, rules,
                                  header["effective"] is not None, self.activity_fields, activity_infos)
+        context.named = {n: t for n, t in values.items() if t is not T.ERROR}
         for ex in examples:
             check_example(ex, context, self.exprs, self.errors)
         results = Scope({**after.values, **{n: T.MONEY for n in RESULT_NAMES},

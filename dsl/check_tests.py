@@ -52,6 +52,7 @@ class ExampleContext:
     effective: bool = True  # whether the plan has effective dates (an example's default period)
     activity_fields: dict[str, T] = dc_field(default_factory=dict)
     activity_infos: dict = dc_field(default_factory=dict)  # declared activity columns: ranges, listed values
+    named: dict[str, T] = dc_field(default_factory=dict)  # every value by name: inputs, definitions, the period's
 
 
 def _check_value(name: ast.Ident, value: ast.Expr, want: T, info, exprs: ExprChecker, constants: Scope,
@@ -83,6 +84,14 @@ def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, 
             _error(errors, g, "this example gives people: give each person's inputs in their `person` line",
                    "example", hint=f'for example `person "A-1" {{ {name} = ... }}`')
             continue
+        if name == "days_active" and not ex.has_sales:  # the payee's days on the plan in the example's period
+            if name in given:
+                _error(errors, g.name, f"`{name}` is given twice in this example", "duplicate")
+            given.add(name)
+            if ex.period is None:
+                _error(errors, g.name, "`days_active` needs the example's period: add a `period` line", "example")
+            exprs.expect(g.value, constants, {T.COUNT, T.NUMBER}, "`days_active`")
+            continue
         if name not in givable:
             exprs.check(g.value, constants)
             _error(errors, g.name, f"`{name}` is not an input of this plan", "example",
@@ -113,14 +122,23 @@ def check_example(ex: ast.ExampleDecl, ctx: ExampleContext, exprs: ExprChecker, 
             if name not in ctx.awards:
                 _error(errors, e.name, f"`{name}` is not an award of this plan", "example")
             continue
-        if name in ctx.measures:
-            want, t = ctx.measures[name].type, exprs.check(e.value, constants)
+        if e.deal is not None:
+            if name not in ctx.components:
+                _error(errors, e.name, f"`{name}` is not a component: a deal's payment is expected of a component",
+                       "example")
+            elif people is None:
+                _error(errors, e.deal, "this example gives no deals: a deal's payment needs `deal` lines", "example")
+            exprs.expect(e.value, constants, {T.MONEY}, f"the expected payment of `{name}` on a deal")
+            continue
+        if (name in ctx.named or name in ctx.measures) and name not in ctx.components and name not in RESULT_NAMES:
+            name_type = ctx.measures[name].type if name in ctx.measures else ctx.named[name]
+            want, t = name_type, exprs.check(e.value, constants)
             if T.ERROR not in (t, want) and not fits(t, want, fold(e.value)):
                 _error(errors, e.value, f"`{name}` is {describe(want)}, but this is {describe(t)}", "type")
             continue
         if name not in ctx.components and name not in RESULT_NAMES:
-            _error(errors, e.name, f"`{name}` is not a component", "example",
-                   hint="expect an amount for a component, `total`, `subtotal` or a measure")
+            _error(errors, e.name, f"`{name}` is not a component or a value of this plan", "example",
+                   hint="expect a component, `total`, `subtotal`, a measure, an input or a definition")
             continue
         exprs.expect(e.value, constants, {T.MONEY}, f"the expected amount of `{name}`")
 

@@ -376,6 +376,8 @@ def example_line(item) -> str:
         return f"given {item.name.text} = {expr_text(item.value)}"
     if isinstance(item, ast.Expect):
         who = f"{quote(item.payee.text)} " if item.payee is not None else ""
+        if item.deal is not None:
+            who += f"deal {quote(item.deal.text)} "
         if item.award is None:
             return f"expect {who}{item.name.text} = {expr_text(item.value)}"
         return f"expect {who}{'' if item.award else 'no '}award {item.name.text}"

@@ -39,6 +39,10 @@ class TestsToAst(TimeToAst):
         payee, name, value = children
         return [ast.Expect(self.ident(name), value, None, self.quoted(payee), self.mspan(meta))]
 
+    def ex_expect_deal(self, meta, children):
+        payee, deal, name, value = children
+        return [ast.Expect(self.ident(name), value, None, self.quoted(payee), self.mspan(meta), self.quoted(deal))]
+
     def ex_award(self, meta, children):
         payee, _, name = children
         return [ast.Expect(self.ident(name), None, True, self.quoted(payee), self.mspan(meta))]

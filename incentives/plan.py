@@ -56,9 +56,12 @@ class Plan(CompiledPlan):
         return (_unpickle, (self.source.name, self.source.text, self.hash))
 
     def run(self, values: MappingT[str, Any], payee: str = "", period: str | Period | None = None,
-            trace: bool = False, alone: bool = False) -> PayeeResult:
+            trace: bool = False, alone: bool = False, days_active: int | None = None) -> PayeeResult:
         """Evaluate one payee from its input values (Decimal, int, text, dates, or their text as in a
         data file; floats are refused).  A DataError names any input that does not fit.
+
+        days_active: the payee's days on the plan in the period (a mid-period hire), which sets
+        `participation` and prorates `prorated` inputs; the whole period when not given.
 
         period: "2026-Q1", "2026-03", "2026", "2026-01-01..2026-02-28" or (first day, last day); the
         plan's effective dates when not given.  A plan with lines that only a population can pay
@@ -80,7 +83,11 @@ class Plan(CompiledPlan):
         checked = check_inputs(dict(values), self.ir.givable, payee)
         bounds = self._bounds(period)
         if bounds is not None:
-            period_values(self.ir, checked, *bounds)
+            days = None
+            if days_active is not None:
+                whole = period_values(self.ir, {}, *bounds)["period_days"]
+                days = (int(whole), int(days_active))
+            period_values(self.ir, checked, *bounds, days)
         return self.evaluator.run(checked, payee, trace)
 
     def _bounds(self, period: str | Period | None) -> Period | None:

@@ -345,6 +345,7 @@ class Expectation:
     award: bool | None  # or: the award is expected granted (True) or not (False)
     span: Span
     payee: str | None = None  # whose: a person of the example's people
+    deal: str | None = None  # what the component paid on this deal (a deal of the example's)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ class _Lower:
 
     def example(self, x: ast.ExampleDecl) -> Example:
         expects = tuple(Expectation(e.name.text, self.opt(e.value), e.award, e.span,
-                                    e.payee.text if e.payee is not None else None) for e in x.expects)
+                                    e.payee.text if e.payee is not None else None,
+                                    e.deal.text if e.deal is not None else None) for e in x.expects)
         sales = None
         period = None
         if x.period is not None:

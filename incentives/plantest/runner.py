@@ -11,7 +11,7 @@ reproducible: the seed is part of every report.
 
 from __future__ import annotations
 
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 from hypothesis import given
@@ -40,10 +40,12 @@ def given_text(plan: ir.Plan, name: str, value) -> str:
     return value_text(value, plan.givable[name].type, plan.currency)
 
 
-def run_alone(compiled: CompiledPlan, values: dict, payee: str, period: tuple | None = None) -> PayeeResult:
+def run_alone(compiled: CompiledPlan, values: dict, payee: str, period: tuple | None = None,
+              days_active=None) -> PayeeResult:
     """One payee evaluated alone, traced, in the period given (an example's `period` line), else the
     plan's effective dates."""
-    return compiled.run(values, payee, trace=True, period=period or compiled.ir.effective, alone=True)
+    return compiled.run(values, payee, trace=True, period=period or compiled.ir.effective, alone=True,
+                        days_active=days_active)
 
 
 def _breakdown(compiled: CompiledPlan, values: dict, payee: str) -> str:
@@ -64,7 +66,8 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
         if ex.sales is None:
             with localcontext(CONTEXT):
                 values = {name: fns(expr)({}) for name, expr in ex.givens.items()}
-            results = {None: run_alone(compiled, values, ex.label, ex.period)}
+            days = values.pop("days_active", None)
+            results = {None: run_alone(compiled, values, ex.label, ex.period, days)}
         else:
             sales = example_sales(compiled, ex.sales)
             results = {r.payee: r for r in Population(compiled, sales, ex.sales.period).run(trace=True)}
@@ -88,13 +91,14 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
             continue
         with localcontext(CONTEXT):
             expected = fns(e.amount)({})
-        got = _amount_of(result, e.name)
+        got = _amount_of(result, e.name, e.deal, plan.minor_units)
         if got != expected:
             t = e.amount.type
             show = lambda v: numbers.value(v, t, plan.minor_units)  # noqa: E731
             diff = got - expected
             wrong.setdefault(e.payee, []).append(
-                f"{where}: {who}expected {e.name} = {show(expected)}, got {show(got)} "
+                f"{where}: {who}expected {e.name}{f' on deal {e.deal}' if e.deal else ''} = {show(expected)}, "
+                f"got {show(got)} "
                 f"({'+' if diff > 0 else ''}{show(diff)})")
     if wrong:
         outcome.passed = False
@@ -108,8 +112,12 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
     return outcome
 
 
-def _amount_of(result: PayeeResult, name: str):
-    """A component's amount, the total or subtotal, or a measure's value."""
+def _amount_of(result: PayeeResult, name: str, deal: str | None = None, digits: int = 2):
+    """A component's amount, the total or subtotal, any value by name (a measure, input, definition), or
+    what a component paid on one deal (its per-deal pay, else its amount shared over its deals)."""
+    if deal is not None:
+        from incentives.time.pay import attribute
+        return attribute(result, {name: result.component(name).amount}, "", digits).get(deal, Decimal(0))
     if name in ("total", "subtotal"):
         return getattr(result, name)
     amounts = {c.name: c.amount for c in result.components}

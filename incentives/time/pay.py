@@ -117,10 +117,11 @@ def earnings(pp: PlanPeriod, data: PeriodData, result: PayeeResult, ytd: dict[st
     return earned, conversion, pay
 
 
-def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str) -> dict[str, Decimal]:
+def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str,
+              digits: int | None = None) -> dict[str, Decimal]:
     """Each positive component's earnings shared over the deals behind it: by their pay on a per-deal or
     running tiers line, else by their credited amount in the payee's measures of deals."""
-    quantum = Decimal(1).scaleb(-currency_digits(currency))
+    quantum = Decimal(1).scaleb(-(digits if digits is not None else currency_digits(currency)))
     measured: dict[str, Decimal] = {}
     for m in result.measures:
         if getattr(m, "source", "") == "deals":
