@@ -319,8 +319,12 @@ def _check_credits(ex: ast.ExampleDecl, ctx: ExampleContext, deals: dict, people
 def check_property(prop: ast.PropertyDecl, scope: Scope, inputs: dict, exprs: ExprChecker,
                    errors: list[Diagnostic], sales: bool = False) -> None:
     """sales: whether the plan reads sales data (measures, per-deal tiers), so `over deals` means something."""
+    if prop.over is not None and prop.over.text == "periods":
+        check_over_periods(prop, scope, exprs, errors)
+        return
     if prop.over is not None and prop.over.text != "deals":
-        _error(errors, prop.over, f"a property runs `over deals`, not over `{prop.over.text}`", "property")
+        _error(errors, prop.over, f"a property runs `over deals` or `over periods`, not over `{prop.over.text}`",
+               "property")
     elif prop.over is not None and not sales:
         _error(errors, prop.over, "this plan reads no deals: its properties run over each payee's inputs",
                "property", hint="leave out `over deals`")
@@ -352,3 +356,26 @@ def check_property(prop: ast.PropertyDecl, scope: Scope, inputs: dict, exprs: Ex
         elif info.type not in NUMERIC and info.type not in (T.DATE, T.ERROR):
             _error(errors, law.input, f"`monotone` varies a number, money or a date, "
                                       f"not {describe(info.type)}", "type")
+
+
+#: what a law `over periods` reads: each payee's totals over a year of periods run through a ledger
+#: (opening: the first period's opening balance; closing: the last period's closing balance)
+PERIOD_LAW_NAMES = ("earned", "adjusted", "clawed_back", "paid_on_clawed", "advanced", "guaranteed", "recovered",
+                    "forgiven", "paid", "opening", "closing")
+
+
+def check_over_periods(prop: ast.PropertyDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
+    """`property "..." over periods { always paid == earned + forgiven }`: laws over a payee's year."""
+    totals = Scope({name: T.MONEY for name in PERIOD_LAW_NAMES}, where="in a property over periods (it reads "
+                   "each payee's totals over the year: " + ", ".join(PERIOD_LAW_NAMES) + ")")
+    for a in prop.assumes:
+        exprs.expect(a, totals, {T.BOOL}, "an assumption")
+    if not prop.laws:
+        _error(errors, prop, f"property \"{prop.label}\" states no law: add `always ...`", "property")
+    for law in prop.laws:
+        if isinstance(law, ast.Monotone):
+            _error(errors, law, "a property over periods states `always` laws of the year's totals, not `monotone`",
+                   "property")
+            continue
+        exprs.expect(law, totals, {T.BOOL}, "a property's law")
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from lark import Token
-from lark.visitors import Transformer_NonRecursive, v_args
+from lark.visitors import v_args
 
 from . import ast
 from .parse_time import TimeToAst

@@ -41,9 +41,40 @@ def test_plan_is_in_canonical_layout_and_fmt_is_idempotent(path):
     assert again == once
 
 
+PERIOD_FILES = ("assignments", "quotas", "rates", "holidays")
+
+
+def _period_results(plan, path):
+    """A plan paid across periods (a draw, clawbacks, year-to-date components, or period tables beside
+    its data: NAME.assignments.csv, NAME.quotas.csv, NAME.rates.csv, NAME.holidays.csv): every payee of
+    its first quarter's periods, run through a ledger in memory."""
+    from incentives.cli.periods import load_period_data
+    from incentives.engine.calendar import period_of
+    from incentives.time.runner import run_periods
+    data = ROOT / "plans" / "data"
+    files = {kind: data / f"{path.stem}.{kind}.csv" for kind in ("deals", "splits", "activities", *PERIOD_FILES)}
+    files = {kind: (f if f.exists() else None) for kind, f in files.items()}
+    loaded = load_period_data([plan], data / f"{path.stem}.csv", files["deals"], files["splits"],
+                              files["activities"], None, files["assignments"], files["quotas"], files["rates"],
+                              files["holidays"])
+    first = period_of(plan.ir.period, plan.ir.effective[0])
+    periods = [first]
+    while len(periods) < {"month": 3}.get(plan.ir.period, 1):
+        periods.append(periods[-1].next())
+    return [p.result for run in run_periods([plan], loaded, periods) for p in run.payees]
+
+
+def _by_periods(plan, path) -> bool:
+    ir = plan.ir
+    return ir.draw is not None or bool(ir.clawbacks) or any(c.ytd for c in ir.components) or any(
+        (ROOT / "plans" / "data" / f"{path.stem}.{kind}.csv").exists() for kind in PERIOD_FILES)
+
+
 def _results(plan, path):
     """Every payee of the plan's data: plans/data/NAME.csv (people), NAME.deals.csv, NAME.splits.csv,
     NAME.activities.csv."""
+    if _by_periods(plan, path):
+        return _period_results(plan, path)
     data = ROOT / "plans" / "data"
     people = data / f"{path.stem}.csv"
     if not plan.ir.needs_population:
@@ -81,8 +112,9 @@ def test_plan_runs_and_explains_every_payee_of_its_data(path):
         assert payee
 
 
-ALONE = [p for p in PLANS if not load_plan(p).ir.needs_population]
-TOGETHER = [p for p in PLANS if p not in ALONE]
+PERIODS = [p for p in PLANS if _by_periods(load_plan(p), p)]
+ALONE = [p for p in PLANS if not load_plan(p).ir.needs_population and p not in PERIODS]
+TOGETHER = [p for p in PLANS if p not in ALONE and p not in PERIODS]
 
 
 @pytest.mark.parametrize("path", ALONE, ids=lambda p: p.stem)

@@ -61,7 +61,8 @@ def run_periods_command(plans: list[Plan], people: Path, deals: Path | None, spl
         fail(str(e))
     store = None
     try:
-        data = _load(plans, people, deals, splits, activities, mapping, assignments, quotas, rates, holidays)
+        data = load_period_data(plans, people, deals, splits, activities, mapping, assignments, quotas, rates,
+                                holidays)
         if ledger is not None:
             store = Ledger(Path(ledger) if "://" not in ledger else ledger)
         runs = run_periods(plans, data, sequence, store)
@@ -127,9 +128,11 @@ def _example(kind: str, last: bool = False) -> str:
             "half": "2027-H2" if last else "2027-H1", "year": "2028" if last else "2027"}.get(kind, "2027-01")
 
 
-def _load(plans: list[Plan], people: Path, deals: Path | None, splits: Path | None, activities: Path | None,
-          mapping: Path | None, assignments: Path | None, quotas: Path | None, rates: Path | None,
-          holidays: Path | None) -> PeriodData:
+def load_period_data(plans: list[Plan], people: Path, deals: Path | None, splits: Path | None,
+                     activities: Path | None, mapping: Path | None, assignments: Path | None, quotas: Path | None,
+                     rates: Path | None, holidays: Path | None) -> PeriodData:
+    """What a period run reads, from files: each plan's reading of people, deals, splits and activities, and
+    the assignments (a table, or the people table's columns), dated values, rates, holidays and pay currencies."""
     maps = load_mapping(mapping) if mapping else {}
     _, rows = read_rows(people, maps.get("people"))
     rows = list(rows)

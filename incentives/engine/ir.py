@@ -405,6 +405,7 @@ class Property:
     laws: tuple[Law, ...]
     span: Span
     over_deals: bool = False  # the laws hold for everyone in generated sales data
+    over_periods: bool = False  # the laws hold for each payee's totals over a year run through a ledger
 
 
 @dataclass(frozen=True)

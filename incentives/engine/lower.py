@@ -143,7 +143,9 @@ class _Lower:
             payout_span=payout.span if payout else None,
             examples=tuple(self.example(x) for x in c.examples),
             properties=tuple(Property(p.label, tuple(self.expr(a) for a in p.assumes),
-                                      tuple(self.law(law) for law in p.laws), p.span, p.over is not None)
+                                      tuple(self.law(law) for law in p.laws), p.span,
+                                      p.over is not None and p.over.text == "deals",
+                                      p.over is not None and p.over.text == "periods")
                              for p in c.properties),
             deal_fields=dict(c.deal_fields), crediting=c.crediting,
             measures=tuple(Measure(name, m.decl.agg.text, m.decl.field.text if m.decl.field else None,

@@ -67,7 +67,8 @@ def examples_per_property(config: pytest.Config, prop) -> int:
     """Inputs a plan property tries: `incentives_quick_examples` for `over deals` properties when
     that is set and --full is not given, else `incentives_max_examples`."""
     quick = config.getini("incentives_quick_examples")
-    if quick and getattr(prop, "over_deals", False) and not config.getoption("--full"):
+    if quick and (getattr(prop, "over_deals", False) or getattr(prop, "over_periods", False)) \
+            and not config.getoption("--full"):
         return int(quick)
     return int(config.getini("incentives_max_examples"))
 

@@ -131,6 +131,9 @@ def check_property(compiled: CompiledPlan, prop: ir.Property, seed: int,
                    max_examples: int = DEFAULT_EXAMPLES) -> Outcome:
     if prop.over_deals:
         return check_over_deals(compiled, prop, seed, max_examples)
+    if prop.over_periods:
+        from .over_periods import check_over_periods
+        return check_over_periods(compiled, prop, seed, max_examples)
     plan = compiled.ir
     fns = compiled.evaluator.compile
     outcome = Outcome(plan.file, "property", prop.label, prop.span.line, True)

@@ -171,8 +171,14 @@ class Population:
         order of definitions), into the person's values: the rest come in `_prepare`."""
         evaluator, names = self.plan.evaluator, person_definitions(self.plan.ir)
         for pid, v in work.values.items():
-            with evaluator.guard(pid):
-                defined = evaluator.prepare(v, lets=names)
+            if not self._pays(pid):
+                try:  # someone this plan does not pay, there for their deals: their definitions if they have them
+                    defined = evaluator.prepare(v, lets=names)
+                except EvaluationError:
+                    continue
+            else:
+                with evaluator.guard(pid):
+                    defined = evaluator.prepare(v, lets=names)
             v.update((name, defined[name]) for name in names)
 
     def _prepare(self, work: "_Work") -> None:
@@ -180,6 +186,8 @@ class Population:
         early = person_definitions(self.plan.ir)  # worked out already, before the measures of people
         rest = [let.name for let in self.plan.ir.lets if let.name not in early] if early else None
         for pid, v in work.values.items():
+            if not self._pays(pid):
+                continue  # in the population for their deals (team and reports measures), not paid here
             with evaluator.guard(pid):
                 work.prepared[pid] = evaluator.prepare(v, PayeeContext(deals=self.credits.get(pid, ())), rest)
 
@@ -197,7 +205,7 @@ class Population:
         pay_measures = [m for m in self.plan.ir.measures if m.of_pay]
         prepared, paid = work.prepared, work.paid
         for pid in self._reports_first():
-            if self.payees is not None and pid not in self.payees:
+            if not self._pays(pid):
                 continue  # in the population (their deals roll up), not paid by this plan
             v = prepared[pid]
             mine = work.contests.get(pid, [])
@@ -224,6 +232,9 @@ class Population:
                 n, manager = n + 1, self.sales.people[manager].manager
             return n
         return sorted(self.sales.people, key=lambda pid: (-depth(pid), pid))
+
+    def _pays(self, pid: str) -> bool:
+        return self.payees is None or pid in self.payees
 
     def _guard(self, pid: str):
         return self.plan.evaluator.guard(pid)

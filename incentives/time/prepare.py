@@ -120,7 +120,7 @@ def _dated_values(plan: Plan, data: PeriodData, start: dt.date, end: dt.date,
     out: dict[str, list[DatedUse]] = {}
     for (pid, name), rows in data.dated.items():
         info = plan.ir.inputs.get(name)
-        if info is None or pid not in spans:
+        if info is None:
             continue
         used = [r for r in rows if r.start <= end and (r.end is None or r.end >= start)]
         if not used:

@@ -47,9 +47,14 @@ class PeriodRun:
 
 
 def memory_ledger() -> Ledger:
+    """A ledger in memory for one command: its tables made from the model (the migrations are for files
+    and databases that last)."""
     from sqlalchemy.pool import StaticPool
-    return Ledger("sqlite://", engine_options={"poolclass": StaticPool,
-                                                "connect_args": {"check_same_thread": False}})
+    from .ledger_model import Base
+    ledger = Ledger("sqlite://", engine_options={"poolclass": StaticPool,
+                                                  "connect_args": {"check_same_thread": False}}, migrate=False)
+    Base.metadata.create_all(ledger.engine)
+    return ledger
 
 
 def run_periods(plans: list[Plan], data: PeriodData, periods: list[Period], ledger: Ledger | None = None,
