@@ -51,6 +51,7 @@ def finalize(ledger: Annotated[str, typer.Argument(help="The ledger: an SQLite f
             fail(str(e))
     store = _open(ledger)
     try:
+        _check_finalize(ledger, store, labels)  # all or nothing: a refused period leaves every one as it was
         for label in labels:
             try:
                 store.finalize(label)
@@ -59,6 +60,22 @@ def finalize(ledger: Annotated[str, typer.Argument(help="The ledger: an SQLite f
             say(f"{label}: final")
     finally:
         store.close()
+
+
+def _check_finalize(where: str, store: Ledger, labels: list[str]) -> None:
+    records = {p.label: p for p in store.periods()}
+    wanted = set(labels)
+    for label in labels:
+        rec = records.get(label)
+        if rec is None:
+            fail(f"{where}: {label} has not been run: nothing to finalize (nothing was finalized)")
+        if rec.status == "final":
+            fail(f"{where}: {label} is final already (nothing was finalized)")
+        before = sorted(p.label for p in records.values() if p.status == "open" and p.start < rec.start
+                        and p.label not in wanted)
+        if before:
+            fail(f"{where}: {', '.join(before)} {'is' if len(before) == 1 else 'are'} still open: periods are "
+                 f"finalized in order (nothing was finalized)")
 
 
 @app.command()

@@ -176,7 +176,7 @@ def load_period_data(plans: list[Plan], people: Path, deals: Path | None, splits
     return PeriodData(first, assigned, dated, Rates.load(rates, maps.get("rates")) if rates else None,
                       load_holidays(holidays, maps.get("holidays")) if holidays else frozenset(), pay,
                       _hash([people, deals, splits, activities, mapping, assignments, quotas, rates, holidays]),
-                      by_plan)
+                      str(deals or ""), by_plan)
 
 
 def _hash(paths: list[Path | None]) -> str:

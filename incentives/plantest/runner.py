@@ -91,7 +91,7 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
             continue
         with localcontext(CONTEXT):
             expected = fns(e.amount)({})
-        got = _amount_of(result, e.name, e.deal, plan.minor_units)
+        got = _amount_of(result, e.name, e.deal, plan.minor_units, plan.lets)
         if got != expected:
             t = e.amount.type
             show = lambda v: numbers.value(v, t, plan.minor_units)  # noqa: E731
@@ -112,12 +112,13 @@ def run_example(compiled: CompiledPlan, ex: ir.Example) -> Outcome:
     return outcome
 
 
-def _amount_of(result: PayeeResult, name: str, deal: str | None = None, digits: int = 2):
+def _amount_of(result: PayeeResult, name: str, deal: str | None = None, digits: int = 2, lets=()):
     """A component's amount, the total or subtotal, any value by name (a measure, input, definition), or
     what a component paid on one deal (its per-deal pay, else its amount shared over its deals)."""
     if deal is not None:
         from incentives.time.pay import attribute
-        return attribute(result, {name: result.component(name).amount}, "", digits).get(deal, Decimal(0))
+        return attribute(result, {name: result.component(name).amount}, "", digits,
+                         {let.name: let.expr for let in lets}).get(deal, Decimal(0))
     if name in ("total", "subtotal"):
         return getattr(result, name)
     amounts = {c.name: c.amount for c in result.components}

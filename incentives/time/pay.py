@@ -15,7 +15,7 @@ from typing import Any
 
 from dsl.currencies import currency_digits
 
-from incentives.engine import calendar
+from incentives.engine import calendar, ir
 from incentives.engine.compile import ROUNDING
 from incentives.engine.numbers import CONTEXT
 from incentives.engine.result import PayeeResult
@@ -117,18 +117,12 @@ def earnings(pp: PlanPeriod, data: PeriodData, result: PayeeResult, ytd: dict[st
     return earned, conversion, pay
 
 
-def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str,
-              digits: int | None = None) -> dict[str, Decimal]:
+def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str, digits: int | None = None,
+              lets: dict[str, ir.Expr] | None = None) -> dict[str, Decimal]:
     """Each positive component's earnings shared over the deals behind it: by their pay on a per-deal or
     running tiers line, else by their credited amount in the payee's measures of deals."""
     quantum = Decimal(1).scaleb(-(digits if digits is not None else currency_digits(currency)))
-    measured: dict[str, Decimal] = {}
-    for m in result.measures:
-        if getattr(m, "source", "") == "deals":
-            for d in m.deals:
-                amount = d.get("amount")
-                if isinstance(amount, Decimal) and amount > 0:
-                    measured[str(d.get("id"))] = amount
+    deal_measures = {m.name: m for m in result.measures if getattr(m, "source", "") == "deals"}
     out: dict[str, Decimal] = {}
     with localcontext(CONTEXT):
         for c in result.components:
@@ -140,14 +134,41 @@ def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str,
                 for d in item.deals:
                     if d.amount > 0:
                         weights[d.deal] = weights.get(d.deal, Decimal(0)) + d.amount
-            weights = weights or measured
+            if not weights:  # by the credited amounts of the deals behind the measures its lines pay on
+                read = _measures_paid_on(c.items, deal_measures, lets or {})
+                for name in read or deal_measures:
+                    for d in deal_measures[name].deals if name in deal_measures else ():
+                        value = d.get("amount")
+                        if isinstance(value, Decimal) and value > 0:
+                            weights[str(d.get("id"))] = value
             for deal, share in share_out(amount, weights, quantum).items():
                 out[deal] = out.get(deal, Decimal(0)) + share
     return {d: a for d, a in sorted(out.items()) if a}
 
 
+def _measures_paid_on(items: list, deal_measures: dict, lets: dict[str, ir.Expr]) -> list[str]:
+    """The measures of deals a component's lines pay on (a pay line's amount, the base of tiers, a
+    scorecard's target), through the definitions they read; not those of its gates, caps or multipliers,
+    which decide whether or how much, not on what."""
+    lines = [i.node for i in items if isinstance(i.node, (ir.Pay, ir.Tiers, ir.Scorecard))]
+    roots = [n.expr if isinstance(n, ir.Pay) else n.base if isinstance(n, ir.Tiers) else n.target for n in lines]
+    found: list[str] = []
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for v in ir.walk(node):
+            if isinstance(v, ir.Var) and v.name not in seen:
+                seen.add(v.name)
+                if v.name in deal_measures:
+                    found.append(v.name)
+                elif v.kind == "let" and v.name in lets:
+                    stack.append(lets[v.name])
+    return found
+
+
 def clawbacks(pp: PlanPeriod, pid: str, values: dict[str, Any], credited: list[dict[str, Any]],
-              paid: dict[str, Decimal], currency: str) -> list[ClawbackLine]:
+              paid: dict[str, Decimal], currency: str, file: str = "") -> list[ClawbackLine]:
     """The payee's deals reversed in the period under one of the plan's clawbacks, and what each takes."""
     plan, period = pp.plan, pp.period
     if not plan.ir.clawbacks:
@@ -166,9 +187,10 @@ def clawbacks(pp: PlanPeriod, pid: str, values: dict[str, Any], credited: list[d
                 continue
             reversed_on = deal.get("reversal_date")
             if not isinstance(reversed_on, dt.date):
-                raise DataError([Problem(f"{deal.get('__where__', 'deal ' + did)}, column reversal_date: deal {did} "
-                                         f"is {deal.get('status')} and {paid[did]} {currency} was paid on it: give "
-                                         f"the date it was reversed, for clawback `{k.name}`", code="data",
+                where = ", ".join(x for x in (file, deal.get("__where__", "")) if x) or f"deal {did}"
+                raise DataError([Problem(f"{where}, column reversal_date: deal {did} is {deal.get('status')} and "
+                                         f"{paid[did]} {currency} was paid on it: give the date it was reversed, for "
+                                         f"clawback `{k.name}`", code="data", file=file or None,
                                          field="reversal_date", payee=pid)])
             if period.start <= reversed_on <= period.end:
                 terms = ClawbackTerms(k.within, k.take, k.straight)

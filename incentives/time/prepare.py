@@ -31,7 +31,7 @@ from dsl.types import T
 from incentives.engine import calendar
 from incentives.engine.calendar import Period
 from incentives.engine.numbers import CONTEXT
-from incentives.errors import DataError
+from incentives.errors import DataError, Problem
 from incentives.plan import Plan
 from incentives.sales.records import Person, Sales
 from .data import Assignment, DatedValue, in_force, windows
@@ -51,6 +51,7 @@ class PeriodData:
     holidays: frozenset[dt.date] = frozenset()
     pay_currency: dict[str, str] = field(default_factory=dict)  # person -> ISO code (people's `currency`)
     data_hash: str = ""
+    deals_file: str = ""  # where the deals came from, for messages
     sales_by_plan: dict[str, Sales] = field(default_factory=dict)  # plan hash -> its own reading of the data
 
     def sales_for(self, plan: Plan) -> Sales:
@@ -97,7 +98,7 @@ def prepare(plan: Plan, data: PeriodData, period: Period, start: dt.date | None 
     dated = _dated_values(plan, data, first, period.end, spans)
     folks = {pid: _with_values(p, dated.get(pid, [])) for pid, p in people.items()}
     conversions: dict[str, Conversion] = {}
-    deals = [_as_of(plan, d, period, data.rates, conversions) for d in given.deals]
+    deals = [_as_of(plan, d, period, data.rates, conversions, data.deals_file) for d in given.deals]
     sales = Sales(folks, deals, given.splits, given.splits_file, given.activities)
     return PlanPeriod(plan, period, (first, period.end), sales, frozenset(spans), spans, days, dated, conversions)
 
@@ -157,7 +158,7 @@ def _value(t: T, rows: list[DatedValue], start: dt.date, end: dt.date, kind: str
 
 
 def _as_of(plan: Plan, deal: dict[str, Any], period: Period, rates: Rates | None,
-           conversions: dict[str, Conversion]) -> dict[str, Any]:
+           conversions: dict[str, Conversion], file: str = "") -> dict[str, Any]:
     """The deal as it stood in the period, in the plan's currency."""
     reversed_on = deal.get("reversal_date")
     if isinstance(reversed_on, dt.date) and reversed_on > period.end and deal.get("status") != "won":
@@ -167,8 +168,10 @@ def _as_of(plan: Plan, deal: dict[str, Any], period: Period, rates: Rates | None
     if currency in (None, "", target):
         return deal
     if rates is None:
-        raise DataError([f"{deal.get('__where__', 'a deal')}, column currency: deal {deal.get('id')} is in {currency} "
-                         f"and the plan pays in {target}: give currency rates (--rates) to convert it"])
+        where = ", ".join(x for x in (file, deal.get("__where__", "")) if x) or "a deal"
+        raise DataError([Problem(f"{where}, column currency: deal {deal.get('id')} is in {currency} and the plan "
+                                 f"pays in {target}: give currency rates (--rates) to convert it", code="data",
+                                 file=file or None, field="currency")])
     on = deal["date"] if plan.ir.fx == "close" else period.end
     money = [n for n, t in plan.ir.deal_fields.items() if t == T.MONEY and not n.startswith("deal_")]
     out = dict(deal)

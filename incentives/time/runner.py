@@ -86,8 +86,9 @@ def check_sequence(ledger: Ledger, periods: list[Period]) -> None:
             into = open_after(ledger, p)
             later = recorded.get(into.label)
             if later is not None and into.label not in labels:
+                last = max((q for q in recorded.values() if q.status == "open"), key=lambda q: q.start).label
                 problems.append(f"{p.label} is final: a difference is paid in {into.label}, which has been run: run "
-                                f"{p.label}..{into.label} so that {into.label} pays it")
+                                f"{p.label}..{last} so that {into.label} pays it and the balances after it follow")
             continue
         if last_final is not None and p.start <= last_final:
             problems.append(f"{p.label} comes before a final period (the last ends {last_final}): periods are "
@@ -137,11 +138,12 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
         earned, conversion, currency = earnings(pp, data, result, ytd.get(pid, {}))
         p = PayeePeriod(pid, plan.name, plan.source.name, plan.hash, currency, result, earned, conversion,
                         ytd.get(pid, {}), days=pp.days.get(pid, (0, 0)), dated=pp.dated.get(pid, []))
-        p.deals = attribute(result, earned, currency)
+        p.deals = attribute(result, earned, currency, lets={let.name: let.expr for let in plan.ir.lets})
         p.converted = {str(d.get("id")): pp.conversions[str(d.get("id"))] for d in credits.get(pid, [])
                        if str(d.get("id")) in pp.conversions}
         if settle:
-            p.clawbacks = clawbacks(pp, pid, result.values, credits.get(pid, []), before.get(pid, {}), currency)
+            p.clawbacks = clawbacks(pp, pid, result.values, credits.get(pid, []), before.get(pid, {}), currency,
+                                    data.deals_file)
             opening, p.opening_period = ledger.closing_balance(pid, plan.name, period.start, currency=currency)
             p.adjustments = ledger.entries(booked_in=period.label, payee=pid, plan=plan.name, kinds=("adjustment",))
             adjusted = sum((e.amount for e in p.adjustments if e.currency == currency), Decimal(0))

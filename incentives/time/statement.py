@@ -31,22 +31,22 @@ def statement_data(run: PeriodRun, p: PayeePeriod, name: str = "") -> dict[str, 
         "currency": p.currency,
         "days": {"in_period": p.days[0], "on_plan": p.days[1]},
         "values_in_force": [{"name": d.name, "value": str(d.value), "rows": d.rows} for d in p.dated],
-        "earned": [{"component": c or "payout", "amount": str(a)} for c, a in p.earned.items()],
+        "earned": [{"component": c or "payout", "amount": _amount(a, p.currency)} for c, a in p.earned.items()],
         "ytd": [{"component": c, "year_to_date": str(y), "earned_before": str(b)} for c, (y, b) in p.ytd.items()],
         "conversion": None if p.conversion is None else {
             "from": p.conversion.source, "to": p.conversion.target, "rate": str(p.conversion.rate),
             "date": str(p.conversion.date), "inverse": p.conversion.inverse},
-        "deals": [{"deal": d, "earned": str(a)} for d, a in p.deals.items()],
+        "deals": [{"deal": d, "earned": _amount(a, p.currency)} for d, a in p.deals.items()],
         "deal_conversions": [{"deal": d, "amount": str(c.amount), "from": c.source, "to": c.target,
                               "rate": str(c.rate), "date": str(c.date), "converted": str(c.converted)}
                              for d, c in p.converted.items()],
-        "adjustments": [{"about": e.about, "component": e.component or "payout", "amount": str(e.amount),
+        "adjustments": [{"about": e.about, "component": e.component or "payout", "amount": _amount(e.amount, e.currency),
                          "note": e.note} for e in p.adjustments],
         "clawbacks": [{"deal": c.deal, "clawback": c.clawback, "closed": str(c.closed), "reversed": str(c.reversed_on),
                        "status": c.status, "paid_on_deal": str(c.paid), "taken": str(c.taken)} for c in p.clawbacks],
     }
     if s is not None:
-        out["settlement"] = {k: str(getattr(s, k)) for k in ("earned", "adjustments", "clawbacks", "net", "draw",
+        out["settlement"] = {k: _amount(getattr(s, k), p.currency) for k in ("earned", "adjustments", "clawbacks", "net", "draw",
                                                               "opening", "advanced", "guaranteed", "recovered",
                                                               "forgiven", "paid", "closing")}
         out["settlement"]["opening_from"] = p.opening_period
@@ -74,7 +74,8 @@ def render_statement_text(run: PeriodRun, p: PayeePeriod, name: str = "") -> str
                      f"{', inverted' if c.inverse else ''}), rounded to the {cur} minor unit")
     for deal, c in p.converted.items():
         lines.append(f"Deal {deal}: {money(c.amount, currency_digits(c.source))} {c.source} x {c.rate} ({c.source} to "
-                     f"{c.target} on {c.date}{', inverted' if c.inverse else ''}) = {c.converted} {c.target}")
+                     f"{c.target} on {c.date}{', inverted' if c.inverse else ''}) = "
+                     f"{money(c.converted, currency_digits(c.target))} {c.target}")
     lines.append("Earned")
     for c, amount in p.earned.items():
         note = ""
@@ -158,14 +159,21 @@ def summary_csv(runs: list[PeriodRun]) -> str:
     w = csv.DictWriter(buf, COLUMNS, lineterminator="\n")
     w.writeheader()
     for r in summary_rows(runs):
-        w.writerow({k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in r.items()})
+        w.writerow({k: (_amount(v, r["currency"]) if isinstance(v, Decimal) else v) for k, v in r.items()})
     return buf.getvalue()
+
+
+def _amount(d: Decimal, currency: str) -> str:
+    """An amount at its currency's minor unit (0 as 0.00), more digits only where it has them."""
+    q = Decimal(1).scaleb(-currency_digits(currency))
+    return format(d.quantize(q) if d == d.quantize(q) else d, "f")
 
 
 def summary_json(runs: list[PeriodRun], names: dict[str, str] | None = None) -> str:
     names = names or {}
     data = [{"period": run.period.label, "status": run.status, "booked_into": run.booked_into,
              "differences": [{"payee": e.payee, "plan": e.plan, "component": e.component or "payout",
-                              "amount": str(e.amount), "currency": e.currency} for e in run.differences],
+                              "amount": _amount(e.amount, e.currency), "currency": e.currency}
+                             for e in run.differences],
              "statements": [statement_data(run, p, names.get(p.payee, "")) for p in run.payees]} for run in runs]
     return json.dumps(data, indent=2) + "\n"
