@@ -134,7 +134,7 @@ def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str, di
                 for d in item.deals:
                     if d.amount > 0:
                         weights[d.deal] = weights.get(d.deal, Decimal(0)) + d.amount
-            if not weights:  # by the credited amounts of the deals behind the measures its lines pay on
+            if not weights and deal_measures:  # by the credited amounts of the deals behind what its lines pay on
                 read = _measures_paid_on(c.items, deal_measures, lets or {})
                 for name in read or deal_measures:
                     for d in deal_measures[name].deals if name in deal_measures else ():

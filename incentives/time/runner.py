@@ -132,6 +132,10 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
     results, credits = _population(pp)
     ytd = _ytd(plan, data, period, ledger, results) if any(c.ytd for c in plan.ir.components) else {}
     before = _paid_on_deals(ledger, plan.name, period) if settle and plan.ir.clawbacks else {}
+    balances = ledger.closing_balances(plan.name, period.start) if settle else {}
+    adjustments: dict[str, list[Entry]] = {}
+    for e in ledger.entries(booked_in=period.label, plan=plan.name, kinds=("adjustment",)) if settle else ():
+        adjustments.setdefault(e.payee, []).append(e)
     out = []
     for result in results:
         pid = result.payee
@@ -144,8 +148,8 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
         if settle:
             p.clawbacks = clawbacks(pp, pid, result.values, credits.get(pid, []), before.get(pid, {}), currency,
                                     data.deals_file)
-            opening, p.opening_period = ledger.closing_balance(pid, plan.name, period.start, currency=currency)
-            p.adjustments = ledger.entries(booked_in=period.label, payee=pid, plan=plan.name, kinds=("adjustment",))
+            opening, p.opening_period = balances.get((pid, currency), (Decimal(0), None))
+            p.adjustments = adjustments.get(pid, [])
             adjusted = sum((e.amount for e in p.adjustments if e.currency == currency), Decimal(0))
             p.settlement = settle_payee(pp, data, p, opening, adjusted)
         out.append(p)
@@ -175,12 +179,15 @@ def _ytd(plan: Plan, data: PeriodData, period: Period, ledger: Ledger,
         return {r.payee: {n: (r.component(n).amount, Decimal(0)) for n in names} for r in results}
     year, _ = _population(prepare(plan, data, period, start=first))
     by_payee = {r.payee: r for r in year}
+    before: dict[tuple[str, str], Decimal] = {}  # (payee, component) -> earned before, in the pay currency
+    for (payee, component, _), amount in ledger.sums(kinds=("earned", "adjustment"), plan=plan.name,
+                                                     about_between=(first, period.start - DAY)).items():
+        before[(payee, component)] = before.get((payee, component), Decimal(0)) + amount
     out = {}
     for r in results:
         y = by_payee.get(r.payee)
-        out[r.payee] = {n: (y.component(n).amount if y else Decimal(0),
-                            ledger.total(kinds=("earned", "adjustment"), payee=r.payee, plan=plan.name, component=n,
-                                         about_between=(first, period.start - DAY))) for n in names}
+        out[r.payee] = {n: (y.component(n).amount if y else Decimal(0), before.get((r.payee, n), Decimal(0)))
+                        for n in names}
     return out
 
 
