@@ -365,7 +365,8 @@ def check_per_period(e: ast.Call, exprs: "ExprChecker", scope: Scope) -> T:
     typed = [exprs.expect(w, scope, {T.PERCENT}, "each weight of `per_period`") for w in weights]
     values = [fold(w) if t == T.PERCENT else None for w, t in zip(weights, typed)]
     if weights and all(isinstance(v, Decimal) for v in values) and sum(values) != 1:
-        exprs.error(e, f"the weights of `per_period` add up to {sum(values) * 100:f}%, not 100%", "weights")
+        exprs.error(e, f"the weights of `per_period` add up to {(sum(values) * 100).normalize():f}%, not 100%",
+                    "weights")
     if "period_start" not in scope.values:
         return exprs.error(e, f"there is no period {scope.where}", "name")
     return T.NUMBER if t == T.COUNT else t

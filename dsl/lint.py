@@ -58,7 +58,8 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     lets = {d.name.text: d for d in plan.of_type(ast.LetDecl)}
     bounds = Bounds(inputs, {name: d.expr for name, d in lets.items()})
     payers = [*plan.of_type(ast.ComponentDecl), *plan.of_type(ast.AwardDecl), *plan.of_type(ast.PayoutDecl),
-              *plan.of_type(ast.ContestDecl), *plan.of_type(ast.MeasureDecl)]
+              *plan.of_type(ast.ContestDecl), *plan.of_type(ast.MeasureDecl), *plan.of_type(ast.DrawDecl),
+              *plan.of_type(ast.ClawbackDecl)]
     laws = plan.of_type(ast.PropertyDecl)
 
     # unused inputs and definitions: what neither the payout nor a property depends on

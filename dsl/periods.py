@@ -1,4 +1,4 @@
-"""Periods written as text: `2026`, `2026-H1`, `2026-Q3`, `2026-03` or `2026-01-01..2026-02-28`.
+"""Periods written as text: `2026`, `2026-H1`, `2026-Q3`, `2026-03`, `2026-W05` or `2026-01-01..2026-02-28`.
 
 Used by the CLI's `--period` and by plan examples (`period "2026-Q1"`).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-FORMS = "2026, 2026-H1, 2026-Q3, 2026-03 or 2026-01-01..2026-02-28"
+FORMS = "2026, 2026-H1, 2026-Q3, 2026-03, 2026-W05 (ISO week) or 2026-01-01..2026-02-28"
 
 
 def period_bounds(text: str) -> tuple[dt.date, dt.date]:
@@ -27,6 +27,9 @@ def period_bounds(text: str) -> tuple[dt.date, dt.date]:
                 raise ValueError
             first = (n - 1) * months + 1
             start, end = dt.date(year, first, 1), month_end(year, first + months - 1)
+        elif m := re.fullmatch(r"(\d{4})-W(\d{2})", t, re.I):  # an ISO week, Monday to Sunday
+            start = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+            end = start + dt.timedelta(days=6)
         elif m := re.fullmatch(r"(\d{4})-(\d{2})", t):
             start = dt.date(int(m.group(1)), int(m.group(2)), 1)
             end = month_end(start.year, start.month)

@@ -85,8 +85,12 @@ class Plan(CompiledPlan):
         if bounds is not None:
             days = None
             if days_active is not None:
-                whole = period_values(self.ir, {}, *bounds)["period_days"]
-                days = (int(whole), int(days_active))
+                whole = int(period_values(self.ir, {}, *bounds)["period_days"])
+                if not 0 <= int(days_active) <= whole or int(days_active) != days_active:
+                    raise DataError([Problem(f"days_active: expected a whole number of days from 0 to {whole} (the "
+                                             f"days of the period), got {days_active}", code="data",
+                                             field="days_active", payee=payee or None)])
+                days = (whole, int(days_active))
             period_values(self.ir, checked, *bounds, days)
         return self.evaluator.run(checked, payee, trace)
 

@@ -139,8 +139,10 @@ def test_worked_example_as_csv(draw):
     result = draw.run("--periods", "2027-01..2027-06", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == ("period,payee,plan,currency,earned,adjustments,clawbacks,opening,draw,"
-                                             "advanced,guaranteed,recovered,forgiven,paid,closing")
+                                             "advanced,guaranteed,recovered,forgiven,paid,closing,position")
     rows = csv_rows(result.stdout)
+    # the worked table's balance column: earnings less the draw, after recovering what is owed
+    assert [D(r["position"]) for r in rows] == [D(v) for v in ("750", "1000", "-500", "-125", "875", "750")]
     assert [r["period"] for r in rows] == list(WORKED)
     assert {(r["payee"], r["plan"], r["currency"]) for r in rows} == {("R1", "Draw Example", "USD")}
     assert [D(r["earned"]) for r in rows] == [D(v) for v in WORKED.values()]

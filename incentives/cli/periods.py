@@ -35,9 +35,16 @@ from .common import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, fail, file_problems, out, 
 PERIOD_OPTIONS = ("ledger", "periods", "assignments", "quotas", "rates", "holidays")
 
 
-def wants_periods(plans: list[Plan], **given) -> bool:
-    """Whether `run` goes through pay periods: an option of theirs, or a plan that needs them."""
+#: people-table columns that only a period run honours: who is on which plan when, and the pay currency
+PEOPLE_PERIOD_COLUMNS = ("plan", "hire_date", "start_date", "leave_date", "end_date", "currency")
+
+
+def wants_periods(plans: list[Plan], people: Path | None = None, mapping: Path | None = None, **given) -> bool:
+    """Whether `run` goes through pay periods: an option of theirs, a plan that needs them, or a people
+    table that says who is on which plan when, or who is paid in which currency."""
     if any(given.get(k) is not None for k in PERIOD_OPTIONS):
+        return True
+    if people is not None and _people_columns(people, mapping) & set(PEOPLE_PERIOD_COLUMNS):
         return True
     names = [p.name for p in plans]
     return len(set(names)) < len(names) or any(
@@ -121,6 +128,18 @@ def _render(runs, plans: list[Plan], names: dict[str, str], explain_: bool, form
         return f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Statements</title></head><body>\n{body}" \
                f"</body></html>\n"
     return shown(body, lines=True)
+
+
+def _people_columns(people: Path, mapping: Path | None) -> set[str]:
+    try:
+        maps = load_mapping(mapping) if mapping else {}
+        columns, rows = read_rows(people, maps.get("people"))
+        if columns is None:
+            first = next(iter(rows), None)
+            columns = list(first[1]) if first else []
+    except (DataError, InputFileError):
+        return set()  # reported when the table is read for the run
+    return set(columns)
 
 
 def _example(kind: str, last: bool = False) -> str:

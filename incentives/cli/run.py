@@ -82,8 +82,8 @@ def run(plans: Annotated[list[Path], typer.Argument(
     compiled_all = [compile_plan(plan, strict) for plan in plans]
     if data is None:
         fail("give the payees with --data (or --people)")
-    if wants_periods(compiled_all, periods=periods, ledger=ledger, assignments=assignments, quotas=quotas,
-                     rates=rates, holidays=holidays):
+    if wants_periods(compiled_all, data, mapping, periods=periods, ledger=ledger, assignments=assignments,
+                     quotas=quotas, rates=rates, holidays=holidays):
         if output_dir is not None:
             fail("--output-dir is for single runs; with periods, write the statements with --output")
         if output is not None:

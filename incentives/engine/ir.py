@@ -457,9 +457,9 @@ class Plan:
     @property
     def uses_period(self) -> bool:
         """Whether anything reads period_start or period_end (`in period` included)."""
-        return any(isinstance(n, Var) and n.kind == "period"
+        return any(isinstance(n, Var) and n.kind == "period" or isinstance(n, Func) and n.name == "per_period"
                    for n in walk([self.lets, self.components, self.awards, self.payout, self.measures,
-                                  self.contests, self.rules]))
+                                  self.contests, self.rules, self.draw, self.clawbacks]))
 
     @property
     def needs_population(self) -> bool:

@@ -38,6 +38,7 @@ from .data import Assignment, DatedValue, in_force, windows
 from .rates import Conversion, Rates
 
 SUMMED = (T.MONEY, T.NUMBER, T.COUNT)
+REVERSED = ("refunded", "cancelled", "churned")  # what a won deal may become (with its reversal_date)
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _as_of(plan: Plan, deal: dict[str, Any], period: Period, rates: Rates | None
            conversions: dict[str, Conversion], file: str = "") -> dict[str, Any]:
     """The deal as it stood in the period, in the plan's currency."""
     reversed_on = deal.get("reversal_date")
-    if isinstance(reversed_on, dt.date) and reversed_on > period.end and deal.get("status") != "won":
+    if isinstance(reversed_on, dt.date) and reversed_on > period.end and deal.get("status") in REVERSED:
         deal = {**deal, "status": "won"}  # reversed later: in this period it was won
     currency = deal.get("currency")
     target = plan.ir.currency

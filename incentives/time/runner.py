@@ -73,7 +73,9 @@ def run_periods(plans: list[Plan], data: PeriodData, periods: list[Period], ledg
 
 def check_sequence(ledger: Ledger, periods: list[Period]) -> None:
     """Refuse, before anything is written, a sequence that would leave a recorded open period stale."""
-    recorded = {p.label: p for p in ledger.periods()}
+    ran = {r.period for r in ledger.runs() if r.kind == "run"}
+    # a period only booked into by a restatement has not been run: nothing of it can be stale
+    recorded = {p.label: p for p in ledger.periods() if p.label in ran or p.status == "final"}
     finals = [p for p in recorded.values() if p.status == "final"]
     last_final = max((p.end for p in finals), default=None)
     labels = {p.label for p in periods}

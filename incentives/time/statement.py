@@ -18,7 +18,7 @@ from .pay import PayeePeriod
 from .runner import PeriodRun
 
 COLUMNS = ("period", "payee", "plan", "currency", "earned", "adjustments", "clawbacks", "opening", "draw",
-           "advanced", "guaranteed", "recovered", "forgiven", "paid", "closing")
+           "advanced", "guaranteed", "recovered", "forgiven", "paid", "closing", "position")
 
 
 def statement_data(run: PeriodRun, p: PayeePeriod, name: str = "") -> dict[str, Any]:
@@ -48,7 +48,7 @@ def statement_data(run: PeriodRun, p: PayeePeriod, name: str = "") -> dict[str, 
     if s is not None:
         out["settlement"] = {k: _amount(getattr(s, k), p.currency) for k in ("earned", "adjustments", "clawbacks", "net", "draw",
                                                               "opening", "advanced", "guaranteed", "recovered",
-                                                              "forgiven", "paid", "closing")}
+                                                              "forgiven", "paid", "closing", "position")}
         out["settlement"]["opening_from"] = p.opening_period
     return out
 
@@ -94,12 +94,15 @@ def render_statement_text(run: PeriodRun, p: PayeePeriod, name: str = "") -> str
         lines.append(row("opening balance", s.opening, f"carried from {p.opening_period}" if p.opening_period else ""))
         if s.draw:
             lines.append(row("draw in force", s.draw))
-        for label, amount in (("draw advanced (recoverable)", s.advanced), ("guarantee top-up", s.guaranteed),
+        advanced = "draw advanced (recoverable)" if s.draw else "negative pay carried forward (owed)"
+        for label, amount in ((advanced, s.advanced), ("guarantee top-up", s.guaranteed),
                               ("recovered", -s.recovered), ("forgiven", s.forgiven)):
             if amount:
                 lines.append(row(label, amount))
         lines.append(row("paid this period", s.paid))
         lines.append(row("closing balance", s.closing, "owed by the payee" if s.closing < 0 else ""))
+        if s.draw:
+            lines.append(row("earned less the draw, after recovery", s.position))
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +126,8 @@ def summary_rows(runs: list[PeriodRun]) -> list[dict[str, Any]]:
             rows.append({"period": run.period.label, "payee": p.payee, "plan": p.plan, "currency": p.currency,
                          "earned": p.total_earned, "adjustments": s.adjustments, "clawbacks": -s.clawbacks,
                          "opening": s.opening, "draw": s.draw, "advanced": s.advanced, "guaranteed": s.guaranteed,
-                         "recovered": -s.recovered, "forgiven": s.forgiven, "paid": s.paid, "closing": s.closing})
+                         "recovered": -s.recovered, "forgiven": s.forgiven, "paid": s.paid, "closing": s.closing,
+                         "position": s.position})
     return rows
 
 
