@@ -100,6 +100,11 @@ class If:
     span: Span = _span()
 
 
+class DatedIf(If):
+    """`from DATE: value` of a dated definition: `if period_end >= DATE then value else` the earlier value."""
+
+
+
 @dataclass
 class Call:
     func: Ident

@@ -156,6 +156,9 @@ class ExprChecker:
             try:
                 return unify(a, b)
             except UnitError:
+                if isinstance(e, ast.DatedIf):
+                    return self.error(e, f"the value from {e.cond.right.text} is {describe(a)}, but the value before "
+                                         f"it is {describe(b)}: a dated definition keeps one type", "type")
                 return self.error(e, f"the two branches differ: `then` gives {describe(a)}, "
                                      f"`else` gives {describe(b)}", "type")
         if isinstance(e, ast.Call):

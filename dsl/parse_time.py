@@ -41,7 +41,7 @@ class TimeToAst(Transformer_NonRecursive):
         for date, value in froms:
             at = date.span
             cond = ast.Compare(">=", ast.Name("period_end", at), date, at)
-            chain = ast.If(cond, value, chain, ast.Span(at.file, at.line, at.column, value.span.end_line,
+            chain = ast.DatedIf(cond, value, chain, ast.Span(at.file, at.line, at.column, value.span.end_line,
                                                          value.span.end_column))
         return ast.LetDecl(self.ident(name), chain, self.text(desc), span, expr, list(froms))
 

@@ -344,12 +344,10 @@ def test_each_branch_of_a_dated_let_has_the_type_of_its_base():
     assert "money" in p.message and "percentage" in p.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the type error of a dated let speaks of `then` and `else` "
-                                       "branches its author never wrote (`let rate = 10% from 2027-07-01: "
-                                       "5 USD` says \"`then` gives money, `else` gives a percentage\")")
 def test_the_type_error_of_a_dated_let_speaks_of_its_from_clauses():
     p = only(HEAD + "let rate = 10% from 2027-07-01: 5 USD\n" + PAYS, "type")
     assert "`then`" not in p.message and "`else`" not in p.message
+    assert "the value from 2027-07-01 is money, but the value before it is a percentage" in p.message
 
 
 def test_a_bad_date_in_a_from_clause_is_located():
