@@ -15,6 +15,11 @@ from .layout import CONT, Group, Line, Nest, expr_doc, gap, place_comments, rend
 from .printer import expr_text, literal_text, measured_text, quote
 
 INDENT = "  "
+#: the lines of a draw and of a clawback: (attribute, its keyword before an expression, or a form for its text)
+DRAW_LINES = (("amount", "amount "), ("kind", "{}"), ("recover", "recover "), ("delay", "delay {} periods"),
+              ("cap", "cap "), ("periods", "for {} periods"))
+CLAWBACK_LINES = (("when", "when "), ("within", "within {} days"), ("take", "take "),
+                  ("straight", "straight line over {} days"))
 
 
 class _Printer:
@@ -239,28 +244,15 @@ class _Printer:
         label = f" {quote(d.label)}" if d.label is not None else ""
         draw = isinstance(d, ast.DrawDecl)
         lines = []  # (node for position, text or doc)
-        if draw:
-            if d.amount is not None:
-                lines.append((d.amount, clause("amount ", expr_doc(d.amount), " prorated" if d.prorated else "")))
-            if d.kind is not None:
-                lines.append((d.kind, d.kind.text))
-            if d.recover is not None:
-                lines.append((d.recover, clause("recover ", expr_doc(d.recover))))
-            if d.delay is not None:
-                lines.append((d.delay, f"delay {d.delay.text} periods"))
-            if d.cap is not None:
-                lines.append((d.cap, clause("cap ", expr_doc(d.cap))))
-            if d.periods is not None:
-                lines.append((d.periods, f"for {d.periods.text} periods"))
-        else:
-            if d.when is not None:
-                lines.append((d.when, clause("when ", expr_doc(d.when))))
-            if d.within is not None:
-                lines.append((d.within, f"within {d.within.text} days"))
-            if d.take is not None:
-                lines.append((d.take, clause("take ", expr_doc(d.take))))
-            if d.straight is not None:
-                lines.append((d.straight, f"straight line over {d.straight.text} days"))
+        for attr, form in DRAW_LINES if draw else CLAWBACK_LINES:
+            node = getattr(d, attr)
+            if node is None:
+                continue
+            if "{}" in form:  # a number or a word
+                lines.append((node, form.format(node.text)))
+            else:  # an expression after a keyword
+                prorated = " prorated" if attr == "amount" and d.prorated else ""
+                lines.append((node, clause(form, expr_doc(node), prorated)))
         for event in d.forgive:
             lines.append((event, "forgive at " + event.text.replace("_", " ")))
         lines.sort(key=lambda x: (x[0].span.line, x[0].span.column))  # as written: comments stay beside them
