@@ -234,9 +234,10 @@ def period_index(pp: PlanPeriod, data: PeriodData, pid: str) -> int:
 
 
 def settle_payee(pp: PlanPeriod, data: PeriodData, p: PayeePeriod, opening: Decimal,
-                 adjustments: Decimal) -> Settlement:
+                 adjustments: Decimal, draw: bool = True) -> Settlement:
+    """draw=False: someone off the plan this period (a leaver's clawback): no draw is paid."""
     values = p.result.values
-    terms = draw_terms(pp, values, p.conversion, p.currency)
+    terms = draw_terms(pp, values, p.conversion, p.currency) if draw else None
     plan = pp.plan.ir
     forgive = set(plan.draw.forgive) if plan.draw is not None else set()
     for k in plan.clawbacks:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from incentives.engine.calendar import Period, period_of
+from incentives.engine.result import PayeeResult
 from incentives.errors import DataError, Problem
 from incentives.plan import Plan
 from incentives.sales.population import Population
@@ -154,6 +155,33 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
             p.adjustments = adjustments.get(pid, [])
             adjusted = sum((e.amount for e in p.adjustments if e.currency == currency), Decimal(0))
             p.settlement = settle_payee(pp, data, p, opening, adjusted)
+        out.append(p)
+    if settle:  # people off the plan now (they left, or moved) with a deal reversed or a difference to pay
+        out += _off_plan(pp, data, ledger, credits, before, adjustments, balances, {p.payee for p in out})
+    return out
+
+
+def _off_plan(pp: PlanPeriod, data: PeriodData, ledger: Ledger, credits: dict, before: dict,
+              adjustments: dict[str, list[Entry]], balances: dict, paid: set[str]) -> list[PayeePeriod]:
+    """Someone the plan does not pay this period still has a clawback of a deal it paid them on, or a
+    restatement difference booked to them: they are settled (no draw), and what they owe is carried."""
+    out = []
+    plan = pp.plan
+    for pid in sorted((set(before) | set(adjustments)) - paid):
+        person = pp.sales.people.get(pid)
+        if person is None:
+            continue
+        result = PayeeResult(pid, Decimal(0), [], [])
+        earned, conversion, currency = earnings(pp, data, result, {})
+        p = PayeePeriod(pid, plan.name, plan.source.name, plan.hash, currency, result, earned, conversion)
+        p.clawbacks = clawbacks(pp, pid, dict(person.values), credits.get(pid, []), before.get(pid, {}), currency,
+                                data.deals_file)
+        p.adjustments = adjustments.get(pid, [])
+        if not p.clawbacks and not p.adjustments:
+            continue
+        opening, p.opening_period = balances.get((pid, currency), (Decimal(0), None))
+        adjusted = sum((e.amount for e in p.adjustments if e.currency == currency), Decimal(0))
+        p.settlement = settle_payee(pp, data, p, opening, adjusted, draw=False)
         out.append(p)
     return out
 
