@@ -36,3 +36,17 @@ def test_a_leavers_churned_deal_is_clawed_back_and_carried(tmp_path):
     # nothing more happens to R1 in March: no row, the balance stays owed in the ledger
     assert ("2027-03", "R1") not in rows
     assert D(rows[("2027-02", "R2")]["paid"]) == 0
+
+
+def test_a_ramp_draw_ends_after_its_periods_in_a_plan_without_dates(tmp_path):
+    """No effective dates and no assignments: a draw's periods count from the first period the ledger
+    paid the payee under the plan."""
+    (tmp_path / "ramp.plan").write_text('plan "Ramp" { currency USD period month }\ninput commission: money\n'
+                                        'component c { pay commission }\n'
+                                        'draw ramp { amount 1_000 USD guaranteed for 2 periods }\n')
+    (tmp_path / "people.csv").write_text("id,commission\nR1,100\n")
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "ramp.plan"), "--people", str(tmp_path / "people.csv"),
+                                      "--periods", "2027-01..2027-04", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    paid = [D(r["paid"]) for r in csv.DictReader(io.StringIO(result.stdout))]
+    assert paid == [D(1000), D(1000), D(100), D(100)]

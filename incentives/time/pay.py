@@ -223,10 +223,12 @@ def draw_terms(pp: PlanPeriod, values: dict[str, Any], conversion: Conversion | 
     return DrawTerms(max(amount, Decimal(0)), d.recoverable, share, d.delay, cap, d.periods)
 
 
-def period_index(pp: PlanPeriod, data: PeriodData, pid: str) -> int:
-    """Periods of the plan's kind from the payee's first day on the plan (or the plan's first) to this one."""
+def period_index(pp: PlanPeriod, data: PeriodData, pid: str, first_paid: dt.date | None = None) -> int:
+    """Periods of the plan's kind from the payee's first day on the plan to this one: by their assignments,
+    else the plan's effective start, else the first period the ledger paid them under the plan."""
     firsts = [a.start for a in data.assignments or () if a.person == pid and a.plan == pp.plan.name and a.start]
-    first = min(firsts) if firsts else (pp.plan.ir.effective[0] if pp.plan.ir.effective else pp.period.start)
+    first = min(firsts) if firsts else (pp.plan.ir.effective[0] if pp.plan.ir.effective
+                                        else first_paid or pp.period.start)
     kind = pp.plan.ir.period
     if first >= pp.period.start:
         return 0
@@ -234,7 +236,7 @@ def period_index(pp: PlanPeriod, data: PeriodData, pid: str) -> int:
 
 
 def settle_payee(pp: PlanPeriod, data: PeriodData, p: PayeePeriod, opening: Decimal,
-                 adjustments: Decimal, draw: bool = True) -> Settlement:
+                 adjustments: Decimal, draw: bool = True, first_paid: dt.date | None = None) -> Settlement:
     """draw=False: someone off the plan this period (a leaver's clawback): no draw is paid."""
     values = p.result.values
     terms = draw_terms(pp, values, p.conversion, p.currency) if draw else None
@@ -243,7 +245,8 @@ def settle_payee(pp: PlanPeriod, data: PeriodData, p: PayeePeriod, opening: Deci
     for k in plan.clawbacks:
         forgive |= k.forgive
     return settle(p.total_earned, terms, opening, adjustments=adjustments,
-                  clawbacks=sum((c.taken for c in p.clawbacks), Decimal(0)), period_index=period_index(pp, data, p.payee),
+                  clawbacks=sum((c.taken for c in p.clawbacks), Decimal(0)),
+                  period_index=period_index(pp, data, p.payee, first_paid),
                   forgive=forgive, year_end=pp.period.is_year_end(),
                   terminated=data.assignments is not None and terminated(data.assignments, p.payee, pp.period.start,
                                                                           pp.period.end),

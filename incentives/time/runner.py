@@ -136,6 +136,7 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
     ytd = _ytd(plan, data, period, ledger, results) if any(c.ytd for c in plan.ir.components) else {}
     before = _paid_on_deals(ledger, plan.name, period) if settle and plan.ir.clawbacks else {}
     balances = ledger.closing_balances(plan.name, period.start) if settle else {}
+    first_paid = _first_paid(ledger, plan, period) if settle and plan.ir.draw is not None else {}
     adjustments: dict[str, list[Entry]] = {}
     for e in ledger.entries(booked_in=period.label, plan=plan.name, kinds=("adjustment",)) if settle else ():
         adjustments.setdefault(e.payee, []).append(e)
@@ -154,7 +155,7 @@ def pay_plan(plan: Plan, data: PeriodData, period: Period, ledger: Ledger, settl
             opening, p.opening_period = balances.get((pid, currency), (Decimal(0), None))
             p.adjustments = adjustments.get(pid, [])
             adjusted = sum((e.amount for e in p.adjustments if e.currency == currency), Decimal(0))
-            p.settlement = settle_payee(pp, data, p, opening, adjusted)
+            p.settlement = settle_payee(pp, data, p, opening, adjusted, first_paid=first_paid.get(pid))
         out.append(p)
     if settle:  # people off the plan now (they left, or moved) with a deal reversed or a difference to pay
         out += _off_plan(pp, data, ledger, credits, before, adjustments, balances, {p.payee for p in out})
@@ -218,6 +219,20 @@ def _ytd(plan: Plan, data: PeriodData, period: Period, ledger: Ledger,
         y = by_payee.get(r.payee)
         out[r.payee] = {n: (y.component(n).amount if y else Decimal(0), before.get((r.payee, n), Decimal(0)))
                         for n in names}
+    return out
+
+
+def _first_paid(ledger: Ledger, plan: Plan, period: Period) -> dict[str, dt.date]:
+    """For a plan with no effective dates: the first day of the first period the ledger paid each payee in
+    (a draw's `delay` and `for N periods` count from there when there are no assignments)."""
+    if plan.ir.effective is not None:
+        return {}
+    starts = {p.label: p.start for p in ledger.periods()}
+    out: dict[str, dt.date] = {}
+    for e in ledger.entries(plan=plan.name, kinds=("paid",)):
+        start = starts.get(e.about)
+        if start is not None and start < period.start and (e.payee not in out or start < out[e.payee]):
+            out[e.payee] = start
     return out
 
 
