@@ -150,7 +150,13 @@ class _ToAst(TestsToAst):
     def plan_decl(self, meta, children):
         name, *items = children
         header = ast.PlanHeader(self.text(name), span=self.mspan(meta))
+        seen: set[str] = set()
         for kind, value in items:
+            if kind in seen:
+                node = value[0] if isinstance(value, tuple) else value
+                span = node if isinstance(node, Span) else getattr(node, "span", header.span)
+                self.errors.append(Diagnostic(span, f"`{kind}` is given twice in the plan's header", "duplicate"))
+            seen.add(kind)
             if kind == "currency":
                 header.currency = value
             elif kind == "period":

@@ -824,3 +824,9 @@ def test_per_period_over_the_months_of_a_year_adds_up_to_the_year(cents, year, w
     quarters = [f"{year}-Q{q}" for q in range(1, 5)]
     assert _sum_over(quarters, given_) == (annual, annual)
     assert _sum_over([str(year)], given_) == (annual, annual)
+
+
+def test_a_header_item_given_twice_is_an_error():
+    p = only('plan "T" { currency USD period month days working days calendar }\ncomponent c { pay 1 USD }\n',
+             "duplicate")
+    assert "`days` is given twice in the plan's header" in p.message and p.column == 56
