@@ -48,7 +48,7 @@ def _period_results(plan, path):
     """A plan paid across periods (a draw, clawbacks, year-to-date components, or period tables beside
     its data: NAME.assignments.csv, NAME.quotas.csv, NAME.rates.csv, NAME.holidays.csv): every payee of
     its first quarter's periods, run through a ledger in memory."""
-    from incentives.cli.periods import load_period_data
+    from incentives.time.load import load_period_data
     from incentives.engine.calendar import period_of
     from incentives.time.runner import run_periods
     data = ROOT / "plans" / "data"

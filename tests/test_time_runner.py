@@ -2,7 +2,7 @@
 values, clawbacks, currencies, plan versions, period checks and year-to-date true-ups.
 
 Every test writes its plans and tables under tmp_path and reads them as `incentives run` does
-(`incentives.cli.periods.load_period_data`), then runs a sequence of periods in an in-memory ledger or an SQLite
+(`incentives.time.load.load_period_data`), then runs a sequence of periods in an in-memory ledger or an SQLite
 file of its own, so the tests run in parallel (pytest-xdist).  Amounts are checked as exact Decimals.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incentives import DataError, compile_text
-from incentives.cli.periods import load_period_data
+from incentives.time.load import load_period_data
 from incentives.engine.calendar import parse_period, parse_periods
 from incentives.time.ledger import Ledger
 from incentives.time.prepare import prepare

@@ -5,31 +5,23 @@ paid through the ledger (`incentives.time.runner`); the output is a summary per 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import typer
 
-from dsl.currencies import is_currency
 from dsl.source import InputFileError
 
 from incentives.engine.calendar import parse_periods
-from incentives.errors import DataError, EvaluationError, IncentivesError, Problem
+from incentives.errors import DataError, EvaluationError, IncentivesError
 from incentives.explain.build import explain
 from incentives.explain.render import RENDERERS
 from incentives.plan import Plan
-from incentives.sales.activities import load_activities
-from incentives.sales.inputs import text_id
-from incentives.sales.records import load_sales
 from incentives.sales.tables import load_mapping, read_rows
-from incentives.time.data import assignments_from_people, load_assignments, load_dated_values, load_holidays
 from incentives.time.ledger import Ledger
-from incentives.time.prepare import PeriodData, optional_inputs
-from incentives.time.rates import Rates
+from incentives.time.load import load_period_data
 from incentives.time.runner import run_periods
 from incentives.time.statement import (render_statement_html, render_statement_markdown, render_statement_text,
                                        summary_csv, summary_json, summary_text)
-from incentives.time.versions import PlanSet
 from .common import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, fail, file_problems, out, problems, say, shown, write_output
 
 PERIOD_OPTIONS = ("ledger", "periods", "assignments", "quotas", "rates", "holidays")
@@ -145,65 +137,3 @@ def _people_columns(people: Path, mapping: Path | None) -> set[str]:
 def _example(kind: str, last: bool = False) -> str:
     return {"month": "2027-12" if last else "2027-01", "quarter": "2027-Q4" if last else "2027-Q1",
             "half": "2027-H2" if last else "2027-H1", "year": "2028" if last else "2027"}.get(kind, "2027-01")
-
-
-def load_period_data(plans: list[Plan], people: Path, deals: Path | None, splits: Path | None,
-                     activities: Path | None, mapping: Path | None, assignments: Path | None, quotas: Path | None,
-                     rates: Path | None, holidays: Path | None) -> PeriodData:
-    """What a period run reads, from files: each plan's reading of people, deals, splits and activities, and
-    the assignments (a table, or the people table's columns), dated values, rates, holidays and pay currencies."""
-    maps = load_mapping(mapping) if mapping else {}
-    _, rows = read_rows(people, maps.get("people"))
-    rows = list(rows)
-    ids = {text_id(r.get("id")) for _, r in rows} - {""}
-    inputs = {}
-    for p in plans:
-        for name, info in p.ir.inputs.items():
-            inputs.setdefault(name, info)
-    dated = load_dated_values(quotas, ids, inputs, maps.get("quotas")) if quotas else {}
-    given = {name for _, name in dated}
-    by_plan = {}
-    for p in plans:
-        ir = p.ir
-        if ir.reads_activities and activities is None:
-            fail(f"{p.source.name}: the plan reads activities: give them with --activities")
-        if p.checked.reads_deals and deals is None:
-            fail(f"{p.source.name}: the plan reads deals: give them with --deals")
-        sales = load_sales(people, deals, splits, optional_inputs(ir.inputs, given), ir.deal_fields,
-                           None if rates else ir.currency, maps, ir.deal_columns, ir.deal_field_infos)
-        if activities is not None:
-            sales.activities = load_activities(activities, ir.activity_fields, sales.people, maps.get("activities"),
-                                               ir.activity_columns, ir.activity_field_infos)
-        by_plan[p.hash] = sales
-    names = PlanSet.of(plans).names
-    if assignments is not None:
-        assigned = load_assignments(assignments, ids, names, maps.get("assignments"))
-    else:
-        assigned = assignments_from_people(people, names, maps.get("people"))
-    pay = {}
-    bad = []
-    for where, r in rows:
-        code = text_id(r.get("currency"))
-        if code:
-            if not is_currency(code):
-                bad.append(Problem(f"{people}: {where}, column currency: expected an ISO 4217 code such as EUR; "
-                                   f"got \"{code}\"", code="data", file=str(people), field="currency"))
-            pay[text_id(r.get("id"))] = code
-    if bad:
-        raise DataError(bad)
-    first = by_plan[plans[0].hash]
-    return PeriodData(first, assigned, dated, Rates.load(rates, maps.get("rates")) if rates else None,
-                      load_holidays(holidays, maps.get("holidays")) if holidays else frozenset(), pay,
-                      _hash([people, deals, splits, activities, mapping, assignments, quotas, rates, holidays]),
-                      str(deals or ""), by_plan)
-
-
-def _hash(paths: list[Path | None]) -> str:
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(b"\0" + str(path).encode())
-        if path is not None:
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-    return h.hexdigest()

@@ -40,15 +40,15 @@ def statement_data(run: PeriodRun, p: PayeePeriod, name: str = "") -> dict[str, 
         "deal_conversions": [{"deal": d, "amount": str(c.amount), "from": c.source, "to": c.target,
                               "rate": str(c.rate), "date": str(c.date), "converted": str(c.converted)}
                              for d, c in p.converted.items()],
-        "adjustments": [{"about": e.about, "component": e.component or "payout", "amount": _amount(e.amount, e.currency),
-                         "note": e.note} for e in p.adjustments],
+        "adjustments": [{"about": e.about, "component": e.component or "payout",
+                         "amount": _amount(e.amount, e.currency), "note": e.note} for e in p.adjustments],
         "clawbacks": [{"deal": c.deal, "clawback": c.clawback, "closed": str(c.closed), "reversed": str(c.reversed_on),
                        "status": c.status, "paid_on_deal": str(c.paid), "taken": str(c.taken)} for c in p.clawbacks],
     }
     if s is not None:
-        out["settlement"] = {k: _amount(getattr(s, k), p.currency) for k in ("earned", "adjustments", "clawbacks", "net", "draw",
-                                                              "opening", "advanced", "guaranteed", "recovered",
-                                                              "forgiven", "paid", "closing", "position")}
+        out["settlement"] = {k: _amount(getattr(s, k), p.currency)
+                             for k in ("earned", "adjustments", "clawbacks", "net", "draw", "opening", "advanced",
+                                       "guaranteed", "recovered", "forgiven", "paid", "closing", "position")}
         out["settlement"]["opening_from"] = p.opening_period
     return out
 
