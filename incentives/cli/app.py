@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from . import check, fmt, ledger, run, schema, test
+from . import check, fmt, ledger, run, schema, serve, test
 from .common import EXIT_DATA, EXIT_EVAL, EXIT_INTERNAL, EXIT_OK, EXIT_PLAN, EXIT_USAGE, say
 
 __all__ = ["EXIT_DATA", "EXIT_EVAL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PLAN", "EXIT_USAGE", "app", "main"]
@@ -27,6 +27,9 @@ app.command()(fmt.fmt)
 app.command("test")(test.test_)
 app.command()(schema.schema)
 app.add_typer(ledger.app, name="ledger")
+app.command()(serve.serve)
+app.add_typer(serve.db_app, name="db")
+app.add_typer(serve.token_app, name="token")
 
 
 def main() -> None:

@@ -338,6 +338,21 @@ class Ledger:
             row.status, row.finalized_at = "final", _now()
             return _period(row)
 
+    def reopen(self, label: str) -> PeriodRecord:
+        """Open final period `label` again (an admin's correction of a finalize); refused unless it is the
+        latest final period."""
+        with self._session(write=True) as session:
+            row = session.get(PeriodRow, label, with_for_update=True)
+            if row is None or row.status != "final":
+                raise LedgerError(self._where, f"period {label} is not final: there is nothing to reopen")
+            later = session.scalars(select(PeriodRow.label).where(PeriodRow.start > row.start,
+                                                                  PeriodRow.status == "final")).all()
+            if later:
+                raise LedgerError(self._where, f"period {label} cannot be reopened: later period(s) "
+                                               f"{', '.join(later)} are final", hint="reopen them first")
+            row.status, row.finalized_at = "open", None
+            return _period(row)
+
     # -- queries --------------------------------------------------------------------------------------------------
 
     def periods(self) -> list[PeriodRecord]:

@@ -1,0 +1,47 @@
+"""The FastAPI application: `create_app(where)` opens (and migrates) the store, marks runs a stopped
+server left unfinished as failed, starts the run worker, and mounts one router per resource."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+
+from . import errors
+from .routes import audit, calculate, datasets, periods, plans, runs, statements
+from .store import Store
+from .worker import Worker
+
+DESCRIPTION = """Incentive plans as checked text, run by payroll over HTTP: stored plan versions and
+datasets, idempotent period runs through the ledger, payouts and payroll exports, statements with
+their line-by-line breakdowns, finalized periods and corrections.  Every error is JSON with the
+engine's located problems.  Send `Authorization: Bearer TOKEN` (`incentives token create`)."""
+
+
+def create_app(where: str | Path, engine_options: dict[str, Any] | None = None, threads: int = 2) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(where, engine_options)
+        store.interrupted()
+        worker = Worker(store, threads)
+        app.state.store, app.state.worker = store, worker
+        for hook in getattr(app.state, "hooks", []):
+            worker.hooks.append(hook(store))
+        try:
+            yield
+        finally:
+            worker.shutdown()
+            store.close()
+
+    app = FastAPI(title="incentives", version="1", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for module in (plans, datasets, runs, statements, calculate, periods, audit):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,87 @@
+"""`POST /datasets/{kind}`: an import (CSV, JSON or Parquet) validated whole before anything is
+stored, kept as a versioned, hashed dataset; `GET /datasets`, `GET /datasets/{id}`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from incentives.errors import DataError, Problem
+from incentives.sales.inputs import text_id
+from incentives.sales.records import load_deals, load_people
+from incentives.sales.tables import read_rows
+from incentives.time.data import load_holidays
+from incentives.time.rates import Rates
+
+from ..auth import Admin, AnyActor
+from ..schemas import DatasetKind, DatasetPublic, ErrorPublic
+
+router = APIRouter(tags=["datasets"])
+MAX_BYTES = 200 * 1024 * 1024
+COLUMNS = {"assignments": ("person", "plan", "start"), "quotas": ("person", "start"),
+           "splits": ("deal", "person", "share"), "activities": ("id", "owner", "date", "type")}
+
+
+class _Anyone(dict):
+    """Every owner is known: a deals file is checked against the people of a run, not on import."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def validate(kind: str, path: Path) -> int:
+    """Check the file as the kind it is (DataError naming the row and column); the number of rows."""
+    if kind == "people":
+        return len(load_people(path, {}))
+    if kind == "deals":
+        return len(load_deals(path, {}, _Anyone(), None))
+    if kind == "rates":
+        return len(Rates.load(path))
+    if kind == "holidays":
+        return len(load_holidays(path))
+    columns, rows = read_rows(path)
+    rows = list(rows)
+    if columns is None and rows:
+        columns = list(rows[0][1])
+    missing = [c for c in COLUMNS[kind] if c not in (columns or [])]
+    if missing:
+        raise DataError([Problem(f"{path.name}: header: missing column `{c}`", code="data", field=c)
+                         for c in missing])
+    if kind == "quotas" and not any(text_id(r.get("person")) for _, r in rows) and rows:
+        raise DataError([Problem(f"{path.name}: no row names a person", code="data", field="person")])
+    return len(rows)
+
+
+@router.post("/datasets/{kind}", status_code=201, response_model=DatasetPublic,
+             responses={422: {"model": ErrorPublic, "description": "The file has problems (row and column named)"},
+                        413: {"model": ErrorPublic}})
+async def import_dataset(kind: DatasetKind, request: Request, who: Admin,
+                         format: Annotated[str, Query(pattern="^(csv|json|parquet)$")] = "csv",
+                         name: Annotated[str, Query(max_length=200)] = "") -> DatasetPublic:
+    """The request body is the file.  Nothing is stored unless all of it is valid."""
+    content = await request.body()
+    if len(content) > MAX_BYTES:
+        raise HTTPException(413, f"a dataset is at most {MAX_BYTES:,} bytes")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name or kind}.{format}"
+        path.write_bytes(content)
+        from starlette.concurrency import run_in_threadpool
+        rows = await run_in_threadpool(validate, kind, path)
+    row = await run_in_threadpool(request.app.state.store.add_dataset, kind, name, format, content, rows, who.name)
+    return DatasetPublic.model_validate(row)
+
+
+@router.get("/datasets", response_model=list[DatasetPublic])
+def list_datasets(request: Request, who: Admin) -> list[DatasetPublic]:
+    return [DatasetPublic.model_validate(r) for r in request.app.state.store.datasets()]
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetPublic, responses={404: {"model": ErrorPublic}})
+def get_dataset(dataset_id: int, request: Request, who: Admin) -> DatasetPublic:
+    row = request.app.state.store.dataset(dataset_id)
+    if row is None:
+        raise HTTPException(404, f"no dataset {dataset_id}")
+    return DatasetPublic.model_validate(row)
