@@ -11,7 +11,9 @@ from fastapi import FastAPI
 
 from . import errors
 from .routes import audit, calculate, datasets, periods, plans, runs, statements
+from .routes import webhooks as webhook_routes
 from .store import Store
+from .webhooks import make_hook
 from .worker import Worker
 
 DESCRIPTION = """Incentive plans as checked text, run by payroll over HTTP: stored plan versions and
@@ -33,12 +35,15 @@ def create_app(where: str | Path, engine_options: dict[str, Any] | None = None, 
             yield
         finally:
             worker.shutdown()
+            for hook in worker.hooks:  # webhook retries still waiting end as failed, not hold the exit
+                getattr(hook, "shutdown", lambda: None)()
             store.close()
 
     app = FastAPI(title="incentives", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (plans, datasets, runs, statements, calculate, periods, audit):
+    for module in (plans, datasets, runs, statements, calculate, periods, audit, webhook_routes):
         app.include_router(module.router)
+    app.state.hooks = [make_hook]
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
