@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI
 
 from . import errors
-from .routes import audit, calculate, datasets, periods, plans, runs, statements
+from .routes import audit, calculate, changes, datasets, exports, periods, plans, runs, statements
 from .routes import webhooks as webhook_routes
 from .store import Store
 from .webhooks import make_hook
@@ -41,7 +41,7 @@ def create_app(where: str | Path, engine_options: dict[str, Any] | None = None, 
 
     app = FastAPI(title="incentives", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (plans, datasets, runs, statements, calculate, periods, audit, webhook_routes):
+    for module in (plans, datasets, runs, statements, changes, exports, calculate, periods, audit, webhook_routes):
         app.include_router(module.router)
     app.state.hooks = [make_hook]
 

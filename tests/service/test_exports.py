@@ -1,0 +1,178 @@
+"""Payroll exports (`GET /runs/{id}/exports/{preset}`) against the demo run (2027-01..2027-02) on a real
+server: each preset's header and a row's values, zero rows, earning-code mappings, the currency filter, and
+the refusals (roles, unknown run or preset, a run not succeeded, adp without a company code)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from incentives.service.app import create_app
+from incentives.service.demo import load_demo
+from incentives.service.routes import exports
+from incentives.service.store import Store
+
+from .server import Server, free_port
+
+PLAN = "Account Executive FY2027"
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@contextmanager
+def serving(where: Path) -> Iterator[Server]:
+    """As server.running(), with the exports router included when app.py does not include it yet."""
+    store = Store(where)
+    token = store.create_token("admin", actor="test")
+    store.close()
+    app = create_app(where)
+    if not any(getattr(r, "path", "") == "/runs/{run_id}/exports/{preset}" for r in app.routes):
+        app.include_router(exports.router)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", token, where, {})
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def wait(c, run_id: str) -> dict:
+    for _ in range(600):
+        state = c.get(f"/runs/{run_id}").json()
+        if state["status"] in ("succeeded", "failed"):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The server, and the demo run of 2027-01..2027-02 (succeeded)."""
+    with serving(tmp_path_factory.mktemp("exports") / "service.db") as server:
+        store = server.store()
+        ids = load_demo(store)
+        store.close()
+        with server.client() as c:
+            body = {"plans": [{"name": PLAN}], "periods": "2027-01..2027-02", "datasets": ids}
+            run = c.post("/runs", json=body, headers={"Idempotency-Key": "exports-demo"}).json()
+            assert wait(c, run["id"])["status"] == "succeeded"
+        yield server, run["id"]
+
+
+def table(response) -> tuple[list[str], list[dict[str, str]]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    reader = csv.reader(io.StringIO(response.text, newline=""))
+    header, *rows = list(reader)
+    return header, [dict(zip(header, r)) for r in rows]
+
+
+def test_generic(demo):
+    server, run_id = demo
+    with server.client() as c:
+        response = c.get(f"/runs/{run_id}/exports/generic")
+    header, rows = table(response)
+    assert header == ["employee_id", "earning_code", "amount", "currency", "period_start", "period_end"]
+    assert response.text.startswith("employee_id,earning_code,amount,currency,period_start,period_end\r\n")
+    assert f'filename="run-{run_id}-generic.csv"' in response.headers["content-disposition"]
+    assert rows[0] == {"employee_id": "R-01", "earning_code": "INC", "amount": "2750.00", "currency": "USD",
+                       "period_start": "2027-01-01", "period_end": "2027-01-31"}
+    february = {r["employee_id"]: r for r in rows if r["period_start"] == "2027-02-01"}
+    assert february["R-01"]["amount"] == "3000.00" and february["R-01"]["period_end"] == "2027-02-28"
+    assert february["R-03"]["amount"] == "2248.39" and february["R-03"]["currency"] == "EUR"
+    assert february["R-04"]["amount"] == "1000.00"  # joined on 15 February: half the draw
+    assert len(rows) == 11  # 5 payees in January, 6 in February: one row per person, plan and period
+
+
+def test_workday(demo):
+    server, run_id = demo
+    with server.client() as c:
+        header, rows = table(c.get(f"/runs/{run_id}/exports/workday"))
+    assert header == ["Employee_ID", "One_Time_Payment_Plan", "Amount", "Currency", "Effective_Date", "Comment"]
+    assert rows[0] == {"Employee_ID": "R-01", "One_Time_Payment_Plan": PLAN, "Amount": "2750.00",
+                       "Currency": "USD", "Effective_Date": "2027-01-31",
+                       "Comment": f"{PLAN} 2027-01 (run {run_id})"}
+
+
+def test_adp(demo):
+    server, run_id = demo
+    with server.client() as c:
+        refused = c.get(f"/runs/{run_id}/exports/adp")
+        assert refused.status_code == 422 and "company" in refused.json()["detail"]
+        header, rows = table(c.get(f"/runs/{run_id}/exports/adp", params={"company": "K7Q"}))
+        _, batched = table(c.get(f"/runs/{run_id}/exports/adp", params={"company": "K7Q", "batch": "FEB27"}))
+    assert header == ["Co Code", "Batch ID", "File #", "Earnings Code", "Earnings Amount", "Currency",
+                      "Pay Period End"]
+    assert rows[-1] == {"Co Code": "K7Q", "Batch ID": run_id[:6].upper(), "File #": "R-06", "Earnings Code": "INC",
+                        "Earnings Amount": "2000.00", "Currency": "USD", "Pay Period End": "2027-02-28"}
+    assert {r["Batch ID"] for r in batched} == {"FEB27"}
+
+
+def test_mapping_and_currency(demo):
+    server, run_id = demo
+    with server.client() as c:
+        _, rows = table(c.get(f"/runs/{run_id}/exports/generic", params={"mapping": f"{PLAN}=COMM"}))
+        assert {r["earning_code"] for r in rows} == {"COMM"}
+        _, rows = table(c.get(f"/runs/{run_id}/exports/workday", params={"mapping": "OTP-INC", "currency": "EUR"}))
+        assert {r["One_Time_Payment_Plan"] for r in rows} == {"OTP-INC"}
+        assert [(r["Employee_ID"], r["Amount"]) for r in rows] == [("R-03", "2497.50"), ("R-05", "1850.00"),
+                                                                   ("R-03", "2248.39"), ("R-05", "1842.00")]
+        unknown = c.get(f"/runs/{run_id}/exports/generic", params={"mapping": "Nope=X"})
+        assert unknown.status_code == 422 and "Nope" in unknown.json()["detail"]
+
+
+def test_refusals(demo):
+    server, run_id = demo
+    store = server.store()
+    payroll, rep = store.create_token("payroll", actor="test"), store.create_token("rep", "R-01", actor="test")
+    store.close()
+    with server.client(payroll) as c:
+        assert c.get(f"/runs/{run_id}/exports/generic").status_code == 200
+        assert c.get(f"/runs/{run_id}/exports/sage").status_code == 404
+        assert c.get("/runs/no-such-run/exports/generic").status_code == 404
+    with server.client(rep) as c:
+        assert c.get(f"/runs/{run_id}/exports/generic").status_code == 403
+    with server.client(token="") as c:
+        assert c.get(f"/runs/{run_id}/exports/generic").status_code == 401
+    store = server.store()  # a run still queued (never handed to the worker), then failed: 409
+    queued, _ = store.create_run("exports-queued", {"plans": []}, "test")
+    with server.client() as c:
+        assert c.get(f"/runs/{queued.id}/exports/generic").status_code == 409
+        store.update_run(queued.id, status="failed")
+        refused = c.get(f"/runs/{queued.id}/exports/workday")
+        assert refused.status_code == 409 and "failed" in refused.json()["detail"]
+    store.close()
+
+def test_zero_rows(tmp_path):
+    """AE-01 sold nothing in 2026-Q1 (Account Executive FY2026): left out unless ?zero=true.  A server of its
+    own: the demo's ledger has run 2027 already, so an earlier period may not be run there."""
+    with serving(tmp_path / "service.db") as server, server.client() as c:
+        plan = c.post("/plans", json={"text": (ROOT / "plans" / "account_executive.plan").read_text(),
+                                      "file": "account_executive.plan"})
+        assert plan.status_code == 201, plan.text
+        people = c.post("/datasets/people", content=(ROOT / "plans/data/account_executive.csv").read_bytes())
+        body = {"plans": [{"name": "Account Executive FY2026"}], "period": "2026-Q1",
+                "datasets": {"people": people.json()["id"]}}
+        run = c.post("/runs", json=body, headers={"Idempotency-Key": "exports-zero"}).json()
+        state = wait(c, run["id"])
+        assert state["status"] == "succeeded", state["problems"]
+        _, rows = table(c.get(f"/runs/{run['id']}/exports/generic"))
+        _, everyone = table(c.get(f"/runs/{run['id']}/exports/generic", params={"zero": "true"}))
+    assert "AE-01" not in {r["employee_id"] for r in rows} and len(rows) == 9
+    assert everyone[0] == {"employee_id": "AE-01", "earning_code": "INC", "amount": "0.00", "currency": "USD",
+                           "period_start": "2026-01-01", "period_end": "2026-03-31"}
+    assert len(everyone) == 10
