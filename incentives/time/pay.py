@@ -136,7 +136,7 @@ def attribute(result: PayeeResult, earned: dict[str, Decimal], currency: str, di
                         weights[d.deal] = weights.get(d.deal, Decimal(0)) + d.amount
             if not weights and deal_measures:  # by the credited amounts of the deals behind what its lines pay on
                 read = _measures_paid_on(c.items, deal_measures, lets or {})
-                for name in read or deal_measures:
+                for name in read:  # a component that pays on no deals (a fixed bonus) is on no deal
                     for d in deal_measures[name].deals if name in deal_measures else ():
                         value = d.get("amount")
                         if isinstance(value, Decimal) and value > 0:

@@ -7,10 +7,11 @@ them, and the deals as they stood then, in the plan's currency.
   reports measures still see their deals, but the plan pays them nothing and they take no part
   in its contests and pools.  A payee who moves between plans inside the period is credited, in
   each plan, the deals of the period dated while they were on it.
-- Effective-dated values (a quotas table): money and numbers are given per period of the plan's
-  kind; a period gets the value in force, blended by days where it changes inside the period, and
-  a longer range (the year to date) adds up its periods.  Percentages are blended by days; text,
-  dates and true/false take the value in force on the last day.
+- Effective-dated values (a quotas table): a `prorated` input (money or a number) is an amount per
+  period of the plan's kind; a period gets the value in force, blended by days where it changes
+  inside the period, and a longer range (the year to date) adds up its periods.  Any other number
+  (an annual target, a rate) is a value in force: blended by days, never added up.  Text, dates
+  and true/false take the value in force on the last day.
 - Deals: one reversed after the period ended (its `reversal_date`) is seen as won, as it was then;
   one in another currency is converted to the plan's at the rate of its close date (or of the
   period's end, with `fx at period_end`).
@@ -127,19 +128,20 @@ def _dated_values(plan: Plan, data: PeriodData, start: dt.date, end: dt.date,
         used = [r for r in rows if r.start <= end and (r.end is None or r.end >= start)]
         if not used:
             continue
-        value = _value(info.type, used, start, end, plan.ir.period)
+        per_period = getattr(info.decl, "prorated", False)
+        value = _value(info.type, used, start, end, plan.ir.period, per_period)
         if value is not None:
             out.setdefault(pid, []).append(DatedUse(name, value, [r.where for r in used]))
     return out
 
 
-def _value(t: T, rows: list[DatedValue], start: dt.date, end: dt.date, kind: str) -> Any:
+def _value(t: T, rows: list[DatedValue], start: dt.date, end: dt.date, kind: str, per_period: bool) -> Any:
     if t not in SUMMED and t != T.PERCENT:
         last = in_force(rows, end) or rows[-1]
         return last.value
     segments = [(r.start, r.end, r.value) for r in rows]
     with localcontext(CONTEXT):
-        if t == T.PERCENT:  # a rate: blended by the days it is in force
+        if t == T.PERCENT or not per_period:  # a value in force (a rate, an annual target): blended by days
             total, covered = Fraction(0), 0
             for r in rows:
                 lo, hi = max(r.start, start), min(r.end or end, end)
