@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
+
+from incentives.engine.numbers import CONTEXT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -330,13 +332,27 @@ def test_a_quarterly_quota_changing_at_a_quarter_and_inside_one(quarterly):
     assert [u.rows for u in one(runs[2], "R1").dated] == [[f"{quotas}, row 3"]]
 
 
-def test_a_year_to_date_range_adds_up_its_periods(quarterly):
-    plan, d, _ = quarterly
+def test_a_year_to_date_range_adds_up_the_periods_of_a_prorated_amount(tmp_path, quarterly):
+    """A `prorated` input is an amount per period: a longer range adds its periods up."""
+    _, d, quotas = quarterly
+    plan = plan_file(tmp_path, "qp.plan", QUARTERLY.replace('money "Quarterly quota"',
+                                                            'money prorated "Quarterly quota"'))
+    d = data([plan], tmp_path / "people.csv", quotas=quotas)
     pp = prepare(plan, d, parse_period("2027-Q3"), start=dt.date(2027, 1, 1))
     values = {pid: [(u.name, u.value) for u in uses] for pid, uses in pp.dated.items()}
     assert values == {"R1": [("quota", D(96000))], "R2": [("quota", D(105000))]}
     half = prepare(plan, d, parse_period("2027-Q2"), start=dt.date(2027, 1, 1))
     assert [u.value for u in half.dated["R2"]] == [D(69000)]
+
+
+def test_any_other_dated_number_is_a_value_in_force_never_added_up(quarterly):
+    """Not prorated (an annual target, say): over the year to date it is blended by days, not summed."""
+    plan, d, _ = quarterly
+    pp = prepare(plan, d, parse_period("2027-Q3"), start=dt.date(2027, 1, 1))
+    r1 = [u.value for u in pp.dated["R1"]][0]
+    assert D(30000) < r1 < D(36000)  # 181 days at 30,000 and 92 at 36,000, averaged by days
+    with localcontext(CONTEXT):
+        assert r1 == (D(30000) * 181 + D(36000) * 92) / 273
 
 
 def test_a_dated_definition_takes_its_new_value_from_july(tmp_path):
