@@ -75,7 +75,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
         load_payees(path, PLAN.ir.inputs)
     assert [p.split(": ", 1)[1] for p in e.value.problems] == [
         "row 2, column revenue: expected a decimal number such as 1250.50",
-        "row 3: payee id `a` appears twice (first at row 2)",
+        "row 3, column id: payee id `a` appears twice (first at row 2)",
         "row 4: `id` is empty: every payee needs an id",
     ]
 

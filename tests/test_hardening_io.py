@@ -368,7 +368,7 @@ def test_control_characters_in_error_messages_are_shown_escaped(tmp_path):
     data.write_bytes(b"id,revenue,quota\n\x1b]0;pwned\x07,1,100\n\x1b]0;pwned\x07,2,100\n")
     result = invoke("run", AE, "--data", data)
     assert result.exit_code == EXIT_DATA
-    assert f"{data}: row 3: payee id `\\x1b]0;pwned\\x07` appears twice" in result.output
+    assert f"{data}: row 3, column id: payee id `\\x1b]0;pwned\\x07` appears twice" in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     odd = tmp_path / "a\x1b[2Jb\r.plan"
     result = invoke("check", odd)

@@ -214,7 +214,7 @@ def _rows(inputs: dict[str, InputInfo], records: Iterable[tuple[str, dict[str, A
             problems.add(where, f"`{ID_COLUMN}` is empty: every payee needs an id")
             continue
         if payee in seen:
-            problems.add(where, f"payee id `{payee}` appears twice (first at {seen[payee]})")
+            problems.add(_at(where, field, ID_COLUMN), f"payee id `{payee}` appears twice (first at {seen[payee]})")
             continue
         seen[payee] = where
         values: dict[str, Any] = {}

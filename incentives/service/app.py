@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI
 
 from . import errors
+from .schemas import ErrorPublic
 from .routes import audit, calculate, changes, datasets, exports, periods, plans, runs, statements
 from .routes import webhooks as webhook_routes
 from .store import Store
@@ -41,8 +42,10 @@ def create_app(where: str | Path, engine_options: dict[str, Any] | None = None, 
 
     app = FastAPI(title="incentives", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    denied = {401: {"model": ErrorPublic, "description": "No token, or an unknown one"},
+              403: {"model": ErrorPublic, "description": "The token's role may not do this"}}
     for module in (plans, datasets, runs, statements, changes, exports, calculate, periods, audit, webhook_routes):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=denied)
     app.state.hooks = [make_hook]
 
     @app.get("/health", tags=["health"])

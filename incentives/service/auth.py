@@ -1,7 +1,7 @@
 """API tokens and roles.  A token is sent as `Authorization: Bearer ...`; only its SHA-256 is stored.
 
-admin: plans, data, runs, finalize, adjustments, webhooks, the audit log; payroll: runs, payouts and
-exports; manager: the statements of the people below them in the org chart; rep: their own
+admin: plans, data, runs, finalize, adjustments, webhooks, the audit log; payroll: reads runs,
+payouts and exports, and calculates; manager: the statements of the people below them in the org chart; rep: their own
 statements.  A statement that is not theirs answers 404, never data."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Callable
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,15 @@ class Actor:
         return f"token {self.id} ({self.role}{', ' + self.person if self.person else ''})"
 
 
-def actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    if not authorization or not authorization.startswith("Bearer "):
+BEARER = HTTPBearer(auto_error=False, description="An API token from `incentives token create`.")
+
+
+def actor(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None
+          ) -> Actor:
+    if credentials is None or not credentials.credentials:
         raise HTTPException(401, "give an API token: Authorization: Bearer TOKEN",
                             headers={"WWW-Authenticate": "Bearer"})
-    row = request.app.state.store.token(authorization.removeprefix("Bearer ").strip())
+    row = request.app.state.store.token(credentials.credentials.strip())
     if row is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return Actor(row.id, row.role, row.person)

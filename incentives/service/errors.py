@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from incentives.errors import IncentivesError
@@ -20,6 +21,14 @@ def install(app: FastAPI) -> None:
     async def _incentives(request: Request, e: IncentivesError) -> JSONResponse:
         return JSONResponse({"detail": str(e).splitlines()[0] if str(e) else type(e).__name__,
                              "problems": problem_list(e)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        problems = [{"code": "request", "message": f"{'.'.join(str(x) for x in err.get('loc', ()))}: "
+                                                    f"{err.get('msg', 'invalid')}",
+                     "field": ".".join(str(x) for x in err.get("loc", ())[1:]) or None} for err in e.errors()]
+        return JSONResponse({"detail": "the request does not fit the API: " + "; ".join(p["message"] for p in problems),
+                             "problems": problems}, status_code=422)
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, e: Conflict) -> JSONResponse:

@@ -4,10 +4,21 @@ text ("1234.50"), never binary floats."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+MAX_ID = 2**31 - 1  # ids fit a 32-bit integer column on every backend
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("may not hold a NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 KINDS = ("people", "assignments", "quotas", "deals", "splits", "activities", "rates", "holidays")
 DatasetKind = Literal["people", "assignments", "quotas", "deals", "splits", "activities", "rates", "holidays"]
 
@@ -34,8 +45,8 @@ class ErrorPublic(BaseModel):
 
 
 class PlanCreate(BaseModel):
-    text: str = Field(description="The plan's text, as in a .plan file.", max_length=1_000_000)
-    file: str = Field("plan.plan", description="A file name for messages.", max_length=200)
+    text: Text = Field(description="The plan's text, as in a .plan file.", max_length=1_000_000)
+    file: Text = Field("plan.plan", description="A file name for messages.", max_length=200)
 
 
 class PlanPublic(BaseModel):
@@ -62,15 +73,18 @@ class DatasetPublic(BaseModel):
 
 
 class PlanRef(BaseModel):
-    name: str
-    hash: str | None = Field(None, description="A version's hash; the latest version when not given.")
+    name: Text = Field(max_length=200)
+    hash: Text | None = Field(None, description="A version's hash; the latest version when not given.",
+                              max_length=64)
 
 
 class RunCreate(BaseModel):
     plans: list[PlanRef] = Field(min_length=1, max_length=50)
-    period: str | None = Field(None, description="One period: 2027-03, 2027-Q1, 2027, 2027-W05.")
-    periods: str | None = Field(None, description="A sequence paid in order: 2027-01..2027-06.")
-    datasets: dict[DatasetKind, int] = Field(description="Dataset ids by kind; `people` is required.")
+    period: Text | None = Field(None, description="One period: 2027-03, 2027-Q1, 2027, 2027-W05.", min_length=1,
+                                max_length=64)
+    periods: Text | None = Field(None, description="A sequence paid in order: 2027-01..2027-06.", min_length=1,
+                                 max_length=64)
+    datasets: dict[DatasetKind, Id] = Field(description="Dataset ids by kind; `people` is required.")
 
 
 class RunPublic(BaseModel):
@@ -95,11 +109,11 @@ class PayoutPublic(BaseModel):
 
 
 class CalculateRequest(BaseModel):
-    plan: str = Field(description="A stored plan's name (its latest version).")
-    hash: str | None = None
-    values: dict[str, str | int | bool] = Field(default_factory=dict, description="The payee's inputs.")
-    period: str | None = None
-    payee: str = "payee"
+    plan: Text = Field(description="A stored plan's name (its latest version).", max_length=200)
+    hash: Text | None = Field(None, max_length=64)
+    values: dict[Text, Text | int | bool] = Field(default_factory=dict, description="The payee's inputs.")
+    period: Text | None = Field(None, max_length=64)
+    payee: Text = Field("payee", max_length=200)
 
 
 class CalculateResponse(BaseModel):
@@ -119,13 +133,13 @@ class PeriodPublic(BaseModel):
 
 
 class AdjustmentCreate(BaseModel):
-    payee: str
-    plan: str
+    payee: Text = Field(min_length=1, max_length=200)
+    plan: Text = Field(min_length=1, max_length=200)
     amount: str = Field(description="Exact decimal text, e.g. \"-125.50\".", pattern=r"^-?\d{1,15}(\.\d{1,4})?$")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    about: str = Field(description="The final period the correction is about.")
-    reason: str = Field(min_length=1, max_length=1000)
-    component: str = ""
+    about: Text = Field(description="The final period the correction is about.", max_length=64)
+    reason: Text = Field(min_length=1, max_length=1000)
+    component: Text = Field("", max_length=200)
 
 
 class AdjustmentPublic(BaseModel):
@@ -148,3 +162,16 @@ class AuditPublic(BaseModel):
     before_hash: str
     after_hash: str
     detail: str
+
+
+class StatementPublic(BaseModel):
+    statement: dict[str, Any] = Field(description="The period statement: values in force, earnings, conversions, "
+                                                  "adjustments, clawbacks, balance and draw.")
+    breakdown: dict[str, Any] = Field(description="The line-by-line breakdown (incentives.breakdown/1).")
+
+
+class StatementsPublic(BaseModel):
+    run: str
+    person: str
+    statements: list[StatementPublic]
+

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from incentives.time.ledger import Ledger
 from incentives.time.ledger_model import open_engine
-from .models import AuditRow, DatasetRow, PlanVersionRow, RunPayeeRow, RunRow, ServiceBase, TokenRow
+from .models import AuditRow, DatasetRow, PlanVersionRow, RunPayeeRow, RunRow, TokenRow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ROLES = ("admin", "payroll", "manager", "rep")
@@ -105,6 +105,8 @@ class Store:
 
     # ---- plans and datasets ----
     def plan_versions(self, name: str | None = None) -> list[PlanVersionRow]:
+        if name is not None and "\x00" in name:
+            return []
         with self.read() as s:
             stmt = select(PlanVersionRow).order_by(PlanVersionRow.name, PlanVersionRow.version)
             if name is not None:
@@ -112,6 +114,8 @@ class Store:
             return list(s.scalars(stmt))
 
     def plan_version(self, name: str, hash_: str | None = None) -> PlanVersionRow | None:
+        if "\x00" in name or (hash_ and "\x00" in hash_):
+            return None
         with self.read() as s:
             stmt = select(PlanVersionRow).where(PlanVersionRow.name == name)
             stmt = stmt.where(PlanVersionRow.hash == hash_) if hash_ else stmt.order_by(PlanVersionRow.version.desc())
@@ -119,21 +123,20 @@ class Store:
 
     def add_plan(self, fields: dict[str, Any], actor: str) -> tuple[PlanVersionRow, bool]:
         """Store a checked plan as a new version; the same text again is the version it already is."""
-        existing = self.plan_version(fields["name"], fields["hash"])
-        if existing is not None:
-            return existing, False
-        try:
-            with self.write(actor, "plan.upload", f"plan {fields['name']}", after=fields["hash"]) as s:
-                last = s.scalar(select(PlanVersionRow.version).where(PlanVersionRow.name == fields["name"])
-                                .order_by(PlanVersionRow.version.desc()).limit(1))
-                row = PlanVersionRow(**fields, version=(last or 0) + 1, created_at=now(), author=actor)
-                s.add(row)
-        except IntegrityError:  # the same text uploaded at the same moment: it is that version
+        for _ in range(20):
             existing = self.plan_version(fields["name"], fields["hash"])
-            if existing is None:
-                raise
-            return existing, False
-        return row, True
+            if existing is not None:
+                return existing, False
+            try:
+                with self.write(actor, "plan.upload", f"plan {fields['name']}", after=fields["hash"]) as s:
+                    last = s.scalar(select(PlanVersionRow.version).where(PlanVersionRow.name == fields["name"])
+                                    .order_by(PlanVersionRow.version.desc()).limit(1))
+                    row = PlanVersionRow(**fields, version=(last or 0) + 1, created_at=now(), author=actor)
+                    s.add(row)
+                return row, True
+            except IntegrityError:  # another upload of this plan took the number (or was this very text)
+                continue
+        raise Conflict(f"plan {fields['name']!r} is being uploaded by many at once: retry")
 
     def add_dataset(self, kind: str, name: str, format: str, content: bytes, rows: int, actor: str) -> DatasetRow:
         digest = sha256(content)
@@ -144,6 +147,8 @@ class Store:
         return row
 
     def dataset(self, id_: int) -> DatasetRow | None:
+        if not 1 <= id_ < 2**31:
+            return None
         with self.read() as s:
             return s.get(DatasetRow, id_)
 
@@ -176,8 +181,14 @@ class Store:
         raise Conflict(f"the Idempotency-Key `{key}` is being used by another request: retry")
 
     def run(self, run_id: str) -> RunRow | None:
+        if "\x00" in run_id or len(run_id) > 36:
+            return None
         with self.read() as s:
             return s.get(RunRow, run_id)
+
+    def run_for_key(self, key: str) -> RunRow | None:
+        with self.read() as s:
+            return s.scalar(select(RunRow).where(RunRow.idempotency_key == key))
 
     def runs(self) -> list[RunRow]:
         with self.read() as s:
@@ -210,6 +221,8 @@ class Store:
             return [r.id for r in rows]
 
     def payees(self, run_id: str, person: str | None = None) -> list[RunPayeeRow]:
+        if "\x00" in run_id or (person is not None and "\x00" in person):
+            return []
         with self.read() as s:
             stmt = select(RunPayeeRow).where(RunPayeeRow.run_id == run_id).order_by(RunPayeeRow.id)
             if person is not None:

@@ -19,11 +19,14 @@ from incentives.errors import IncentivesError, Problem
 from incentives.explain.build import explain
 from incentives.explain.render import RENDERERS
 from incentives.plan import Plan, compile_text
-from incentives.time.ledger import to_minor
+from sqlalchemy.orm import Session
+
+from incentives.time.ledger import Ledger, to_minor
 from incentives.time.load import load_period_data
 from incentives.time.runner import run_periods
 from incentives.time.statement import statement_data
-from .store import Store, now
+from .models import AuditRow, RunPayeeRow, RunRow
+from .store import Store, now, sha256
 
 SUFFIX = {"csv": ".csv", "json": ".json", "parquet": ".parquet"}
 
@@ -62,6 +65,8 @@ def plans_of(store: Store, request: dict[str, Any]) -> list[Plan]:
 
 
 def execute(store: Store, run_id: str) -> None:
+    """Pay the run's periods through the ledger and store every payee's result, all in ONE transaction:
+    a run that fails, or a server killed mid-run, leaves neither ledger entries nor results behind."""
     run = store.run(run_id)
     request = json.loads(run.request)
     store.update_run(run_id, status="running", started_at=now(), progress=5)
@@ -69,24 +74,54 @@ def execute(store: Store, run_id: str) -> None:
         plans = plans_of(store, request)
         periods = parse_periods(request["periods"])
         with tempfile.TemporaryDirectory(prefix="incentives-run-") as tmp:
+            names: dict[str, str] = {}
             files: dict[str, Path | None] = {}
             for kind, ref in request["datasets"].items():
                 row = store.dataset(ref["id"])
                 path = Path(tmp) / f"{kind}{SUFFIX[row.format]}"
                 path.write_bytes(row.content)
                 files[kind] = path
-            data = load_period_data(plans, files["people"], files.get("deals"), files.get("splits"),
-                                    files.get("activities"), None, files.get("assignments"), files.get("quotas"),
-                                    files.get("rates"), files.get("holidays"))
-            store.update_run(run_id, progress=20)
-            with store.ledger() as ledger:
-                runs = run_periods(plans, data, periods, ledger)
+                names[str(path)] = row.name or f"{kind} dataset {row.id}"
+            try:
+                data = load_period_data(plans, files["people"], files.get("deals"), files.get("splits"),
+                                        files.get("activities"), None, files.get("assignments"),
+                                        files.get("quotas"), files.get("rates"), files.get("holidays"))
+                store.update_run(run_id, progress=20)
+                with store.engine.execution_options(ledger_write=True).connect() as connection, connection.begin():
+                    runs = run_periods(plans, data, periods, Ledger.joined(connection, store.shown))
+                    rows = _rows(plans, data, runs, names)
+                    with Session(bind=connection, join_transaction_mode="create_savepoint") as session, \
+                            session.begin():
+                        _finish(session, run_id, rows)
+            except (IncentivesError, PlanError, ValueError) as e:
+                problems = getattr(e, "problems", None) or [Problem(str(e), code="data")]
+                store.update_run(run_id, status="failed", finished_at=now(),
+                                 problems=_named(json.dumps([_problem(p) for p in problems]), names))
+                return
     except (IncentivesError, PlanError, ValueError) as e:
         problems = getattr(e, "problems", None) or [Problem(str(e), code="data")]
         store.update_run(run_id, status="failed", finished_at=now(),
                          problems=json.dumps([_problem(p) for p in problems]))
-        return
-    store.update_run(run_id, progress=80)
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """The run's files as their datasets, not the temporary paths they were read from (the same request
+    gives the same statements, and no server path shows)."""
+    for path, name in names.items():
+        text = text.replace(json.dumps(path)[1:-1], name)
+    return text
+
+
+def _finish(session: Session, run_id: str, rows: list[dict[str, Any]]) -> None:
+    for p in rows:
+        session.add(RunPayeeRow(run_id=run_id, **p))
+    row = session.get(RunRow, run_id)
+    row.status, row.progress, row.finished_at = "succeeded", 100, now()
+    session.add(AuditRow(at=now(), actor=f"run {run_id}", action="run.finish", target=f"run {run_id}",
+                         before_hash="", after_hash=sha256("".join(p["statement"] for p in rows)), detail=""))
+
+
+def _rows(plans: list[Plan], data, runs, names: dict[str, str]) -> list[dict[str, Any]]:
     by_hash = {p.hash: p for p in plans}
     people = data.sales.people
     rows = []
@@ -99,9 +134,9 @@ def execute(store: Store, run_id: str) -> None:
                          "manager": person.manager if person else "", "plan": p.plan, "currency": p.currency,
                          "earned_minor": to_minor(p.total_earned, p.currency),
                          "paid_minor": to_minor(p.settlement.paid, p.currency),
-                         "statement": json.dumps(statement_data(r, p, name)),
-                         "breakdown": RENDERERS["json"](breakdown) if breakdown is not None else "{}"})
-    store.finish_run(run_id, rows, f"run {run_id}")
+                         "statement": _named(json.dumps(statement_data(r, p, name)), names),
+                         "breakdown": _named(RENDERERS["json"](breakdown), names) if breakdown is not None else "{}"})
+    return rows
 
 
 def _problem(p: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Engine, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -182,11 +182,22 @@ class Ledger:
         """The SQLAlchemy engine (for migration tooling and tests; the API never needs it)."""
         return self._engine
 
+    @classmethod
+    def joined(cls, connection: Connection, where: str) -> "Ledger":
+        """A ledger whose every read and write joins `connection`'s open transaction (as savepoints): nothing
+        it writes is committed until the caller commits, and a caller that fails or dies leaves nothing."""
+        self = cls.__new__(cls)
+        self._engine, self._where, self._closed, self._owns = connection.engine, where, False, False
+        self._reads = self._writes = sessionmaker(bind=connection, expire_on_commit=False,
+                                                  join_transaction_mode="create_savepoint")
+        return self
+
     def close(self) -> None:
         """Release the database connections; the ledger cannot be used afterwards."""
         if not self._closed:
             self._closed = True
-            self._engine.dispose()
+            if getattr(self, "_owns", True):
+                self._engine.dispose()
 
     def __enter__(self) -> Self:
         return self

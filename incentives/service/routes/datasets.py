@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as FPath
+from starlette.concurrency import run_in_threadpool
 
 from incentives.errors import DataError, Problem
 from incentives.sales.inputs import text_id
@@ -16,8 +18,8 @@ from incentives.sales.tables import read_rows
 from incentives.time.data import load_holidays
 from incentives.time.rates import Rates
 
-from ..auth import Admin, AnyActor
-from ..schemas import DatasetKind, DatasetPublic, ErrorPublic
+from ..auth import Admin
+from ..schemas import MAX_ID, DatasetKind, DatasetPublic, ErrorPublic
 
 router = APIRouter(tags=["datasets"])
 MAX_BYTES = 200 * 1024 * 1024
@@ -30,6 +32,13 @@ class _Anyone(dict):
 
     def __contains__(self, key: object) -> bool:
         return True
+
+
+def renamed(p: Problem, path: str, shown: str) -> Problem:
+    """The problem with the upload's name where the temporary file's path was."""
+    fields = {k: v for k, v in p.to_dict().items() if k != "message"}
+    fields["file"] = shown if fields.get("file") in (path, None) else fields["file"]
+    return Problem(str(p).replace(path, shown), **{**fields, "message": (p.message or "").replace(path, shown)})
 
 
 def validate(kind: str, path: Path) -> int:
@@ -57,7 +66,10 @@ def validate(kind: str, path: Path) -> int:
 
 @router.post("/datasets/{kind}", status_code=201, response_model=DatasetPublic,
              responses={422: {"model": ErrorPublic, "description": "The file has problems (row and column named)"},
-                        413: {"model": ErrorPublic}})
+                        413: {"model": ErrorPublic}},
+             openapi_extra={"requestBody": {"required": True, "description": "The file itself.", "content": {
+                 "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}},
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def import_dataset(kind: DatasetKind, request: Request, who: Admin,
                          format: Annotated[str, Query(pattern="^(csv|json|parquet)$")] = "csv",
                          name: Annotated[str, Query(max_length=200)] = "") -> DatasetPublic:
@@ -65,11 +77,16 @@ async def import_dataset(kind: DatasetKind, request: Request, who: Admin,
     content = await request.body()
     if len(content) > MAX_BYTES:
         raise HTTPException(413, f"a dataset is at most {MAX_BYTES:,} bytes")
+    if "\x00" in name:
+        raise HTTPException(422, "a dataset's name may not hold a NUL character")
+    shown = name or f"{kind}.{format}"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{name or kind}.{format}"
+        path = Path(tmp) / f"{kind}.{format}"  # never the given name: it is not a path on this server
         path.write_bytes(content)
-        from starlette.concurrency import run_in_threadpool
-        rows = await run_in_threadpool(validate, kind, path)
+        try:
+            rows = await run_in_threadpool(validate, kind, path)
+        except DataError as e:  # the problems name the upload, not the server's temporary file
+            raise DataError([renamed(p, str(path), shown) for p in e.problems]) from None
     row = await run_in_threadpool(request.app.state.store.add_dataset, kind, name, format, content, rows, who.name)
     return DatasetPublic.model_validate(row)
 
@@ -80,7 +97,7 @@ def list_datasets(request: Request, who: Admin) -> list[DatasetPublic]:
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic, responses={404: {"model": ErrorPublic}})
-def get_dataset(dataset_id: int, request: Request, who: Admin) -> DatasetPublic:
+def get_dataset(dataset_id: Annotated[int, FPath(ge=1, le=MAX_ID)], request: Request, who: Admin) -> DatasetPublic:
     row = request.app.state.store.dataset(dataset_id)
     if row is None:
         raise HTTPException(404, f"no dataset {dataset_id}")

@@ -54,13 +54,17 @@ def create_run(body: RunCreate, request: Request, who: Admin,
         if row is None or row.kind != kind:
             raise HTTPException(422, f"no {kind} dataset {id_}")
         datasets[kind] = {"id": row.id, "hash": row.hash}
+    req = {"plans": plans, "periods": "..".join([periods[0].label, periods[-1].label]) if len(periods) > 1
+           else periods[0].label, "datasets": datasets}
+    earlier = store.run_for_key(idempotency_key)
+    if earlier is not None:  # a retry: the same answer, whatever happened since (or 409 for another request)
+        run, _ = store.create_run(idempotency_key, req, who.name)
+        return public(run)
     with store.ledger() as ledger:
         final = [p.label for p in periods if (rec := ledger.period(p.label)) is not None and rec.status == "final"]
     if final:
         raise HTTPException(409, f"{', '.join(final)} {'is' if len(final) == 1 else 'are'} final: a run may not "
                                  f"change it; record a correction with POST /adjustments")
-    req = {"plans": plans, "periods": "..".join([periods[0].label, periods[-1].label]) if len(periods) > 1
-           else periods[0].label, "datasets": datasets}
     run, created = store.create_run(idempotency_key, req, who.name)
     if created:
         request.app.state.worker.submit(run.id)
@@ -73,7 +77,7 @@ def list_runs(request: Request, who: Payroll) -> list[RunPublic]:
 
 
 def _run(request: Request, run_id: str) -> RunRow:
-    row = request.app.state.store.run(run_id)
+    row = request.app.state.store.run(run_id) if "\x00" not in run_id else None
     if row is None:
         raise HTTPException(404, f"no run {run_id}")
     return row

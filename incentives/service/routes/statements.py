@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dsl.currencies import currency_digits
+
+from incentives.engine.numbers import money
 from incentives.explain.model import Breakdown
 from incentives.explain.render import render_html
 
 from ..auth import Actor, AnyActor
 from ..models import RunPayeeRow
-from ..schemas import ErrorPublic
+from ..schemas import ErrorPublic, StatementsPublic
 
 router = APIRouter(tags=["statements"])
 
@@ -49,8 +54,8 @@ def statement_rows(request: Request, run_id: str, person: str, who: Actor) -> li
     return rows
 
 
-@router.get("/runs/{run_id}/statements/{person}", responses={404: {"model": ErrorPublic},
-                                                             200: {"content": {"text/html": {}}}})
+@router.get("/runs/{run_id}/statements/{person}", response_model=StatementsPublic,
+            responses={404: {"model": ErrorPublic}, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
 def statement(run_id: str, person: str, request: Request, who: AnyActor,
               format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> Any:
     """The statements (one per plan and period) with their breakdowns."""
@@ -63,32 +68,50 @@ def statement(run_id: str, person: str, request: Request, who: AnyActor,
                            for r in rows]}
 
 
+def _amount(text: str, currency: str) -> str:
+    """`2,750.00`: grouped at the currency's minor unit, as the breakdown shows amounts."""
+    try:
+        return money(Decimal(text), currency_digits(currency))
+    except (InvalidOperation, ValueError):
+        return text
+
+
+def _inner(document: str) -> tuple[str, str]:
+    """A rendered breakdown page's style and body, to sit inside the statement page (not a page in a page)."""
+    style = "".join(re.findall(r"<style[^>]*>(.*?)</style>", document, re.S))
+    body = re.search(r"<body[^>]*>(.*)</body>", document, re.S)
+    return style, body.group(1) if body else document
+
+
 def page(rows: list[RunPayeeRow]) -> str:
     """An HTML page: each statement's figures, then its line-by-line breakdown."""
-    parts = []
+    parts, styles = [], []
     for r in rows:
         s = json.loads(r.statement)
         e = html.escape
         head = f"{e(s.get('name') or s['payee'])} ({e(s['payee'])})"
-        lines = [f"<tr><td>{e(x['component'])}</td><td class=amount>{e(x['amount'])} {e(s['currency'])}</td></tr>"
+        cur = s["currency"]
+        lines = [f"<tr><td>{e(x['component'])}</td><td class=amount>{e(_amount(x['amount'], cur))} {e(cur)}</td></tr>"
                  for x in s["earned"]]
         lines += [f"<tr><td>adjustment about {e(a['about'])}: {e(a['note'])}</td>"
-                  f"<td class=amount>{e(a['amount'])} {e(s['currency'])}</td></tr>" for a in s["adjustments"]]
+                  f"<td class=amount>{e(_amount(a['amount'], cur))} {e(cur)}</td></tr>" for a in s["adjustments"]]
         lines += [f"<tr><td>clawback of deal {e(c['deal'])} ({e(c['status'])} {e(c['reversed'])})</td>"
-                  f"<td class=amount>-{e(c['taken'])} {e(s['currency'])}</td></tr>" for c in s["clawbacks"]]
+                  f"<td class=amount>-{e(_amount(c['taken'], cur))} {e(cur)}</td></tr>" for c in s["clawbacks"]]
         settle = s.get("settlement") or {}
         for key, label in (("opening", "opening balance"), ("draw", "draw"), ("advanced", "advanced"),
                            ("recovered", "recovered"), ("forgiven", "forgiven"), ("paid", "paid this period"),
                            ("closing", "closing balance")):
             if key in settle:
                 lines.append(f"<tr class={key}><td>{label}</td>"
-                             f"<td class=amount>{e(settle[key])} {e(s['currency'])}</td></tr>")
+                             f"<td class=amount>{e(_amount(settle[key], cur))} {e(cur)}</td></tr>")
         breakdown = json.loads(r.breakdown)
-        detail = render_html(Breakdown.model_validate(breakdown)) if breakdown else ""
+        style, detail = _inner(render_html(Breakdown.model_validate(breakdown))) if breakdown else ("", "")
+        styles.append(style)
         parts.append(f"<section class=statement><h2>{head}</h2><p>{e(s['plan'])}, {e(s['period'])} "
                      f"({e(s['start'])} to {e(s['end'])})</p><table>{''.join(lines)}</table>"
                      f"<details><summary>Line by line</summary>{detail}</details></section>")
     return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Statement</title>"
             "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}td{padding:.2rem 1rem}"
-            ".amount{text-align:right;font-variant-numeric:tabular-nums}</style></head><body>"
+            ".amount{text-align:right;font-variant-numeric:tabular-nums}" + (styles[0] if styles else "")
+            + "</style></head><body>"
             + "".join(parts) + "</body></html>")

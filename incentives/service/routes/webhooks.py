@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import Path as FPath
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import webhooks as hooks
 from ..auth import Admin
-from ..schemas import ErrorPublic
+from ..schemas import MAX_ID, ErrorPublic
 
 router = APIRouter(tags=["webhooks"])
 
@@ -67,7 +68,7 @@ def list_webhooks(request: Request, who: Admin) -> list[WebhookPublic]:
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses={404: {"model": ErrorPublic}})
-def deactivate_webhook(webhook_id: int, request: Request, who: Admin) -> Response:
+def deactivate_webhook(webhook_id: Annotated[int, FPath(ge=1, le=MAX_ID)], request: Request, who: Admin) -> Response:
     """Send the webhook nothing more (its deliveries are kept)."""
     if hooks.deactivate(request.app.state.store, webhook_id, who.name) is None:
         raise HTTPException(404, f"no webhook {webhook_id}")
@@ -76,7 +77,7 @@ def deactivate_webhook(webhook_id: int, request: Request, who: Admin) -> Respons
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryPublic],
             responses={404: {"model": ErrorPublic}})
-def list_deliveries(webhook_id: int, request: Request, who: Admin,
+def list_deliveries(webhook_id: Annotated[int, FPath(ge=1, le=MAX_ID)], request: Request, who: Admin,
                     limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> list[DeliveryPublic]:
     """The webhook's deliveries, newest first, with their attempts and last error."""
     store = request.app.state.store

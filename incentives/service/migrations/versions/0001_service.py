@@ -99,7 +99,8 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['webhook_id'], ['svc_webhooks.id'], name=op.f('fk_svc_deliveries_webhook_id_svc_webhooks')),
+    sa.ForeignKeyConstraint(['webhook_id'], ['svc_webhooks.id'],
+                            name=op.f('fk_svc_deliveries_webhook_id_svc_webhooks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_svc_deliveries'))
     )
     op.create_table('svc_run_payees',
