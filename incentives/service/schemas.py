@@ -20,7 +20,8 @@ def _no_nul(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_nul)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 KINDS = ("people", "assignments", "quotas", "deals", "splits", "activities", "rates", "holidays")
-DatasetKind = Literal["people", "assignments", "quotas", "deals", "splits", "activities", "rates", "holidays"]
+DatasetKind = Literal["people", "assignments", "quotas", "deals", "splits", "activities", "rates", "holidays",
+                      "mapping"]
 
 
 class ProblemPublic(BaseModel):
@@ -84,7 +85,8 @@ class RunCreate(BaseModel):
                                 max_length=64)
     periods: Text | None = Field(None, description="A sequence paid in order: 2027-01..2027-06.", min_length=1,
                                  max_length=64)
-    datasets: dict[DatasetKind, Id] = Field(description="Dataset ids by kind; `people` is required.")
+    datasets: dict[DatasetKind, Id] = Field(description="Dataset ids by kind; `people` is required; `mapping` (a "
+                                                        "CRM column mapping, TOML) applies to the tables it names.")
 
 
 class RunPublic(BaseModel):

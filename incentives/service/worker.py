@@ -28,7 +28,7 @@ from incentives.time.statement import statement_data
 from .models import AuditRow, RunPayeeRow, RunRow
 from .store import Store, now, sha256
 
-SUFFIX = {"csv": ".csv", "json": ".json", "parquet": ".parquet"}
+SUFFIX = {"csv": ".csv", "json": ".json", "parquet": ".parquet", "toml": ".toml"}
 
 
 class Worker:
@@ -84,7 +84,7 @@ def execute(store: Store, run_id: str) -> None:
                 names[str(path)] = row.name or f"{kind} dataset {row.id}"
             try:
                 data = load_period_data(plans, files["people"], files.get("deals"), files.get("splits"),
-                                        files.get("activities"), None, files.get("assignments"),
+                                        files.get("activities"), files.get("mapping"), files.get("assignments"),
                                         files.get("quotas"), files.get("rates"), files.get("holidays"))
                 store.update_run(run_id, progress=20)
                 with store.engine.execution_options(ledger_write=True).connect() as connection, connection.begin():

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from incentives.errors import DataError, Problem
 from incentives.sales.inputs import text_id
 from incentives.sales.records import load_deals, load_people
-from incentives.sales.tables import read_rows
+from incentives.sales.tables import load_mapping, read_rows
 from incentives.time.data import load_holidays
 from incentives.time.rates import Rates
 
@@ -41,17 +41,21 @@ def renamed(p: Problem, path: str, shown: str) -> Problem:
     return Problem(str(p).replace(path, shown), **{**fields, "message": (p.message or "").replace(path, shown)})
 
 
-def validate(kind: str, path: Path) -> int:
-    """Check the file as the kind it is (DataError naming the row and column); the number of rows."""
+def validate(kind: str, path: Path, mapping: Path | None = None) -> int:
+    """Check the file as the kind it is, through a CRM column mapping when given (DataError naming the
+    row and column); the number of rows (of a mapping: the tables it maps)."""
+    if kind == "mapping":
+        return len(load_mapping(path))
+    maps = load_mapping(mapping).get(kind) if mapping is not None else None
     if kind == "people":
-        return len(load_people(path, {}))
+        return len(load_people(path, {}, maps))
     if kind == "deals":
-        return len(load_deals(path, {}, _Anyone(), None))
+        return len(load_deals(path, {}, _Anyone(), None, maps))
     if kind == "rates":
-        return len(Rates.load(path))
+        return len(Rates.load(path, maps))
     if kind == "holidays":
-        return len(load_holidays(path))
-    columns, rows = read_rows(path)
+        return len(load_holidays(path, maps))
+    columns, rows = read_rows(path, maps)
     rows = list(rows)
     if columns is None and rows:
         columns = list(rows[0][1])
@@ -71,9 +75,18 @@ def validate(kind: str, path: Path) -> int:
                  "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}},
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def import_dataset(kind: DatasetKind, request: Request, who: Admin,
-                         format: Annotated[str, Query(pattern="^(csv|json|parquet)$")] = "csv",
-                         name: Annotated[str, Query(max_length=200)] = "") -> DatasetPublic:
-    """The request body is the file.  Nothing is stored unless all of it is valid."""
+                         format: Annotated[str, Query(pattern="^(csv|json|parquet|toml)$")] = "csv",
+                         name: Annotated[str, Query(max_length=200)] = "",
+                         mapping: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+                             "A mapping dataset to read this file through (a CRM export's columns)"))] = None
+                         ) -> DatasetPublic:
+    """The request body is the file.  Nothing is stored unless all of it is valid.  A `mapping` dataset
+    (format toml) maps a CRM export's columns and values to ours; give its id to read an export."""
+    if (kind == "mapping") != (format == "toml"):
+        raise HTTPException(422, "a mapping is a TOML file (format=toml), and only a mapping is")
+    mapped = request.app.state.store.dataset(mapping) if mapping is not None else None
+    if mapping is not None and (mapped is None or mapped.kind != "mapping"):
+        raise HTTPException(422, f"no mapping dataset {mapping}")
     content = await request.body()
     if len(content) > MAX_BYTES:
         raise HTTPException(413, f"a dataset is at most {MAX_BYTES:,} bytes")
@@ -83,8 +96,12 @@ async def import_dataset(kind: DatasetKind, request: Request, who: Admin,
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.{format}"  # never the given name: it is not a path on this server
         path.write_bytes(content)
+        mapping_path = None
+        if mapped is not None:
+            mapping_path = Path(tmp) / "mapping.toml"
+            mapping_path.write_bytes(mapped.content)
         try:
-            rows = await run_in_threadpool(validate, kind, path)
+            rows = await run_in_threadpool(validate, kind, path, mapping_path)
         except DataError as e:  # the problems name the upload, not the server's temporary file
             raise DataError([renamed(p, str(path), shown) for p in e.problems]) from None
     row = await run_in_threadpool(request.app.state.store.add_dataset, kind, name, format, content, rows, who.name)
