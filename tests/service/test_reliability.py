@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from incentives.service.models import AuditRow, RunPayeeRow, RunRow
 
+from .server import PG, drop_schema, pg_schema
 from .test_routes import (
     CALC_PLAN,
     DATA,
@@ -147,7 +148,7 @@ def _people_and_deals(people: int, deals_each: int) -> tuple[bytes, bytes]:
 class Served:
     """`incentives serve` as a subprocess on a free loopback port."""
 
-    def __init__(self, db: Path, admin: str, log: Path):
+    def __init__(self, db: Path | str, admin: str, log: Path):
         self.port = _free_port()
         self.log = open(log, "ab")  # noqa: SIM115 - the server writes to it until stop()
         self.proc = subprocess.Popen([sys.executable, "-m", "incentives.cli", "serve", "--db", str(db), "--port",
@@ -177,12 +178,33 @@ class Served:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def killed(tmp_path_factory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def killed(request, tmp_path_factory) -> Iterator[dict[str, Any]]:
     """A server killed with SIGKILL while a run is `running` (paying its periods through the ledger), and the
-    same database served again: what the second server shows."""
-    tmp = tmp_path_factory.mktemp("kill9")
-    db, log = tmp / "service.db", tmp / "server.log"
+    same database served again: what the second server shows.  Over an SQLite file, and over a fresh
+    PostgreSQL schema (given to the subprocess in its URL, dropped afterwards)."""
+    tmp = tmp_path_factory.mktemp(f"kill9-{request.param}")
+    log = tmp / "server.log"
+    schema = None
+    if request.param == "sqlite":
+        db: Path | str = tmp / "service.db"
+        stored = create_engine(f"sqlite:///{db}")
+    else:
+        made_schema = pg_schema()
+        if made_schema is None:
+            pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (user postgres, database test)")
+        schema, options = made_schema
+        db = f"{PG}?options=-csearch_path%3D{schema}"
+        stored = create_engine(PG, **options)  # its connections' search_path is the schema
+    try:
+        yield from _kill9(db, log, stored)
+    finally:
+        stored.dispose()
+        if schema is not None:
+            drop_schema(schema)
+
+
+def _kill9(db: Path | str, log: Path, stored) -> Iterator[dict[str, Any]]:
     made = subprocess.run([sys.executable, "-m", "incentives.cli", "token", "create", "--role", "admin", "--db",
                            str(db)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert made.returncode == 0, made.stderr
@@ -217,7 +239,7 @@ def killed(tmp_path_factory) -> Iterator[dict[str, Any]]:
 
         second = Served(db, admin, log)
         c = second.client
-        yield {"run_id": run_id, "client": c, "body": body, "ids": ids, "db": db,
+        yield {"run_id": run_id, "client": c, "body": body, "ids": ids, "db": db, "stored": stored,
                "state": c.get(f"/runs/{run_id}").json(), "periods": c.get("/periods").json()}
     finally:
         first.stop(signal.SIGKILL)
@@ -235,11 +257,11 @@ def test_a_run_killed_with_sigkill_is_failed_and_wrote_no_results(killed):
     r = c.get(f"/runs/{run_id}/payouts")
     assert r.status_code == 409 and "failed" in r.json()["detail"]
     assert c.get(f"/runs/{run_id}/statements/P-00000").status_code == 404
-    import sqlite3
-    with sqlite3.connect(killed["db"]) as db:
-        assert db.execute("SELECT count(*) FROM svc_run_payees WHERE run_id = ?", (run_id,)).fetchone() == (0,)
-        assert db.execute("SELECT count(*) FROM svc_run_payees").fetchone() == (0,)
-        assert db.execute("SELECT action FROM svc_audit WHERE action = 'run.finish'").fetchall() == []
+    with killed["stored"].connect() as db:  # the database itself (on PostgreSQL: the test's schema)
+        assert db.execute(text("SELECT count(*) FROM svc_run_payees WHERE run_id = :run_id"),
+                          {"run_id": run_id}).fetchone() == (0,)
+        assert db.execute(text("SELECT count(*) FROM svc_run_payees")).fetchone() == (0,)
+        assert db.execute(text("SELECT action FROM svc_audit WHERE action = 'run.finish'")).fetchall() == []
     # the same key still names the failed run; the stored plan, datasets and tokens are all there
     again = c.post("/runs", json=killed["body"], headers={"Idempotency-Key": "h1-2027"})
     assert again.status_code == 202 and again.json()["id"] == run_id and again.json()["status"] == "failed"
