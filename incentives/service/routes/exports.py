@@ -1,8 +1,8 @@
-"""`GET /runs/{id}/exports/{preset}`: a succeeded run's payouts as a payroll import file (CSV), one row per
-person, plan and period: who, an earning code, the amount paid (exact decimal text at the currency's minor
-unit), its currency and the period.  Admin or payroll only, like the payouts.
+"""Payroll exports: a succeeded run's payouts as a payroll import file (CSV), one row per person, plan and
+period: who, an earning code, the amount paid (exact decimal text at the currency's minor unit), its
+currency and the period.  Admin or payroll only, like the payouts.
 
-Presets and their columns, in order:
+`GET /runs/{id}/exports/{preset}` gives a preset layout; its columns, in order:
   generic   employee_id, earning_code, amount, currency, period_start, period_end
   workday   Employee_ID, One_Time_Payment_Plan, Amount, Currency, Effective_Date, Comment
             (a Workday one-time payment import; Effective_Date is the period's last day, Comment names
@@ -15,88 +15,73 @@ The earning code is "INC" for every plan (generic, adp) or the plan's name (work
 plan), unless `?mapping=` says otherwise: `PLAN=CODE` for one plan (repeat it for several), or a bare
 `CODE` for every plan; a mapping naming a plan the run does not have is refused (422).  Rows paying
 nothing are left out unless `?zero=true`; `?currency=EUR` keeps one currency's rows (one payroll's).
-Lines end with CRLF (RFC 4180).  A custom column layout is not offered: the three presets are the layouts."""
+Lines end with CRLF (RFC 4180).
+
+`POST /runs/{id}/exports` gives a custom layout: the request body is a mapping file (TOML) naming the
+columns, their headers and fields or constants, the earning codes, the date format and the decimal
+separator; see `incentives.service.export_mapping` for its form.  The presets are mappings of that form
+(`export_mapping.PRESETS`), so both go through the same code."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from incentives.time.ledger import from_minor
-
+from .. import export_mapping
 from ..auth import Payroll
-from ..models import RunPayeeRow
+from ..export_mapping import PRESETS, Mapping
+from ..models import RunRow
 from ..schemas import ErrorPublic
 
 router = APIRouter(tags=["exports"])
-PLAN_NAME = "{plan}"  # a preset's default earning code that stands for the plan's name
+MEDIA_TYPES = ("", "application/toml", "application/x-toml", "text/plain", "text/x-toml")
+ERRORS = {404: {"model": ErrorPublic, "description": "An unknown run"},
+          409: {"model": ErrorPublic, "description": "The run has not succeeded"}}
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A payroll layout: (header, field) pairs in column order, and the default earning code."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    code: str = "INC"
-
-
-PRESETS = {p.name: p for p in (
-    Preset("generic", (("employee_id", "employee_id"), ("earning_code", "earning_code"), ("amount", "amount"),
-                       ("currency", "currency"), ("period_start", "period_start"), ("period_end", "period_end"))),
-    Preset("workday", (("Employee_ID", "employee_id"), ("One_Time_Payment_Plan", "earning_code"),
-                       ("Amount", "amount"), ("Currency", "currency"), ("Effective_Date", "period_end"),
-                       ("Comment", "comment")), code=PLAN_NAME),
-    Preset("adp", (("Co Code", "company"), ("Batch ID", "batch"), ("File #", "employee_id"),
-                   ("Earnings Code", "earning_code"), ("Earnings Amount", "amount"), ("Currency", "currency"),
-                   ("Pay Period End", "period_end"))),
-)}
-
-
-def codes(preset: Preset, plans: list[str], mapping: list[str]) -> dict[str, str]:
-    """The earning code of each plan: the preset's default, then `mapping` (`PLAN=CODE` or a bare `CODE`)."""
-    out = {plan: plan if preset.code == PLAN_NAME else preset.code for plan in plans}
+def with_codes(layout: Mapping, plans: set[str], mapping: list[str]) -> Mapping:
+    """The layout with `?mapping=`'s earning codes (`PLAN=CODE` or a bare `CODE`) over its own."""
+    codes = dict(layout.codes)
     for item in mapping:
         plan, sep, code = item.rpartition("=")
         code = code.strip()
         if not code or len(code) > 100 or any(ch in code for ch in "\r\n"):
             raise HTTPException(422, f"mapping {item!r}: give PLAN=CODE or CODE, a code of 1 to 100 characters")
         if not sep:
-            out = dict.fromkeys(out, code)
-        elif plan.strip() in out:
-            out[plan.strip()] = code
+            codes = {"*": code}
+        elif plan.strip() in plans:
+            codes[plan.strip()] = code
         else:
             raise HTTPException(422, f"mapping {item!r}: the run has no plan {plan.strip()!r} "
-                                     f"(its plans: {', '.join(sorted(out)) or 'none'})")
-    return out
+                                     f"(its plans: {', '.join(sorted(plans)) or 'none'})")
+    return replace(layout, codes=codes)
 
 
-def records(run_id: str, rows: list[RunPayeeRow], code_of: dict[str, str], extra: dict[str, str],
-            zero: bool, currency: str | None) -> list[dict[str, Any]]:
-    """Every row's fields, in period, person and plan order."""
-    out = []
-    for r in rows:
-        if (not zero and r.paid_minor == 0) or (currency is not None and r.currency != currency):
-            continue
-        statement = json.loads(r.statement)
-        out.append({"employee_id": r.payee, "earning_code": code_of[r.plan], "plan": r.plan,
-                    "amount": format(from_minor(r.paid_minor, r.currency), "f"), "currency": r.currency,
-                    "period": r.period, "period_start": statement["start"], "period_end": statement["end"],
-                    "comment": f"{r.plan} {r.period} (run {run_id})", **extra})
-    out.sort(key=lambda x: (x["period_start"], x["period_end"], x["employee_id"], x["plan"]))
-    return out
+def succeeded(store, run_id: str, preset: str | None = None) -> RunRow:
+    """The run, when it has succeeded: 404 for an unknown run (or preset), 409 for one that has not."""
+    run = store.run(run_id)
+    if run is None:
+        raise HTTPException(404, f"no run {run_id}")
+    if preset is not None and preset not in PRESETS:
+        raise HTTPException(404, f"no export preset {preset!r}: {', '.join(PRESETS)}")
+    if run.status != "succeeded":
+        raise HTTPException(409, f"run {run_id} is {run.status}: exports come when it has succeeded")
+    return run
+
+
+def csv_file(text: str, run_id: str, layout: str) -> Response:
+    name = re.sub(r"[^A-Za-z0-9_-]", "", run_id)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="run-{name}-{layout}.csv"'})
 
 
 @router.get("/runs/{run_id}/exports/{preset}", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "The import file"},
-                       404: {"model": ErrorPublic, "description": "An unknown run or preset"},
-                       409: {"model": ErrorPublic, "description": "The run has not succeeded"},
+                       **ERRORS, 404: {"model": ErrorPublic, "description": "An unknown run or preset"},
                        422: {"model": ErrorPublic, "description": "A bad mapping, or adp without ?company="}})
 def export(run_id: str, preset: Annotated[str, Path(description="generic, workday or adp")], request: Request,
            who: Payroll,
@@ -107,26 +92,35 @@ def export(run_id: str, preset: Annotated[str, Path(description="generic, workda
            batch: Annotated[str | None, Query(max_length=20, description="ADP: the Batch ID.")] = None) -> Response:
     """A payroll import file (CSV) of the run's payouts in a preset's layout: generic, workday or adp."""
     store = request.app.state.store
-    run = store.run(run_id)
-    if run is None:
-        raise HTTPException(404, f"no run {run_id}")
-    layout = PRESETS.get(preset)
-    if layout is None:
-        raise HTTPException(404, f"no export preset {preset!r}: {', '.join(PRESETS)}")
-    if run.status != "succeeded":
-        raise HTTPException(409, f"run {run_id} is {run.status}: exports come when it has succeeded")
+    succeeded(store, run_id, preset)
     extra = {}
-    if layout.name == "adp":
+    if preset == "adp":
         if not (company or "").strip():
             raise HTTPException(422, "the adp export needs ?company= (the ADP Co Code)")
         extra = {"company": company.strip(), "batch": (batch or "").strip() or run_id[:6].upper()}
     rows = store.payees(run_id)
-    code_of = codes(layout, sorted({r.plan for r in rows}), mapping or [])
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([header for header, _ in layout.columns])
-    for rec in records(run_id, rows, code_of, extra, zero, currency):
-        writer.writerow([rec[field] for _, field in layout.columns])
-    name = re.sub(r"[^A-Za-z0-9_-]", "", run_id)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="run-{name}-{layout.name}.csv"'})
+    layout = replace(with_codes(PRESETS[preset], {r.plan for r in rows}, mapping or []), zero=zero, currency=currency)
+    return csv_file(export_mapping.render(layout, run_id, rows, extra), run_id, preset)
+
+
+@router.post("/runs/{run_id}/exports", response_class=Response, summary="A payroll export in a custom layout",
+             description=export_mapping.__doc__,
+             responses={200: {"content": {"text/csv": {}}, "description": "The import file"}, **ERRORS,
+                        413: {"model": ErrorPublic, "description": "A mapping larger than 64 KiB"},
+                        415: {"model": ErrorPublic, "description": "A body that is not TOML or plain text"},
+                        422: {"model": ErrorPublic, "description": "A bad mapping: each problem names its key"}},
+             openapi_extra={"requestBody": {"required": True, "content": {  # text/plain too: what the route
+                 "application/toml": {"schema": {"type": "string"}},    # takes, and what a fuzzer can send
+                 "text/plain": {"schema": {"type": "string"}}}}})
+async def custom_export(run_id: str, request: Request, who: Payroll) -> Response:
+    store = request.app.state.store
+    await run_in_threadpool(succeeded, store, run_id)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in MEDIA_TYPES:
+        raise HTTPException(415, f"send the mapping as application/toml or text/plain, not {media[:100]}")
+    content = await request.body()
+    if len(content) > export_mapping.MAX_BYTES:
+        raise HTTPException(413, f"a mapping is at most {export_mapping.MAX_BYTES:,} bytes")
+    layout = export_mapping.load(content)
+    rows = await run_in_threadpool(store.payees, run_id)
+    return csv_file(export_mapping.render(layout, run_id, rows), run_id, "custom")
