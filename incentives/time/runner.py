@@ -30,6 +30,7 @@ from .prepare import PeriodData, PlanPeriod, prepare
 from .versions import PlanSet
 
 DAY = dt.timedelta(days=1)
+RESTATED = "re-run of final period"  # the note of a restatement's adjustments
 
 
 @dataclass
@@ -251,6 +252,9 @@ def _restate(plan_set: PlanSet, data: PeriodData, period: Period, ledger: Ledger
     """A final period worked out again: the differences from its record, booked into the open period."""
     into = open_after(ledger, period)
     plans, differences = [], []
+    # corrections recorded by hand (the service's POST /adjustments) about this period stay as they are
+    kept = [e for e in ledger.entries(booked_in=into.label, about=period.label, kinds=("adjustment",))
+            if not e.note.startswith(RESTATED)]
     for name in plan_set.names:
         plan = plan_set.in_force(name, period)
         plans.append(plan)
@@ -258,8 +262,8 @@ def _restate(plan_set: PlanSet, data: PeriodData, period: Period, ledger: Ledger
                for c, a in p.earned.items()}
         was: dict[tuple[str, str, str], Decimal] = {}
         for e in ledger.entries(about=period.label, plan=name, kinds=("earned", "adjustment")):
-            if e.kind == "adjustment" and e.booked_in == into.label:
-                continue  # an earlier restatement's difference, not paid yet: replaced by this one
+            if e.kind == "adjustment" and (e.booked_in == into.label or not e.note.startswith(RESTATED)):
+                continue  # an earlier restatement's difference not paid yet (replaced now), or a correction by hand
             key = (e.payee, e.currency, e.component)
             was[key] = was.get(key, Decimal(0)) + e.amount
         for key in sorted(set(now) | set(was)):
@@ -268,9 +272,9 @@ def _restate(plan_set: PlanSet, data: PeriodData, period: Period, ledger: Ledger
                 payee, currency, component = key
                 differences.append(Entry(payee, name, "adjustment", diff, currency, component=component,
                                          booked_in=into.label, about=period.label,
-                                         note=f"re-run of final period {period.label}"))
-    ledger.book(_run_record(into, "restatement", plans, data, f"re-run of final period {period.label}"),
-                _record(into), period.label, differences)
+                                         note=f"{RESTATED} {period.label}"))
+    ledger.book(_run_record(into, "restatement", plans, data, f"{RESTATED} {period.label}"),
+                _record(into), period.label, [*kept, *differences])
     return PeriodRun(period, "restated", booked_into=into.label, differences=differences)
 
 
