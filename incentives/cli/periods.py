@@ -22,7 +22,9 @@ from incentives.time.load import load_period_data
 from incentives.time.runner import run_periods
 from incentives.time.statement import (render_statement_html, render_statement_markdown, render_statement_text,
                                        summary_csv, summary_json, summary_text)
-from .common import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, fail, file_problems, out, problems, say, shown, write_output
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .common import EXIT_DATA, EXIT_EVAL, EXIT_USAGE, err, fail, file_problems, out, problems, say, shown, write_output
 
 PERIOD_OPTIONS = ("ledger", "periods", "assignments", "quotas", "rates", "holidays")
 
@@ -64,7 +66,7 @@ def run_periods_command(plans: list[Plan], people: Path, deals: Path | None, spl
                                 holidays)
         if ledger is not None:
             store = Ledger(Path(ledger) if "://" not in ledger else ledger)
-        runs = run_periods(plans, data, sequence, store)
+        runs = _with_progress(plans, data, sequence, store)
     except InputFileError as e:
         file_problems(e)
     except EvaluationError as e:
@@ -91,6 +93,17 @@ def run_periods_command(plans: list[Plan], people: Path, deals: Path | None, spl
         write_output(output, text)
     else:
         out(text)
+
+
+def _with_progress(plans: list[Plan], data, sequence: list, store):
+    """The periods run, with a progress bar on the terminal when there are several of them."""
+    if len(sequence) < 2 or not err.is_terminal:
+        return run_periods(plans, data, sequence, store)
+    with Progress(TextColumn("paying"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(sequence[0].label, total=len(sequence))
+        return run_periods(plans, data, sequence, store,
+                           progress=lambda p: bar.update(task, advance=1, description=p.label))
 
 
 def _render(runs, plans: list[Plan], names: dict[str, str], explain_: bool, format: str) -> str:

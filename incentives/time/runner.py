@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Callable
 
 from incentives.engine.calendar import Period, period_of
 from incentives.engine.result import PayeeResult
@@ -60,14 +61,20 @@ def memory_ledger() -> Ledger:
 
 
 def run_periods(plans: list[Plan], data: PeriodData, periods: list[Period], ledger: Ledger | None = None,
-                ) -> list[PeriodRun]:
-    """Run the plans for each period in order (see the module's docstring)."""
+                progress: Callable[[Period], None] | None = None) -> list[PeriodRun]:
+    """Run the plans for each period in order (see the module's docstring); `progress` is told of each
+    period as it is done (a progress bar)."""
     plan_set = PlanSet.of(plans)
     own = ledger is None
     ledger = memory_ledger() if ledger is None else ledger
     try:
         check_sequence(ledger, periods)
-        return [_run_one(plan_set, data, p, ledger) for p in periods]
+        out = []
+        for p in periods:
+            out.append(_run_one(plan_set, data, p, ledger))
+            if progress is not None:
+                progress(p)
+        return out
     finally:
         if own:
             ledger.close()
