@@ -74,7 +74,6 @@ class DrawDecl:
     periods: Any = None  # the draw is paid for this many periods from the payee's start
     forgive: list[Any] = field(default_factory=list)  # Idents: year_end or termination
     span: Span = _span()
-    items: list[Span] = field(default_factory=list)  # each item's span, for duplicates and comments
 
 
 @dataclass

@@ -57,7 +57,6 @@ class TimeToAst(Transformer_NonRecursive):
         decl = ast.DrawDecl(self.ident(name), self.text(label), span=self.mspan(meta))
         seen: dict = {}
         for key, value, span in items:
-            decl.items.append(span)
             if key == "forgive":
                 decl.forgive.append(value)
                 continue

@@ -209,6 +209,8 @@ def _shape(node):
         return {k: _shape(v) for k, v in node.items()}
     if isinstance(node, ast.GateStep) and node.otherwise is None:  # fmt writes the default `else 0%`
         return ("GateStep", {"cond": _shape(node.cond), "otherwise": ("lit", "percent", "0", None)})
+    if isinstance(node, ast.Span):  # a flag kept as where it was written (`ytd`, `partial periods`): set or not
+        return "written"
     if isinstance(node, ast.Literal):
         return ("lit", node.kind, str(node.value) if isinstance(node.value, Decimal) else node.value,
                 getattr(node, "currency", None))
