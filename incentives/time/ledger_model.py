@@ -183,7 +183,10 @@ def open_engine(where: str | Path, engine_options: Mapping[str, Any] | None = No
     url, shown = _target(where)
     try:
         engine = create_engine(url, **dict(engine_options or {}))
-    except (ArgumentError, ImportError, TypeError) as error:
+    except ImportError as error:  # the PostgreSQL driver is an extra: say how to get it
+        raise LedgerError(shown, f"cannot open the ledger: {error}",
+                          hint="install the PostgreSQL driver: pip install 'incentives[postgres]'") from None
+    except (ArgumentError, TypeError) as error:
         raise LedgerError(shown, f"cannot open the ledger: {error}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
