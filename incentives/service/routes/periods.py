@@ -5,14 +5,15 @@ reason and author, paid in the open period after the last final one, through the
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Callable
 
 from fastapi import APIRouter, HTTPException, Request
 
 from incentives.engine.calendar import parse_period
-from incentives.time.ledger import Entry, PeriodRecord, RunRecord
+from incentives.time.ledger import Entry, Ledger, LedgerError, PeriodRecord, RunRecord
 from incentives.time.runner import open_after
 
-from ..auth import Admin, Payroll
+from ..auth import Actor, Admin, Payroll
 from ..schemas import AdjustmentCreate, AdjustmentPublic, ErrorPublic, PeriodPublic
 
 router = APIRouter(tags=["periods"])
@@ -28,42 +29,35 @@ def periods(request: Request, who: Payroll) -> list[PeriodPublic]:
         return [_public(p) for p in ledger.periods()]
 
 
+def _change(request: Request, who: Actor, period: str, action: str, before: str, after: str,
+            change: Callable[[Ledger, str], PeriodRecord]) -> PeriodPublic:
+    """Finalize or reopen through the ledger, which refuses what is out of order (409); audited in the
+    same transaction, so a refusal leaves no audit row."""
+    store = request.app.state.store
+    with store.ledger() as ledger:
+        if ledger.period(period) is None:
+            raise HTTPException(404, f"no period {period} has been run")
+        try:
+            with store.write(who.name, action, f"period {period}", before=before, after=after):
+                done = change(ledger, period)
+        except LedgerError as e:
+            raise HTTPException(409, e.problems[0].message or str(e)) from None
+    return _public(done)
+
+
 @router.post("/periods/{period}/finalize", response_model=PeriodPublic,
              responses={409: {"model": ErrorPublic}, 404: {"model": ErrorPublic}})
 def finalize(period: str, request: Request, who: Admin) -> PeriodPublic:
-    """Lock the period: what it recorded is never changed; a later run for it is refused (409)."""
-    store = request.app.state.store
-    with store.ledger() as ledger:
-        record = ledger.period(period)
-        if record is None:
-            raise HTTPException(404, f"no period {period} has been run")
-        if record.status == "final":
-            raise HTTPException(409, f"{period} is final already")
-        earlier = [p.label for p in ledger.periods() if p.status == "open" and p.start < record.start]
-        if earlier:
-            raise HTTPException(409, f"{', '.join(earlier)} {'is' if len(earlier) == 1 else 'are'} still open: "
-                                     f"periods are finalized in order")
-        with store.write(who.name, "period.finalize", f"period {period}", before="open", after="final"):
-            done = ledger.finalize(period)
-    return _public(done)
+    """Lock the period (earlier ones first): what it recorded is never changed; a later run for it is
+    refused (409)."""
+    return _change(request, who, period, "period.finalize", "open", "final", Ledger.finalize)
 
 
 @router.post("/periods/{period}/reopen", response_model=PeriodPublic,
              responses={409: {"model": ErrorPublic}, 404: {"model": ErrorPublic}})
 def reopen(period: str, request: Request, who: Admin) -> PeriodPublic:
     """Open a final period again (the last final one only): an audited admin action."""
-    store = request.app.state.store
-    with store.ledger() as ledger:
-        record = ledger.period(period)
-        if record is None or record.status != "final":
-            raise HTTPException(409 if record is not None else 404, f"{period} is not a final period")
-        later = [p.label for p in ledger.periods() if p.status == "final" and p.start > record.start]
-        if later:
-            raise HTTPException(409, f"{', '.join(later)} {'is' if len(later) == 1 else 'are'} final after "
-                                     f"{period}: reopen the latest first")
-        with store.write(who.name, "period.reopen", f"period {period}", before="final", after="open"):
-            done = ledger.reopen(period)
-    return _public(done)
+    return _change(request, who, period, "period.reopen", "final", "open", Ledger.reopen)
 
 
 @router.post("/adjustments", status_code=201, response_model=AdjustmentPublic,
