@@ -12,6 +12,7 @@ import typer
 
 from dsl.source import InputFileError
 
+from incentives.engine.calendar import parse_period as parse_one_period, periods_covering
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.period import period_values
 from incentives.errors import DataError, EvaluationError
@@ -23,6 +24,7 @@ from incentives.sales.population import Population, parse_period
 from incentives.sales.activities import load_activities
 from incentives.sales.records import Person, load_sales
 from incentives.sales.tables import load_mapping, read_rows
+from incentives.time.versions import fits
 from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
                      problems, say, shown, write_output)
 from .periods import run_periods_command, wants_periods
@@ -145,34 +147,23 @@ def _check_period(compiled: CompiledPlan, period: str | None) -> None:
     """Exit 2 unless the period fits the plan: inside its effective dates, of its kind (unless it allows
     partial periods).  With no --period, a plan whose effective dates are one period of its kind pays
     that period; any other must be told which (nothing defaults to the whole plan year)."""
-    from incentives.engine.calendar import parse_period
-    from incentives.time.versions import fits
     ir = compiled.ir
     if period is None:
         if ir.effective is None or not ir.uses_period:
             return
         start, end = ir.effective
-        try:
-            whole = parse_period(f"{start}..{end}")
-            one = [p for p in _covering(ir.period, start, end)]
-        except ValueError:
-            return
-        if len(one) == 1 and (one[0].start, one[0].end) == (whole.start, whole.end):
+        one = periods_covering(ir.period, start, end)
+        if len(one) == 1 and (one[0].start, one[0].end) == (start, end):
             return
         fail(f"{compiled.source.name}: give --period: the plan pays by {ir.period} from {start} to {end} "
              f"(e.g. --period {one[0].label}); nothing defaults to the whole plan year")
     try:
-        p = parse_period(period)
+        p = parse_one_period(period)
     except ValueError as e:
         fail(str(e), EXIT_DATA)
     why = fits(compiled, p)
     if why is not None:
         fail(f"{compiled.source.name}: cannot pay {p.label}: {why}", EXIT_DATA)
-
-
-def _covering(kind: str, start, end):
-    from incentives.engine.calendar import periods_covering
-    return periods_covering(kind, start, end)
 
 
 def _statements(format: Format, breakdowns: list, plans: int) -> str:

@@ -200,15 +200,6 @@ class Store:
             for k, v in fields.items():
                 setattr(row, k, v)
 
-    def finish_run(self, run_id: str, payees: list[dict[str, Any]], actor: str) -> None:
-        """The run's results and its success, in one transaction: none are visible before all are."""
-        with self.write(actor, "run.finish", f"run {run_id}") as s:
-            for p in payees:
-                s.add(RunPayeeRow(run_id=run_id, **p))
-            row = s.get(RunRow, run_id)
-            row.status, row.progress, row.finished_at = "succeeded", 100, now()
-            s.info["audit"]["after"] = sha256("".join(p["statement"] for p in payees))
-
     def interrupted(self) -> list[str]:
         """Runs left queued or running by a server that stopped: marked failed (their results were never
         written: a run's results and its success are one transaction)."""
