@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .server import drop_schema, pg_schema, running, PG
+from .server import running, running_on
 
 
 @pytest.fixture
@@ -15,30 +15,12 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def pg_server():
-    made = pg_schema()
-    if made is None:
-        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (user postgres, database test)")
-    schema, options = made
-    try:
-        with running(PG, options) as s:
-            yield s
-    finally:
-        drop_schema(schema)
+def pg_server(tmp_path):
+    with running_on("postgresql", tmp_path / "unused.db") as s:
+        yield s
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_server(request, tmp_path):
-    if request.param == "sqlite":
-        with running(tmp_path / "service.db") as s:
-            yield s
-        return
-    made = pg_schema()
-    if made is None:
-        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (user postgres, database test)")
-    schema, options = made
-    try:
-        with running(PG, options) as s:
-            yield s
-    finally:
-        drop_schema(schema)
+    with running_on(request.param, tmp_path / "service.db") as s:
+        yield s

@@ -85,3 +85,24 @@ def running(where: str | Path, engine_options: dict[str, Any] | None = None, thr
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+@contextmanager
+def running_on(backend: str, path: Path, threads: int = 2) -> Iterator[Server]:
+    """A server over an SQLite file at `path`, or over a fresh PostgreSQL schema (dropped afterwards);
+    the test is skipped, saying why, when PostgreSQL does not answer."""
+    if backend == "sqlite":
+        with running(path, threads=threads) as server:
+            yield server
+        return
+    made = pg_schema()
+    if made is None:
+        import pytest
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (user postgres, database test)")
+    schema, options = made
+    try:
+        with running(PG, options, threads) as server:
+            yield server
+    finally:
+        drop_schema(schema)
+

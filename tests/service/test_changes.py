@@ -6,47 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-import uvicorn
 
-from incentives.service.app import create_app
 from incentives.service.demo import DATA, ROOT, load_demo
-from incentives.service.routes import changes
-from incentives.service.store import Store
 
-from .server import Server, free_port
+from .server import running as serving
 
 PLAN = "Account Executive FY2027"
-
-
-@contextmanager
-def serving(where: Path) -> Iterator[Server]:
-    """As server.running(), with the changes router included when app.py does not include it yet."""
-    store = Store(where)
-    token = store.create_token("admin", actor="test")
-    store.close()
-    app = create_app(where)
-    if not any(getattr(r, "path", "") == "/runs/{run_id}/statements/{person}/changes" for r in app.routes):
-        app.include_router(changes.router)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", token, where, {})
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def start(c, datasets: dict[str, int], key: str, periods: str = "2027-01..2027-02") -> str:

@@ -22,8 +22,7 @@ from schemathesis.core import NotSet
 from incentives.service.app import create_app
 from incentives.service.demo import load_demo
 
-from .server import PG, drop_schema, pg_schema, running
-
+from .server import running_on
 # The operations, read from the application's contract when the tests are collected (no server needed).
 OPERATIONS = sorted((method.upper(), path) for path, ops in create_app("unused.db").openapi()["paths"].items()
                     for method in ops)
@@ -37,20 +36,8 @@ HOOK_URL = "http://127.0.0.1:9/fuzz"  # loopback, nothing listens: a fuzzed webh
 def live(request, tmp_path_factory) -> Iterator[tuple[str, Any, Any]]:
     """(backend, the running server, its schema as served): one server per backend for the module,
     with the demo plan and datasets stored."""
-    if request.param == "sqlite":
-        with running(tmp_path_factory.mktemp("fuzz") / "service.db") as server:
-            yield request.param, server, _load(server)
-        return
-    made = pg_schema()
-    if made is None:
-        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (user postgres, database test)")
-    schema, options = made
-    try:
-        with running(PG, options) as server:
-            yield request.param, server, _load(server)
-    finally:
-        drop_schema(schema)
-
+    with running_on(request.param, tmp_path_factory.mktemp("fuzz") / "service.db") as server:
+        yield request.param, server, _load(server)
 
 def _load(server) -> Any:
     store = server.store()
