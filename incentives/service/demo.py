@@ -7,7 +7,7 @@ from pathlib import Path
 
 from incentives.plan import compile_text
 from .routes.datasets import validate
-from .store import Store
+from .store import Store, sha256
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PLAN = ROOT / "plans" / "fy2027_ae.plan"
@@ -24,12 +24,12 @@ def load_demo(store: Store) -> dict[str, int]:
                     "period": plan.ir.period, "effective_start": start, "effective_end": end}, "demo")
     ids = {}
     known = {(d.kind, d.hash): d.id for d in store.datasets()}
-    from .store import sha256
     for kind, name in DATA.items():
         path = ROOT / "plans" / "data" / name
         content = path.read_bytes()
-        if (kind, sha256(content)) in known:
-            ids[kind] = known[(kind, sha256(content))]
+        digest = sha256(content)
+        if (kind, digest) in known:
+            ids[kind] = known[(kind, digest)]
             continue
         ids[kind] = store.add_dataset(kind, name, "csv", content, validate(kind, path), "demo").id
     return ids
