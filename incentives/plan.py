@@ -13,7 +13,7 @@ from functools import cached_property
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping as MappingT, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping as MappingT, Sequence
 
 from dsl.source import Source
 
@@ -28,6 +28,9 @@ from incentives.sales.inputs import check_inputs
 from incentives.sales.population import Population, parse_period
 from incentives.sales.records import Person, Sales
 from incentives.sales.tables import Mapping, load_mapping
+
+if TYPE_CHECKING:
+    from incentives.columnar.run import TableResult
 
 Period = tuple[dt.date, dt.date]
 
@@ -131,6 +134,22 @@ class Plan(CompiledPlan):
         bounds = self._bounds(period)
         results = Population(self, sales, bounds).run(trace)
         return PopulationResult(self, results, bounds)
+
+    def run_table(self, table: Any, deals: Any = None, splits: Any = None, period: str | Period | None = None,
+                  engine: str = "columnar") -> "TableResult":
+        """Evaluate a whole table of payees at once with the columnar evaluator: a pyarrow Table or
+        a polars DataFrame, one row per payee (`id` and the plan's inputs; `team` and `manager` for
+        a population plan), and for plans over deals a deals table (and a splits table).  Gives a
+        `TableResult`: `.table` has `id`, each component's amount, `total` (exact decimals) and
+        each award (`award_<name>`), the row evaluator's amounts to the cent for every payee.
+
+        engine="row" works everything out with the row evaluator (the reference); the columnar
+        run also falls back to it, visibly, for lines it does not do (`.row_lines`) and payees it
+        cannot decide exactly (`.row_payees`)."""
+        from incentives.columnar.run import run_table
+        if engine not in ("columnar", "row"):
+            raise ValueError(f"engine: expected columnar or row, got {engine!r}")
+        return run_table(self, table, deals, splits, self._bounds(period), engine)
 
     def _sales(self, people, deals, splits, mapping, activities=None) -> Sales:
         maps = load_mapping(mapping) if mapping is not None else {}

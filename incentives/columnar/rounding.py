@@ -1,0 +1,80 @@
+"""Rounding a column to a number of decimals, exactly as `Decimal.quantize` does.
+
+An exact column (`Num`) is rounded in integers; an `Approx` column is rounded where both ends of
+its interval round to the same number (elsewhere the row is bad, for the row evaluator), which
+makes the result exact.  The modes are the plan language's (`ROUNDING` in the row compiler).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .values import EPS, SAFE, TEN, Approx, Num, Number, _or
+
+
+def _round_ints(v: np.ndarray, d: int, mode: str) -> np.ndarray:
+    """v / d rounded to an integer by mode (d > 0), in int64."""
+    q, r = np.divmod(v, np.int64(d))  # floor division: 0 <= r < d
+    if mode == "floor":
+        return q
+    if mode == "ceiling":
+        return q + (r > 0)
+    neg = v < 0
+    if mode == "down":  # toward zero
+        return np.where(neg, q + (r > 0), q)
+    if mode == "up":  # away from zero
+        return np.where(neg, q, q + (r > 0))
+    twice = 2 * r
+    if mode == "half_up":  # half away from zero
+        up = np.where(neg, twice > d, twice >= d)
+    elif mode == "half_down":  # half toward zero
+        up = np.where(neg, twice >= d, twice > d)
+    else:  # half_even
+        up = (twice > d) | ((twice == d) & (q % 2 == 1))
+    return q + up
+
+
+def _round_floats(y: np.ndarray, mode: str) -> np.ndarray:
+    """Round float64 values to integers by mode, monotonically and exactly for the float given:
+    the fraction `y - floor(y)` is exact for |y| < 2**52."""
+    fl = np.floor(y)
+    fr = y - fl
+    if mode == "floor":
+        return fl
+    if mode == "ceiling":
+        return fl + (fr > 0)
+    neg = y < 0
+    if mode == "down":
+        return np.where(neg, fl + (fr > 0), fl)
+    if mode == "up":
+        return np.where(neg, fl, fl + (fr > 0))
+    if mode == "half_up":
+        up = np.where(neg, fr > 0.5, fr >= 0.5)
+    elif mode == "half_down":
+        up = np.where(neg, fr >= 0.5, fr > 0.5)
+    else:
+        up = (fr > 0.5) | ((fr == 0.5) & (np.mod(fl, 2) == 1))
+    return fl + up
+
+
+def round_to(a: Number, places: int, mode: str) -> Number:
+    """a rounded to `places` decimals (a Num at that scale where decided)."""
+    if isinstance(a, Num):
+        if a.scale <= places:
+            up = a.at(places)
+            return up if up is not None else a
+        return Num(_round_ints(np.asarray(a.v), TEN[a.scale - places], mode), places, a.bad)
+    factor = float(TEN[places])
+    y = a.x * factor
+    e = a.e * factor * (1 + 4 * EPS) + np.abs(y) * 2 * EPS
+    lo, hi = _round_floats(y - e, mode), _round_floats(y + e, mode)
+    decided = (lo == hi) & (np.abs(y) + e < 2.0 ** 52)
+    bad = a.bad
+    if not np.all(decided):
+        bad = _or(bad, np.asarray(~decided))
+        lo = np.where(decided, lo, 0.0)
+    return Num(np.asarray(lo).astype(np.int64), places, bad)
+
+
+def fits(a: Num) -> bool:
+    return a.maxabs() < SAFE

@@ -1,0 +1,266 @@
+"""A columnar run of a plan over a table of payees, with the row evaluator behind it.
+
+The order of work is the row evaluator's (`incentives.engine.evaluate`), over whole columns: the
+period's names, the definitions in order, each component's lines, the payout's caps and floors,
+the awards.  The population stages (measures of team and reports, contests, pools) are in
+`incentives.columnar.groups`.
+
+Two ways back to the row evaluator, both visible in the result:
+
+* a plan line the columnar evaluator does not do (`Unsupported`): the whole run is the row
+  evaluator's, and `row_lines` names the line and why;
+* rows whose amounts could not be decided exactly (a rounding or comparison too close to call
+  on a value from a division, an overflow, an error such as a division by zero): those payees
+  alone are worked out again by the row evaluator (`row_payees`), and their amounts replace the
+  columnar ones.  Errors are then the row evaluator's own located errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+
+from dsl.types import T
+from incentives.engine import calendar, ir
+from incentives.engine.compiled import CompiledPlan
+from incentives.engine.result import PayeeResult
+
+from . import values as V
+from .expr import EPOCH, Frame, Unsupported, constant
+from .lines import Lines
+from .rounding import round_to
+from .tables import date_of, decimal_array, read_columns
+from .values import Approx, Day, Flag, Num, Text, Value
+
+Period = tuple[dt.date, dt.date]
+
+
+@dataclass
+class TableResult:
+    """A run's amounts as a table (`table`), and how they were worked out.
+
+    engine: "columnar" or "row" (the whole run by the row evaluator); row_lines: the lines that
+    sent the run to the row evaluator, as (span, why); row_payees: payees whose amounts the row
+    evaluator gave because the columnar ones could not be decided exactly."""
+
+    table: pa.Table
+    engine: str
+    row_lines: list[tuple[Any, str]] = field(default_factory=list)
+    row_payees: list[str] = field(default_factory=list)
+
+    def notices(self) -> list[str]:
+        out = [f"{span.file}:{span.line}:{span.column}: {why}: this run uses the row evaluator" if span is not None
+               else f"{why}: this run uses the row evaluator" for span, why in self.row_lines]
+        if self.row_payees:
+            out.append(f"{len(self.row_payees)} payee(s) worked out by the row evaluator, where the columnar "
+                       f"amounts could not be decided exactly: {', '.join(self.row_payees[:5])}"
+                       + (" ..." if len(self.row_payees) > 5 else ""))
+        return out
+
+
+def set_period(plan: ir.Plan, env: dict[str, Value], n: int, period: Period | None) -> None:
+    """The period's names, as `incentives.engine.period.period_values` sets them for each payee."""
+    if period is None:
+        return
+    start, end = period
+    days = calendar.count_days(start, end, working=plan.days == "working")
+    env["period_start"], env["period_end"] = constant(start), constant(end)
+    env["period_days"] = constant(Decimal(days))
+    active = env.get("days_active")
+    if active is None:
+        env["days_active"] = constant(Decimal(days))
+        env["participation"] = constant(Decimal(1) if days else Decimal(0))
+        return
+    whole = constant(Decimal(days))
+    env["participation"] = V.div(active, whole) if days else V.zeros(n)
+    for name, info in plan.inputs.items():
+        if getattr(info.decl, "prorated", False) and isinstance(env.get(name), (Num, Approx)):
+            scaled = V.div(V.mul(env[name], active), whole) if days else V.zeros(n)
+            if info.type == T.MONEY:
+                scaled = round_to(scaled, plan.minor_units, plan.rounding_mode)
+            env[name] = scaled
+
+
+def evaluate(plan: ir.Plan, frame: Frame, pools: dict | None = None,
+             lets: Callable[[Frame], None] | None = None) -> tuple[dict[str, Num], Num, dict[str, Flag], np.ndarray]:
+    """Definitions (unless `lets` works them out), components, total and awards over a frame; and
+    the rows that must go to the row evaluator."""
+    n, env = frame.n, frame.env
+    bad = np.zeros(n, dtype=bool)
+
+    def note(value: Value) -> None:
+        nonlocal bad
+        if value.bad is not None:
+            bad |= np.broadcast_to(value.bad, (n,))
+    if lets is None:
+        for let in plan.lets:
+            env[let.name] = frame(let.expr)
+            note(env[let.name])
+    else:
+        lets(frame)
+    lines = Lines(plan)
+    amounts: dict[str, Num] = {}
+    subtotal: V.Number = V.zeros(n)
+    for comp in plan.components:
+        amount = lines.component(frame, comp, pools or {})
+        env[comp.name] = amount
+        note(amount)
+        if isinstance(amount, Approx):  # not rounded (rounding at total): no exact amount to give
+            bad |= True
+            amount = Num(np.zeros(n, dtype=np.int64), 0)
+        amounts[comp.name] = V.full(n, amount) if np.ndim(amount.v) == 0 else amount
+        subtotal = V.add(subtotal, amount)
+    total = lines.payout(frame, subtotal)
+    note(total)
+    total = V.full(n, total) if np.ndim(total.v) == 0 else total
+    awards: dict[str, Flag] = {}
+    for award in plan.awards:
+        if award.when is None:
+            awards[award.name] = Flag(np.ones(n, dtype=bool))
+            continue
+        granted = frame(award.when)
+        note(granted)
+        awards[award.name] = Flag(np.broadcast_to(np.asarray(granted.b), (n,)))
+    return amounts, total, awards, bad
+
+
+def row_values(env: dict[str, Value], names: list[str], rows: np.ndarray) -> list[dict[str, Any]]:
+    """The given rows' values as the row evaluator takes them (Decimal, str, bool, date)."""
+    out: list[dict[str, Any]] = [{} for _ in rows]
+    for name in names:
+        col = env.get(name)
+        if col is None:
+            continue
+        if isinstance(col, Num):
+            picked = [Decimal(int(x)).scaleb(-col.scale) for x in _pick(col.v, rows)]
+        elif isinstance(col, Text):
+            picked = list(_pick(col.a, rows))
+        elif isinstance(col, Flag):
+            picked = [bool(x) for x in _pick(col.b, rows)]
+        elif isinstance(col, Day):
+            picked = [date_of(x) for x in _pick(col.d, rows)]
+        else:
+            continue  # an Approx input cannot come from a table
+        for record, value in zip(out, picked):
+            record[name] = value
+    return out
+
+
+def _pick(a, rows: np.ndarray) -> list:
+    a = np.asarray(a)
+    return [a.item()] * len(rows) if a.ndim == 0 else a[rows].tolist()
+
+
+def build_table(plan: ir.Plan, ids: np.ndarray, amounts: dict[str, Num], total: Num, awards: dict[str, Flag],
+                fixes: dict[int, PayeeResult]) -> pa.Table:
+    """The output table; rows in `fixes` take the row evaluator's amounts."""
+    columns: dict[str, pa.Array] = {"id": pa.array(ids.tolist(), type=pa.string())}
+    rows = np.fromiter(fixes.keys(), dtype=np.int64, count=len(fixes))
+
+    def column(num: Num, pick: Callable[[PayeeResult], Decimal]) -> pa.Array:
+        v = np.asarray(num.v, dtype=np.int64)
+        if not len(rows):
+            return decimal_array(v, num.scale)
+        given = [pick(fixes[int(i)]) for i in rows]
+        scale = max([num.scale] + [max(0, -d.as_tuple().exponent) for d in given])
+        up = num.at(scale)
+        fixed = [int(d.scaleb(scale)) for d in given]
+        if up is not None and all(abs(x) < V.SAFE for x in fixed):
+            v = np.array(up.v, dtype=np.int64)
+            v[rows] = fixed
+            return decimal_array(v, scale)
+        ints = [int(x) * V.TEN[scale - num.scale] for x in v.tolist()]
+        for i, x in zip(rows.tolist(), fixed):
+            ints[i] = x
+        return decimal_array(ints, scale)
+    for comp in plan.components:
+        columns[comp.name] = column(amounts[comp.name], lambda r, name=comp.name: r.component(name).amount)
+    columns["total"] = column(total, lambda r: r.total)
+    for name, flag in awards.items():
+        b = np.array(flag.b, dtype=bool)
+        for i in rows.tolist():
+            b[i] = next(a.granted for a in fixes[i].awards if a.name == name)
+        columns[f"award_{name}"] = pa.array(b)
+    return pa.table(columns)
+
+
+def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> TableResult:
+    """A plan whose payees do not depend on each other, over a table of payees."""
+    ir_plan = plan.ir
+    inputs = dict(ir_plan.givable)
+    ids, env = read_columns(table, inputs)
+    if "days_active" in table.column_names:
+        from .tables import numeric_column, _array
+        env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
+    n = len(ids)
+    set_period(ir_plan, env, n, period)
+    given = dict(env)
+    try:
+        frame = Frame(ir_plan, n, env)
+        amounts, total, awards, bad = evaluate(ir_plan, frame)
+    except Unsupported as u:
+        return row_run(plan, ids, given, period, [(u.span, u.what)])
+    rows = np.flatnonzero(bad)
+    fixes = {int(i): r for i, r in zip(rows, _row_results(plan, ids, given, rows, period))}
+    return TableResult(build_table(ir_plan, ids, amounts, total, awards, fixes), "columnar",
+                       row_payees=[str(ids[i]) for i in rows])
+
+
+def _row_results(plan: CompiledPlan, ids: np.ndarray, env: dict[str, Value], rows: np.ndarray,
+                 period: Period | None) -> list[PayeeResult]:
+    from incentives.engine.period import period_values
+    names = list(plan.ir.givable)
+    out = []
+    active = env.get("days_active")
+    days_of = row_values({"days_active": active}, ["days_active"], rows) if isinstance(active, Num) else None
+    for k, (i, values) in enumerate(zip(rows, row_values(env, names, rows))):
+        if period is not None:
+            days = None
+            if days_of is not None:
+                whole = calendar.count_days(*period, working=plan.ir.days == "working")
+                days = (whole, int(days_of[k]["days_active"]))
+            period_values(plan.ir, values, *period, days)
+        out.append(plan.evaluator.run(values, str(ids[i])))
+    return out
+
+
+def row_run(plan: CompiledPlan, ids: np.ndarray, env: dict[str, Value], period: Period | None,
+            why: list[tuple[Any, str]]) -> TableResult:
+    """The whole run by the row evaluator (a line the columnar evaluator does not do)."""
+    rows = np.arange(len(ids))
+    results = _row_results(plan, ids, env, rows, period)
+    n = len(ids)
+    amounts = {c.name: V.zeros(n) for c in plan.ir.components}
+    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
+    fixes = dict(enumerate(results))
+    return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, fixes), "row", why)
+
+
+def _epoch_day(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def run_table(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: Period | None,
+              engine: str = "columnar") -> TableResult:
+    """`Plan.run_table`: a person-level plan here; a population plan in `groups`."""
+    from .tables import as_arrow
+    table = as_arrow(table)
+    if plan.ir.needs_population:
+        from .groups import run_population
+        return run_population(plan, table, deals, splits, period, engine)
+    if deals is not None or splits is not None:
+        from incentives.errors import DataError, Problem
+        raise DataError([Problem("deals: this plan takes no measures over deals and has no contests or pools: "
+                                 "give only the payees' table", code="data", field="deals")])
+    if engine == "row":
+        ids, env = read_columns(table, dict(plan.ir.givable))
+        if "days_active" in table.column_names:
+            from .tables import numeric_column, _array
+            env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
+        return row_run(plan, ids, env, period, [(None, "engine=row")])
+    return run_people(plan, table, period)

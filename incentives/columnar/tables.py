@@ -1,0 +1,199 @@
+"""Tables in and out: a pyarrow table (or a polars frame) of payees to columns, results to a table.
+
+In: one row per payee, an `id` column and the plan's inputs by name.  Numbers come as decimal128
+(or decimal256) or integer columns and are read as exact int64 fixed point straight from the
+Arrow buffers; text as strings, dates as date32, true/false as booleans.  A float column is
+refused, as floats are in the Python API: a binary float is not an exact amount.  Every value is
+checked as a data file's are (declared ranges and values, digits, missing values); rows that fail
+the quick checks are read again by the data loader's own checks, so the messages are the same
+(the row, the column, what was expected).
+
+Out: a pyarrow table with `id`, one decimal column per component and `total` (decimal128 at the
+amounts' scale: exact, never float), and one boolean column per award (`award_<name>`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dsl.types import T
+
+from incentives.errors import DataError, Problem
+from incentives.sales.inputs import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, _Problems, _rows
+
+from . import values as V
+from .values import Day, Flag, Num, Text, Value
+
+NUMERIC = (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT)
+LIMIT = 10 ** MAX_WHOLE_DIGITS
+
+
+def as_arrow(table: Any) -> pa.Table:
+    if isinstance(table, pa.Table):
+        return table
+    if hasattr(table, "to_arrow"):  # polars
+        return table.to_arrow()
+    if isinstance(table, pa.RecordBatch):
+        return pa.Table.from_batches([table])
+    raise DataError([Problem("table: expected a pyarrow Table or a polars DataFrame, got "
+                             f"{type(table).__name__}", code="data")])
+
+
+def _array(col: pa.ChunkedArray) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def decimal_ints(arr: pa.Array) -> tuple[np.ndarray, int, np.ndarray]:
+    """The unscaled int64 values of a decimal column, its scale, and the rows that do not fit int64."""
+    t = arr.type
+    width = 2 if pa.types.is_decimal128(t) else 4
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset * width:(arr.offset + len(arr)) * width]
+    words = words.reshape(-1, width)
+    lo = words[:, 0].copy()
+    sign = lo >> 63
+    too_big = np.zeros(len(arr), dtype=bool)
+    for k in range(1, width):
+        too_big |= words[:, k] != sign
+    return lo, t.scale, too_big
+
+
+def numeric_column(arr: pa.Array, name: str) -> tuple[Num, np.ndarray]:
+    """(column, rows needing the slow checks).  Nulls are left to the caller."""
+    t = arr.type
+    if pa.types.is_decimal(t):
+        v, scale, odd = decimal_ints(arr)
+        if scale < 0:
+            v, scale = v * 10 ** (-scale), 0
+        if scale > MAX_FRACTION_DIGITS:  # more digits than a data file may give: refused by the checks
+            return Num(np.zeros(len(arr), dtype=np.int64), 0), np.ones(len(arr), dtype=bool)
+        return Num(np.where(odd, 0, v), scale), odd | (np.abs(v) >= LIMIT * V.TEN[scale])
+    if pa.types.is_integer(t):
+        v = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return Num(v, 0), np.abs(v) >= LIMIT
+    if pa.types.is_floating(t):
+        raise DataError([Problem(f"table: column {name}: {t} is a binary float, not an exact amount; give "
+                                 f"decimal128 or integer minor units (pyarrow: pa.decimal128(18, 2); "
+                                 f"polars: pl.Decimal(18, 2))", code="data", field=name)])
+    if pa.types.is_string(t) or pa.types.is_large_string(t):  # text: read by the loader's parser
+        raw = arr.to_pylist()
+        from incentives.sales.inputs import parse_value, ValueProblem
+        out, odd = np.zeros(len(raw), dtype=np.int64), np.zeros(len(raw), dtype=bool)
+        parsed: list[Decimal | None] = []
+        for i, x in enumerate(raw):
+            try:
+                parsed.append(parse_value(x, T.NUMBER) if x is not None else None)
+            except ValueProblem:
+                parsed.append(None)
+                odd[i] = True
+        scale = max((max(0, -d.as_tuple().exponent) for d in parsed if d is not None), default=0)
+        for i, d in enumerate(parsed):
+            if d is not None:
+                out[i] = int(d.scaleb(scale))
+        return Num(out, scale), odd
+    raise DataError([Problem(f"table: column {name}: expected numbers, got {t}", code="data", field=name)])
+
+
+def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[np.ndarray, dict[str, Value]]:
+    """Payee ids and input columns, checked; a DataError names every problem found."""
+    names = table.column_names
+    n = table.num_rows
+    suspect = np.zeros(n, dtype=bool)
+    problems = _Problems("table")
+    if id_column not in names:
+        problems.add("header", f"there is no `{id_column}` column naming each payee")
+    for name, info in inputs.items():
+        if name not in names and not info.has_default:
+            problems.add("header", f"missing column `{name}` ({info.type.value}, required by plan line "
+                                   f"{info.decl.span.line})")
+    problems.raise_if_any()
+    ids = np.asarray(pc.cast(_array(table.column(id_column)), pa.string()).to_numpy(zero_copy_only=False),
+                     dtype=object)
+    empty = np.array([x is None or x == "" for x in ids], dtype=bool) if n else np.zeros(0, bool)
+    suspect |= empty
+    if len(set(ids.tolist())) != n:
+        _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
+        seen = np.zeros(n, dtype=bool)
+        seen[first] = True
+        suspect |= ~seen
+    env: dict[str, Value] = {}
+    for name, info in inputs.items():
+        if name not in names:
+            from .expr import constant
+            env[name] = constant(info.default)
+            continue
+        arr = _array(table.column(name))
+        nulls = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+        if info.type in NUMERIC:
+            col, odd = numeric_column(arr, name)
+            suspect |= odd
+            if info.type == T.COUNT and col.scale:
+                suspect |= np.asarray(col.v % V.TEN[col.scale] != 0)
+            if info.range is not None:
+                lo, hi = (V.const_num(Decimal(x)) for x in info.range)
+                suspect |= np.asarray(V.compare(col, lo, "<").b) | np.asarray(V.compare(col, hi, ">").b)
+            if info.choices is not None:
+                ok = np.zeros(n, dtype=bool)
+                for c in info.choices:
+                    ok |= np.asarray(V.compare(col, V.const_num(Decimal(c)), "==").b)
+                suspect |= ~ok
+            value: Value = col
+        elif info.type == T.TEXT:
+            a = np.asarray(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())).to_numpy(zero_copy_only=False),
+                           dtype=object)
+            if info.choices is not None:
+                suspect |= ~np.isin(a, list(info.choices))
+            value = Text(a)
+        elif info.type == T.BOOL:
+            if not pa.types.is_boolean(arr.type):
+                raise DataError([Problem(f"table: column {name}: expected booleans, got {arr.type}", code="data",
+                                         field=name)])
+            value = Flag(arr.fill_null(False).to_numpy(zero_copy_only=False).astype(bool))
+        elif info.type == T.DATE:
+            if not pa.types.is_date(arr.type):
+                raise DataError([Problem(f"table: column {name}: expected dates (date32), got {arr.type}",
+                                         code="data", field=name)])
+            days = pc.cast(arr, pa.date32()).cast(pa.int32()).fill_null(0)
+            value = Day(days.to_numpy(zero_copy_only=False).astype(np.int64))
+        else:  # pragma: no cover
+            raise TypeError(info.type)
+        if nulls is not None:
+            if info.has_default:
+                from .expr import constant
+                value = V.where(nulls, constant(info.default), value)
+            else:
+                suspect |= nulls
+        env[name] = value
+    if suspect.any():
+        rows = np.flatnonzero(suspect)
+        records = [(f"row {i + 1}", {k: _plain(table.column(k)[int(i)].as_py()) for k in names}) for i in rows]
+        _rows(inputs, records, list(names), problems)  # raises with the loader's messages
+        raise DataError([Problem(f"table: row {int(rows[0]) + 1}: a value that cannot be read exactly", code="data")])
+    return ids, env
+
+
+def _plain(x: Any) -> Any:
+    return x if not isinstance(x, float) else Decimal(repr(x))
+
+
+def decimal_array(unscaled: list[int] | np.ndarray, scale: int) -> pa.Array:
+    """Exact decimal values from unscaled integers (decimal128 when they fit 38 digits)."""
+    ints = [int(x) for x in unscaled] if not isinstance(unscaled, np.ndarray) else unscaled.tolist()
+    digits = max((len(str(abs(x))) for x in ints), default=1)
+    precision = max(digits, scale + 1)
+    t = pa.decimal128(38, scale) if precision <= 38 else pa.decimal256(76, scale)
+    if isinstance(unscaled, np.ndarray) and precision <= 38:
+        words = np.empty((len(unscaled), 2), dtype=np.int64)
+        words[:, 0] = unscaled
+        words[:, 1] = unscaled >> 63
+        return pa.Array.from_buffers(t, len(unscaled), [None, pa.py_buffer(words.tobytes())])
+    return pa.array([Decimal(x).scaleb(-scale) for x in ints], type=t)
+
+
+def date_of(days: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(days))

@@ -1,0 +1,303 @@
+"""Column values and their arithmetic: exact where it can be, certified where it cannot.
+
+A numeric column is one of two kinds, chosen per column as it is worked out:
+
+* `Num`: exact fixed point, `value = v / 10**scale` with `v` an int64 array.  Sums, differences,
+  products, minima, comparisons and roundings of `Num`s are exact integer arithmetic, and give the
+  very numbers the Decimal row evaluator gives (Decimal is exact too while a value has fewer than
+  34 digits, and an int64 has at most 19).  Before every operation the largest magnitude in the
+  columns is checked: an operation that could go past 2**62 (or a scale past 18 digits) is not
+  done in int64 at all, the column becomes an `Approx` instead.  Nothing ever wraps.
+* `Approx`: a float64 value `x` and a float64 bound `e` on its distance from the exact value
+  *and* from the row evaluator's 34-digit Decimal value.  A division that does not come out even
+  (attainment = revenue / quota) gives one; so does an overflow.  Arithmetic widens the bound
+  (each float operation adds its rounding error, each Decimal operation its 34-digit rounding).
+
+A decision on an `Approx` (a comparison, a band reached, a rounding to the cent) is taken only
+where the whole interval `x - e .. x + e` gives the same answer; where it does not, the row is
+marked *bad*.  Every value carries its `bad` mask (None: no row is bad), and bad rows are worked
+out again by the row evaluator, so a payee's amounts are always the row evaluator's amounts.  A
+rounding that is decided turns an `Approx` back into an exact `Num`: a line rounded to the cent
+is exact again, whatever came before it.
+
+Errors are bad rows too: a division by zero, a table with no row, bands out of order.  The row
+evaluator then raises the located error the plan's author expects.
+
+Why int64 and float64 rather than decimal128 columns or polars/pyarrow compute: measured on the
+reference marginal-tier workload, numpy int64 kernels ran about 10 times faster than pyarrow's
+decimal128 compute functions (which also round products at 38 digits and have no half-up
+quantize), polars' Decimal type had no exact quantize with a chosen rounding mode, and numba
+would add a compiler dependency for a gain only on fused kernels.  See benchmarks/columnar.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Union
+
+import numpy as np
+
+SAFE = 2 ** 62  # exact values stay below this in magnitude
+MAX_SCALE = 18
+EPS = 2.0 ** -51  # a relative bound on one float64 operation's rounding (twice the unit), with room
+DEC = 1e-30  # a relative bound on one 34-digit Decimal rounding (10**-33), with room
+TEN = [10 ** k for k in range(40)]
+
+
+def _or(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a | b
+
+
+def _and_mask(bad, mask):
+    """Bad only where the mask is on (a branch not taken is not the row's problem)."""
+    if bad is None:
+        return None
+    return bad & mask
+
+
+@dataclass(slots=True)
+class Num:
+    v: np.ndarray  # int64, or an int64 scalar for constants
+    scale: int
+    bad: np.ndarray | None = None
+
+    def maxabs(self) -> int:
+        if np.ndim(self.v) == 0:
+            return abs(int(self.v))
+        if self.v.size == 0:
+            return 0
+        return max(abs(int(self.v.max())), abs(int(self.v.min())))
+
+    def at(self, scale: int) -> "Num | None":
+        """The same values at a larger scale, or None if that could overflow."""
+        if scale == self.scale:
+            return self
+        k = scale - self.scale
+        if scale > MAX_SCALE or self.maxabs() * TEN[k] >= SAFE:
+            return None
+        return Num(self.v * np.int64(TEN[k]), scale, self.bad)
+
+
+@dataclass(slots=True)
+class Approx:
+    x: np.ndarray  # float64
+    e: np.ndarray  # float64 >= 0: a bound on |x - exact| and on |x - row evaluator's value|
+    bad: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class Flag:
+    b: np.ndarray  # bool
+    bad: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class Text:
+    a: np.ndarray  # object (str)
+    bad: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class Day:
+    d: np.ndarray  # int64 days since 1970-01-01
+    bad: np.ndarray | None = None
+
+
+Number = Union[Num, Approx]
+Value = Union[Num, Approx, Flag, Text, Day]
+
+
+def with_bad(value, bad):
+    """The value with more bad rows."""
+    if bad is None:
+        return value
+    out = type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], _or(value.bad, bad))
+    return out
+
+
+# ---- numbers ----
+def const_num(d: Decimal) -> Number:
+    sign, digits, exp = d.as_tuple()
+    scale = max(0, -exp)
+    v = int(d.scaleb(scale))
+    if scale <= MAX_SCALE and abs(v) < SAFE:
+        return Num(np.int64(v), scale)
+    x = float(d)
+    return Approx(np.float64(x), np.float64(abs(x) * EPS))
+
+
+def approx(a: Number) -> Approx:
+    if isinstance(a, Approx):
+        return a
+    x = np.asarray(a.v).astype(np.float64) / float(TEN[a.scale])
+    return Approx(x, np.abs(x) * EPS, a.bad)
+
+
+def _align(a: Num, b: Num) -> tuple[Num, Num] | None:
+    s = max(a.scale, b.scale)
+    a2, b2 = a.at(s), b.at(s)
+    if a2 is None or b2 is None:
+        return None
+    return a2, b2
+
+
+def add(a: Number, b: Number, sign: int = 1) -> Number:
+    bad = _or(a.bad, b.bad)
+    if isinstance(a, Num) and isinstance(b, Num):
+        pair = _align(a, b)
+        if pair is not None and pair[0].maxabs() + pair[1].maxabs() < SAFE:
+            x, y = pair
+            return Num(x.v + y.v if sign > 0 else x.v - y.v, x.scale, bad)
+    a, b = approx(a), approx(b)
+    x = a.x + b.x if sign > 0 else a.x - b.x
+    return Approx(x, a.e + b.e + (np.abs(a.x) + np.abs(b.x)) * (EPS + DEC), bad)
+
+
+def mul(a: Number, b: Number) -> Number:
+    bad = _or(a.bad, b.bad)
+    if isinstance(a, Num) and isinstance(b, Num):
+        if a.scale + b.scale <= MAX_SCALE and a.maxabs() * b.maxabs() < SAFE:
+            return Num(a.v * b.v, a.scale + b.scale, bad)
+    a, b = approx(a), approx(b)
+    x = a.x * b.x
+    ax, bx = np.abs(a.x), np.abs(b.x)
+    return Approx(x, (ax * b.e + bx * a.e + a.e * b.e) * (1 + EPS) + np.abs(x) * (EPS + DEC), bad)
+
+
+def neg(a: Number) -> Number:
+    if isinstance(a, Num):
+        return Num(-a.v, a.scale, a.bad)
+    return Approx(-a.x, a.e, a.bad)
+
+
+def absolute(a: Number) -> Number:
+    if isinstance(a, Num):
+        return Num(np.abs(a.v), a.scale, a.bad)
+    return Approx(np.abs(a.x), a.e, a.bad)
+
+
+def div(a: Number, b: Number) -> Number:
+    """a / b; rows dividing by zero (or by an interval holding zero) are bad."""
+    bad = _or(a.bad, b.bad)
+    if isinstance(b, Num):
+        zero = np.asarray(b.v == 0)
+        if zero.any():
+            bad = _or(bad, np.broadcast_to(zero, np.shape(a.v if isinstance(a, Num) else a.x)) if zero.ndim == 0
+                      else zero)
+            b = Num(np.where(b.v == 0, np.int64(1), b.v), b.scale, b.bad)
+    if isinstance(a, Num) and isinstance(b, Num):
+        exact = _exact_quotient(a, b)
+        if exact is not None:
+            return Num(exact[0], exact[1], bad)
+    a, b = approx(a), approx(b)
+    bx = np.abs(b.x)
+    near_zero = bx <= b.e * 2
+    if np.any(near_zero):
+        bad = _or(bad, np.broadcast_to(near_zero, np.broadcast(a.x, b.x).shape).copy())
+        bx = np.where(near_zero, 1.0, bx)
+        b = Approx(np.where(near_zero, 1.0, b.x), np.where(near_zero, 0.0, b.e))
+    x = a.x / b.x
+    e = (np.abs(a.x) * b.e + bx * a.e) / (bx * (bx - b.e)) * (1 + 4 * EPS) + np.abs(x) * (EPS + DEC)
+    return Approx(x, e, bad)
+
+
+def _exact_quotient(a: Num, b: Num) -> tuple[np.ndarray, int] | None:
+    """a / b as a Num when every row divides out within the digits int64 holds, else None."""
+    big = a.maxabs()
+    room = 0
+    while room < MAX_SCALE and big * TEN[room + 1] < SAFE:
+        room += 1
+    k = room
+    scale = a.scale + k - b.scale
+    if scale < 0:
+        return None
+    if scale > MAX_SCALE:
+        k -= scale - MAX_SCALE
+        scale = MAX_SCALE
+    q, r = np.divmod(a.v * np.int64(TEN[k]), b.v)
+    if np.any(r != 0):
+        return None
+    # the smallest scale that holds every quotient exactly keeps later products in range
+    while scale > max(a.scale, 0) and np.all(q % 10 == 0):
+        q, scale = q // 10, scale - 1
+    return np.asarray(q, dtype=np.int64), scale
+
+
+def minimum(a: Number, b: Number, take_min: bool = True) -> Number:
+    bad = _or(a.bad, b.bad)
+    f = np.minimum if take_min else np.maximum
+    if isinstance(a, Num) and isinstance(b, Num):
+        pair = _align(a, b)
+        if pair is not None:
+            return Num(f(pair[0].v, pair[1].v), pair[0].scale, bad)
+    a, b = approx(a), approx(b)
+    return Approx(f(a.x, b.x), np.maximum(a.e, b.e), bad)
+
+
+def compare(a: Number, b: Number, op: str) -> Flag:
+    """a op b (>=, <=, >, <, ==, !=); undecided rows of Approx values are bad."""
+    bad = _or(a.bad, b.bad)
+    if isinstance(a, Num) and isinstance(b, Num):
+        pair = _align(a, b)
+        if pair is not None:
+            return Flag(np.asarray(_OPS[op](pair[0].v, pair[1].v)), bad)
+    a, b = approx(a), approx(b)
+    d = a.x - b.x
+    e = (a.e + b.e) * (1 + EPS) + (np.abs(a.x) + np.abs(b.x)) * EPS
+    decided = np.abs(d) > e
+    if not np.all(decided):
+        bad = _or(bad, np.asarray(~decided))
+    return Flag(np.asarray(_OPS[op](d, 0.0)), bad)
+
+
+_OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less,
+        "==": np.equal, "!=": np.not_equal}
+
+
+def where(c: np.ndarray, a: Value, b: Value) -> Value:
+    """Row by row: a where c, else b; each side's bad rows count only where that side is taken."""
+    bad = _or(_and_mask(a.bad, c), _and_mask(b.bad, ~c))
+    if isinstance(a, (Num, Approx)) and isinstance(b, (Num, Approx)):
+        if isinstance(a, Num) and isinstance(b, Num):
+            pair = _align(a, b)
+            if pair is not None:
+                return Num(np.where(c, pair[0].v, pair[1].v), pair[0].scale, bad)
+        a, b = approx(a), approx(b)
+        return Approx(np.where(c, a.x, b.x), np.where(c, a.e, b.e), bad)
+    if isinstance(a, Flag):
+        return Flag(np.where(c, a.b, b.b), bad)
+    if isinstance(a, Text):
+        return Text(np.where(c, a.a, b.a), bad)
+    if isinstance(a, Day):
+        return Day(np.where(c, a.d, b.d), bad)
+    raise TypeError(type(a))  # pragma: no cover
+
+
+def zeros(n: int) -> Num:
+    return Num(np.zeros(n, dtype=np.int64), 0)
+
+
+def full(n: int, value: Value) -> Value:
+    """A constant as a whole column (constants are scalars until something needs their length)."""
+    if isinstance(value, Num):
+        return Num(np.broadcast_to(np.asarray(value.v, dtype=np.int64), (n,)).copy(), value.scale, value.bad)
+    if isinstance(value, Approx):
+        return Approx(np.full(n, value.x, dtype=np.float64), np.full(n, value.e, dtype=np.float64), value.bad)
+    if isinstance(value, Flag):
+        return Flag(np.broadcast_to(value.b, (n,)).copy(), value.bad)
+    if isinstance(value, Text):
+        out = np.empty(n, dtype=object)
+        out[:] = value.a if np.ndim(value.a) else value.a.item() if hasattr(value.a, "item") else value.a
+        return Text(out, value.bad)
+    return Day(np.broadcast_to(np.asarray(value.d, dtype=np.int64), (n,)).copy(), value.bad)
+
+
+def to_decimals(a: Num) -> list[Decimal]:
+    """A Num column as Decimals (for the output table and for the rows handed to the row evaluator)."""
+    scale = a.scale
+    return [Decimal(int(v)).scaleb(-scale) for v in np.asarray(a.v).tolist()]
