@@ -10,9 +10,10 @@ evaluator would only have evaluated the branch taken.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class Frame:
         except KeyError:
             raise Unsupported(_span(node), f"`{node.name}` has no column here") from None
 
-    def _eval(self, n: ir.Expr) -> Value:  # noqa: C901 (one dispatch, as the row compiler's)
+    def _eval(self, n: ir.Expr) -> Value:
         if isinstance(n, ir.Const):
             if n.value is None:
                 raise Unsupported(_span(n), "a value with no default")

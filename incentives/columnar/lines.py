@@ -44,7 +44,7 @@ class Lines:
             total = self.item(frame, item, total, {})
         return self.round(total)
 
-    def item(self, f: Frame, item, running: Number, pools: dict) -> Number:  # noqa: C901
+    def item(self, f: Frame, item, running: Number, pools: dict) -> Number:
         n = f.n
         if isinstance(item, ir.Pay):
             return V.add(running, self.rl(f(item.expr)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .values import EPS, SAFE, TEN, Approx, Num, Number, _or
+from .values import EPS, SAFE, TEN, Num, Number, _or
 
 
 def _round_ints(v: np.ndarray, d: int, mode: str) -> np.ndarray:

@@ -18,9 +18,10 @@ Two ways back to the row evaluator, both visible in the result:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -195,7 +196,7 @@ def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> Ta
     inputs = dict(ir_plan.givable)
     ids, env = read_columns(table, inputs)
     if "days_active" in table.column_names:
-        from .tables import numeric_column, _array
+        from .tables import _array, numeric_column
         env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
     n = len(ids)
     set_period(ir_plan, env, n, period)
@@ -260,7 +261,7 @@ def run_table(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: P
     if engine == "row":
         ids, env = read_columns(table, dict(plan.ir.givable))
         if "days_active" in table.column_names:
-            from .tables import numeric_column, _array
+            from .tables import _array, numeric_column
             env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
         return row_run(plan, ids, env, period, [(None, "engine=row")])
     return run_people(plan, table, period)

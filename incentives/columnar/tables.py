@@ -23,9 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dsl.types import T
-
 from incentives.errors import DataError, Problem
-from incentives.sales.inputs import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, _Problems, _rows
+from incentives.sales.inputs import (
+    MAX_FRACTION_DIGITS,
+    MAX_WHOLE_DIGITS,
+    _Problems,
+    _rows,
+)
 
 from . import values as V
 from .values import Day, Flag, Num, Text, Value
@@ -82,7 +86,7 @@ def numeric_column(arr: pa.Array, name: str) -> tuple[Num, np.ndarray]:
                                  f"polars: pl.Decimal(18, 2))", code="data", field=name)])
     if pa.types.is_string(t) or pa.types.is_large_string(t):  # text: read by the loader's parser
         raw = arr.to_pylist()
-        from incentives.sales.inputs import parse_value, ValueProblem
+        from incentives.sales.inputs import ValueProblem, parse_value
         out, odd = np.zeros(len(raw), dtype=np.int64), np.zeros(len(raw), dtype=bool)
         parsed: list[Decimal | None] = []
         for i, x in enumerate(raw):
@@ -117,7 +121,7 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[
     empty = np.array([x is None or x == "" for x in ids], dtype=bool) if n else np.zeros(0, bool)
     suspect |= empty
     if len(set(ids.tolist())) != n:
-        _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
+        _, first, _counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
         seen = np.zeros(n, dtype=bool)
         seen[first] = True
         suspect |= ~seen

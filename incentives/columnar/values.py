@@ -73,7 +73,7 @@ class Num:
             return 0
         return max(abs(int(self.v.max())), abs(int(self.v.min())))
 
-    def at(self, scale: int) -> "Num | None":
+    def at(self, scale: int) -> Num | None:
         """The same values at a larger scale, or None if that could overflow."""
         if scale == self.scale:
             return self
@@ -122,7 +122,7 @@ def with_bad(value, bad):
 
 # ---- numbers ----
 def const_num(d: Decimal) -> Number:
-    sign, digits, exp = d.as_tuple()
+    _sign, _digits, exp = d.as_tuple()
     scale = max(0, -exp)
     v = int(d.scaleb(scale))
     if scale <= MAX_SCALE and abs(v) < SAFE:

@@ -1,0 +1,232 @@
+"""Deals and crediting in columns: who is credited with which share of each deal.
+
+The rules are `incentives.sales.crediting`'s: the owner gets a whole deal unless split rows share
+it (the owner keeps what the splits leave), overlays credit a specialist alongside, and a
+roll-up credits every manager up the chain with each row below.  Credited rows are arrays (the
+deal's row, the payee's row, the share, the kind), and money columns are the payee's share of
+the deal (`deal_<name>` the whole deal's), as the row run's credited deals are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+
+from dsl.types import T
+from incentives.engine import ir
+from incentives.errors import DataError, Problem
+
+from . import values as V
+from .expr import Frame, Unsupported, constant
+from .tables import _array, numeric_column
+from .values import Day, Flag, Num, Text, Value
+
+DEFAULTS = {"status": "won", "product": "", "product_line": "", "customer": "", "new_customer": False,
+            "currency": None}
+
+
+@dataclass
+class Deals:
+    n: int
+    columns: dict[str, Value]
+    ids: np.ndarray
+    owner: np.ndarray  # row of the owner in the people table
+
+
+def _column(arr: pa.Array, name: str, t: T) -> Value:
+    if arr.null_count and name not in DEFAULTS:
+        raise Unsupported(None, f"deals with no `{name}` (an optional column left empty)")
+    if t in (T.MONEY, T.NUMBER, T.PERCENT, T.COUNT):
+        col, odd = numeric_column(arr, name)
+        if odd.any():
+            raise Unsupported(None, f"a deal `{name}` that does not fit int64")
+        return col
+    if t == T.DATE:
+        return Day(arr.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64))
+    if t == T.BOOL:
+        return Flag(arr.fill_null(DEFAULTS.get(name, False)).to_numpy(zero_copy_only=False).astype(bool))
+    a = arr.cast(pa.string())
+    if name in DEFAULTS and DEFAULTS[name] is not None:
+        a = a.fill_null(DEFAULTS[name])
+    return Text(np.asarray(a.to_numpy(zero_copy_only=False), dtype=object))
+
+
+def read_deals(plan: ir.Plan, table: pa.Table, people: np.ndarray) -> Deals:
+    names = table.column_names
+    missing = [c for c in ("id", "owner", "amount", "date") if c not in names]
+    if missing:
+        raise DataError([Problem(f"deals: missing column `{missing[0]}`", code="data", field=missing[0])])
+    index = {pid: i for i, pid in enumerate(people.tolist())}
+    ids = np.asarray(_array(table.column("id")).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    owners = _array(table.column("owner")).cast(pa.string()).to_pylist()
+    owner = np.fromiter((index.get(o, -1) for o in owners), dtype=np.int64, count=len(owners))
+    if (owner < 0).any():
+        i = int(np.flatnonzero(owner < 0)[0])
+        raise DataError([Problem(f"deals: row {i + 1}, column owner: no person with id `{owners[i]}`",
+                                 code="data", field="owner")])
+    columns: dict[str, Value] = {}
+    for name, t in plan.deal_fields.items():
+        if name in ("credit", "share", "owner", "id") or name.startswith("deal_"):
+            continue
+        if name in names:
+            columns[name] = _column(_array(table.column(name)), name, t)
+        elif name in DEFAULTS and DEFAULTS[name] is not None:
+            columns[name] = constant(DEFAULTS[name])
+        elif name in plan.deal_columns:
+            info = plan.deal_field_infos.get(name)
+            if info is not None and info.has_default:
+                columns[name] = constant(info.default)
+            else:
+                raise Unsupported(None, f"deals with no `{name}` column")
+    currency = columns.get("currency")
+    if isinstance(currency, Text) and np.any((currency.a != plan.currency) & (currency.a != "") &
+                                             (currency.a != None)):
+        raise Unsupported(None, "deals in another currency")
+    columns["id"], columns["owner"] = Text(ids), Text(np.asarray(owners, dtype=object))
+    return Deals(len(ids), columns, ids, owner)
+
+
+@dataclass
+class Credited:
+    n: int
+    deal: np.ndarray  # row in the deals table
+    payee: np.ndarray  # row in the people table
+    share: Num
+    kind: np.ndarray  # object: owner, split, overlay, rollup
+    deals: Deals
+
+
+def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: np.ndarray, org) -> Credited:
+    rules = plan.crediting
+    deal_rows, payees, shares, kinds = [], [], [], []
+    split_deals = np.zeros(deals.n, dtype=bool)
+    one = Num(np.int64(1), 0)
+    if splits is not None and splits.num_rows:
+        index = {pid: i for i, pid in enumerate(people.tolist())}
+        by_id = {d: i for i, d in enumerate(deals.ids.tolist())}
+        kind = np.asarray(_array(splits.column("kind")).cast(pa.string()).fill_null("split")
+                          .to_numpy(zero_copy_only=False), dtype=object) if "kind" in splits.column_names \
+            else np.full(splits.num_rows, "split", dtype=object)
+        unused = (kind == "split") & ("splits" not in rules) | (kind == "overlay") & ("overlays" not in rules)
+        if unused.any():
+            raise DataError([Problem("splits: the plan's `crediting` block does not use these rows; add `splits` "
+                                     "or `overlays` to it, or leave the rows out", code="data")])
+        d = np.fromiter((by_id.get(x, -1) for x in _array(splits.column("deal")).cast(pa.string()).to_pylist()),
+                        dtype=np.int64, count=splits.num_rows)
+        who = np.fromiter((index.get(x, -1) for x in _array(splits.column("person")).cast(pa.string()).to_pylist()),
+                          dtype=np.int64, count=splits.num_rows)
+        if (d < 0).any() or (who < 0).any():
+            raise Unsupported(None, "split rows naming an unknown deal or person (the row run names them)")
+        share, odd = numeric_column(_array(splits.column("share")), "share")
+        if odd.any():
+            raise Unsupported(None, "split shares that do not fit int64")
+        is_split = kind == "split"
+        split_deals[d[is_split]] = True
+        deal_rows.append(d[is_split])
+        payees.append(who[is_split])
+        shares.append(Num(np.asarray(share.v)[is_split], share.scale))
+        kinds.append(np.full(int(is_split.sum()), "split", dtype=object))
+        taken = np.zeros(deals.n, dtype=np.int64)
+        np.add.at(taken, d[is_split], np.asarray(share.v)[is_split])
+        rest = V.TEN[share.scale] - taken
+        remainder = split_deals & (rest > 0)
+        deal_rows.append(np.flatnonzero(remainder))
+        payees.append(deals.owner[remainder])
+        shares.append(Num(rest[remainder], share.scale))
+        kinds.append(np.full(int(remainder.sum()), "owner", dtype=object))
+        over = kind == "overlay"
+        deal_rows.append(d[over])
+        payees.append(who[over])
+        shares.append(Num(np.asarray(share.v)[over], share.scale))
+        kinds.append(np.full(int(over.sum()), "overlay", dtype=object))
+    whole = ~split_deals
+    deal_rows.insert(0, np.flatnonzero(whole))
+    payees.insert(0, deals.owner[whole])
+    shares.insert(0, V.full(int(whole.sum()), one))
+    kinds.insert(0, np.full(int(whole.sum()), "owner", dtype=object))
+    share = shares[0]
+    for s in shares[1:]:
+        share = _concat(share, s)
+    deal, payee, kind = np.concatenate(deal_rows), np.concatenate(payees), np.concatenate(kinds)
+    if "rollup" in rules:
+        up_deal, up_payee, up_share = [deal], [payee], [share]
+        cur, cur_deal, cur_share = payee, deal, share
+        while True:
+            mgr = org.manager[cur]
+            live = mgr >= 0
+            if not live.any():
+                break
+            cur, cur_deal = mgr[live], cur_deal[live]
+            cur_share = Num(np.asarray(cur_share.v)[live], cur_share.scale)
+            up_deal.append(cur_deal)
+            up_payee.append(cur)
+            up_share.append(cur_share)
+        kind = np.concatenate([kind] + [np.full(len(x), "rollup", dtype=object) for x in up_deal[1:]])
+        deal, payee = np.concatenate(up_deal), np.concatenate(up_payee)
+        share = up_share[0]
+        for s in up_share[1:]:
+            share = _concat(share, s)
+    return Credited(len(deal), deal, payee, share, kind, deals)
+
+
+def _concat(a: Num, b: Num) -> Num:
+    s = max(a.scale, b.scale)
+    return Num(np.concatenate([np.asarray(a.at(s).v), np.asarray(b.at(s).v)]), s)
+
+
+class DealFrame(Frame):
+    """The credited rows as a frame: deal columns from the deals (money at the payee's share), and
+    every other name from the payee's columns."""
+
+    def __init__(self, plan: ir.Plan, rows: Credited, payees: Frame):
+        super().__init__(plan, rows.n, {})
+        self.rows, self.payees = rows, payees
+        self.money = {name for name, t in plan.deal_fields.items() if t == T.MONEY and not name.startswith("deal_")}
+
+    def column(self, name: str) -> Value:
+        got = self.env.get(name)
+        if got is None:
+            got = self.env[name] = self._deal_column(name)
+        return got
+
+    def _deal_column(self, name: str) -> Value:
+        rows = self.rows
+        if name == "share":
+            return rows.share
+        if name == "credit":
+            return Text(rows.kind)
+        base = name.removeprefix("deal_")
+        col = rows.deals.columns.get(base)
+        if col is None:
+            raise Unsupported(None, f"the deal column `{name}`")
+        taken = _take(col, rows.deal)
+        if base in self.money and not name.startswith("deal_"):
+            return V.mul(taken, rows.share)
+        return taken
+
+    def var(self, node: ir.Var) -> Value:
+        if node.kind == "deal":
+            return self.column(node.name)
+        key = "payee:" + node.name
+        got = self.env.get(key)
+        if got is None:
+            got = self.env[key] = _take(self.payees.var(node), self.rows.payee)
+        return got
+
+
+def _take(col: Value, index: np.ndarray) -> Value:
+    if isinstance(col, Num):
+        return Num(np.asarray(col.v)[index] if np.ndim(col.v) else col.v, col.scale)
+    if isinstance(col, Text):
+        return Text(np.asarray(col.a, dtype=object)[index] if np.ndim(col.a) else col.a)
+    if isinstance(col, Flag):
+        return Flag(np.asarray(col.b)[index] if np.ndim(col.b) else col.b)
+    if isinstance(col, Day):
+        return Day(np.asarray(col.d)[index] if np.ndim(col.d) else col.d)
+    return V.Approx(col.x[index], col.e[index])
+
+
+_ = Decimal

@@ -1,0 +1,50 @@
+"""The whole population run by the row evaluator, from the same tables (`Plan.run_population`).
+
+The tables are written to CSV files in a temporary folder and read back by the data loaders, so
+a run the columnar evaluator hands back is checked and evaluated exactly as a run from files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from incentives.engine.compiled import CompiledPlan
+
+from . import values as V
+from .run import Period, TableResult, build_table
+from .tables import as_arrow
+from .values import Flag
+
+
+def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
+                   why: list[tuple[Any, str]]) -> TableResult:
+    from incentives.plan import Plan  # the front door's population run (a layer above)
+    with tempfile.TemporaryDirectory(prefix="incentives-") as tmp:
+        paths = {}
+        for name, table in (("people", people), ("deals", deals), ("splits", splits)):
+            if table is not None:
+                paths[name] = Path(tmp) / f"{name}.csv"
+                pacsv.write_csv(_plain(as_arrow(table)), paths[name])
+        run = Plan.run_population(plan, paths["people"], paths.get("deals"), paths.get("splits"), period)
+    results = list(run)
+    ids = np.array([r.payee for r in results], dtype=object)
+    n = len(ids)
+    amounts = {c.name: V.zeros(n) for c in plan.ir.components}
+    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
+    return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, dict(enumerate(results))), "row", why)
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Booleans as true/false text (the CSV writer's own spelling is the same, but be explicit)."""
+    cols = []
+    for col in table.columns:
+        if pa.types.is_boolean(col.type):
+            col = pa.chunked_array([pa.array(["true" if x else "false" if x is not None else None
+                                              for x in col.to_pylist()], pa.string())])
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)

@@ -1,0 +1,288 @@
+"""A population plan over tables, columnar: crediting, measures, contests and pools.
+
+The stages are the row population run's (`incentives.sales.population`), in the order the plan's
+IR names them (`ir.Plan.stages`):
+
+* CREDIT: deals to people in columns (`credit`): owner, splits, overlays, roll-ups.
+* DEAL_MEASURES: each measure's condition and value over all credited rows at once, summed (or
+  counted, averaged, ...) per person by sorting on the person (`aggregate`).
+* PERSON_DEFINITIONS, GROUP_MEASURES: team measures by team code; reports measures by walking the
+  org chart a level at a time, deepest first.
+* CONTESTS: one lexicographic sort per contest (group, score, tie-breakers, id): O(n log n).
+* POOLS: exact shares in integer minor units, largest remainders first, ties to the lower id.
+
+Lines the columnar run does not do here (listed by `unsupported`) send the whole run to the row
+population run, and the result names them; so does any payee whose amounts could not be decided
+exactly (a population's payees depend on each other).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from incentives.engine import ir
+from incentives.engine.compiled import CompiledPlan
+from incentives.engine.schedule import person_definitions
+
+from . import values as V
+from .contests import contest, pool
+from .credit import DealFrame, credit, read_deals
+from .expr import Frame, Unsupported
+from .fallback import row_population
+from .run import Period, TableResult, build_table, evaluate, set_period
+from .tables import _array, as_arrow, read_columns
+from .values import Approx, Num, Number
+
+
+def unsupported(plan: ir.Plan) -> list[tuple[Any, str]]:
+    """The lines the columnar population run does not do (yet), with why."""
+    out = []
+    for m in plan.measures:
+        if m.source == "activities":
+            out.append((m.span, "a measure of activities"))
+        elif m.of_pay:
+            out.append((m.span, "a measure of what the reports were paid"))
+    for comp in plan.components:
+        for item in comp.items:
+            if isinstance(item, ir.Tiers) and item.per:
+                out.append((item.span, "tiers per deal or on a running total"))
+    if plan.optional_columns:
+        used = [n for n in ir.walk([plan.measures, plan.components]) if isinstance(n, ir.IsMissing)]
+        if used:
+            out.append((used[0].src.span if used[0].src is not None else None, "`is missing` on a deal column"))
+    return out
+
+
+def run_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
+                   engine: str) -> TableResult:
+    why = unsupported(plan.ir) if engine != "row" else [(None, "engine=row")]
+    if why:
+        return row_population(plan, people, deals, splits, period, why)
+    try:
+        return _columnar(plan, people, deals, splits, period)
+    except Unsupported as u:
+        return row_population(plan, people, deals, splits, period, [(u.span, u.what)])
+    except _Undecided as u:
+        return row_population(plan, people, deals, splits, period,
+                              [(None, (f"{u.count} payee(s) whose amounts could not be decided exactly (in a "
+                                      f"population, payees depend on each other)"))])
+
+
+class _Undecided(Exception):
+    def __init__(self, count: int):
+        self.count = count
+
+
+def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None) -> TableResult:
+    p = plan.ir
+    ids, env = read_columns(people, dict(p.inputs))
+    n = len(ids)
+    org = Org(ids, people)
+    set_period(p, env, n, period)
+    frame = Frame(p, n, env)
+    bad = np.zeros(n, dtype=bool)
+
+    def note(value) -> None:
+        nonlocal bad
+        if value.bad is not None:
+            bad |= np.broadcast_to(value.bad, (n,))
+    if any(m.source == "deals" for m in p.measures):
+        if deals is None:
+            raise Unsupported(None, "a plan with measures over deals, run with no deals table")
+        rows = credit(p, read_deals(p, as_arrow(deals), ids), None if splits is None else as_arrow(splits), ids, org)
+        deal_frame = DealFrame(p, rows, frame)
+        for m in (m for m in p.measures if m.source == "deals"):
+            keep = None
+            if m.where is not None:
+                cond = deal_frame(m.where)
+                keep = np.broadcast_to(np.asarray(cond.b), (rows.n,))
+                if cond.bad is not None:
+                    bad |= _any_by(rows.payee, cond.bad & keep if keep is not None else cond.bad, n)
+            value = deal_frame(m.value) if m.value is not None else deal_frame.column(m.field) if m.field else None
+            env[m.name] = aggregate(m.agg, value, rows.payee, keep, n)
+            note(env[m.name])
+    early = person_definitions(p)
+    lets = {let.name: let for let in p.lets}
+    for name in early:
+        env[name] = frame(lets[name].expr)
+        note(env[name])
+    for m in (m for m in p.measures if m.source in ("team", "reports")):
+        keep = None
+        if m.where is not None:
+            cond = frame(m.where)
+            keep = np.broadcast_to(np.asarray(cond.b), (n,))
+            note(cond)
+        value = frame(m.value) if m.value is not None else env[m.field] if m.field else None
+        env[m.name] = (org.team_measure(m.agg, value, keep) if m.source == "team"
+                       else org.reports_measure(m.agg, value, keep))
+        note(env[m.name])
+    for let in p.lets:
+        if let.name not in early:
+            env[let.name] = frame(let.expr)
+            note(env[let.name])
+    for c in p.contests:
+        frame.contests[c.name] = contest(frame, c, org)
+        for col in frame.contests[c.name].values():
+            note(col)
+    pools = {}
+    for comp in p.components:
+        for item in comp.items:
+            if isinstance(item, ir.Pool):
+                pools[item.key] = pool(frame, item, org, plan)
+                note(pools[item.key])
+    amounts, total, awards, finish_bad = evaluate(p, frame, pools, lets=lambda f: None)
+    bad |= finish_bad
+    if bad.any():
+        raise _Undecided(int(bad.sum()))
+    return TableResult(build_table(p, ids, amounts, total, awards, {}), "columnar")
+
+
+def _any_by(index: np.ndarray, flags: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[index[np.broadcast_to(flags, index.shape)]] = True
+    return out
+
+
+# ---- aggregates ----
+def aggregate(agg: str, value: Number | None, group: np.ndarray, keep: np.ndarray | None, n: int) -> Number:
+    """sum, count, average, min, max of value per group (0..n-1) over the rows kept; 0 for none."""
+    rows = np.arange(len(group)) if keep is None else np.flatnonzero(keep)
+    g = group[rows]
+    counts = np.bincount(g, minlength=n).astype(np.int64)
+    if agg == "count":
+        return Num(counts, 0)
+    if value is None:
+        raise Unsupported(None, f"a measure `{agg}` with nothing to take")
+    value = V.full(len(group), value) if np.ndim(value.v if isinstance(value, Num) else value.x) == 0 else value
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if len(gs) else np.zeros(0, dtype=np.int64)
+    owners = gs[starts] if len(gs) else np.zeros(0, dtype=np.int64)
+    bad = None
+    if value.bad is not None:
+        bad = _any_by(group, value.bad & (keep if keep is not None else True), n)
+    if agg in ("sum", "average"):
+        total = _group_sum(value, rows[order], starts, owners, n)
+        if agg == "sum":
+            return V.with_bad(total, bad)
+        has = counts > 0
+        avg = V.div(total, Num(np.where(has, counts, 1), 0))
+        return V.with_bad(V.where(has, avg, V.zeros(n)), bad)
+    f = np.minimum if agg == "min" else np.maximum
+    if isinstance(value, Num):
+        out = np.zeros(n, dtype=np.int64)
+        if len(gs):
+            out[owners] = f.reduceat(np.asarray(value.v)[rows[order]], starts)
+        return Num(out, value.scale, bad)
+    x, e = np.zeros(n), np.zeros(n)
+    if len(gs):
+        x[owners] = f.reduceat(value.x[rows[order]], starts)
+        e[owners] = np.maximum.reduceat(value.e[rows[order]], starts)
+    return Approx(x, e, bad)
+
+
+def _group_sum(value: Number, picked: np.ndarray, starts: np.ndarray, owners: np.ndarray, n: int) -> Number:
+    if isinstance(value, Num):
+        v = np.asarray(value.v)[picked]
+        if value.maxabs() * max(len(v), 1) < V.SAFE:
+            out = np.zeros(n, dtype=np.int64)
+            if len(v):
+                out[owners] = np.add.reduceat(v, starts)
+            return Num(out, value.scale)
+    a = V.approx(value)
+    x, e = np.zeros(n), np.zeros(n)
+    if len(picked):
+        xs, es = a.x[picked], a.e[picked]
+        x[owners] = np.add.reduceat(xs, starts)
+        sizes = np.diff(np.r_[starts, len(picked)])
+        e[owners] = np.add.reduceat(es, starts) + np.add.reduceat(np.abs(xs), starts) * V.EPS * (sizes + 1)
+    return Approx(x, e)
+
+
+class Org:
+    """Teams and the org chart of a people table, as row indexes."""
+
+    def __init__(self, ids: np.ndarray, people: pa.Table):
+        n = len(ids)
+        self.n = n
+        self.ids = ids
+        names = people.column_names
+        team = (np.asarray(_array(people.column("team")).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+                if "team" in names else np.full(n, "", dtype=object))
+        team = np.array([str(t).strip() for t in team], dtype=object)
+        alone = team == ""
+        codes = np.unique(team.astype(str), return_inverse=True)[1].astype(np.int64)
+        # a person without a team is a team of one
+        codes = np.where(alone, codes.max(initial=0) + 1 + np.arange(n), codes)
+        self.team = np.unique(codes, return_inverse=True)[1].astype(np.int64)
+        self.teams = int(self.team.max(initial=-1)) + 1
+        self.has_team = ~alone
+        manager = (np.asarray(_array(people.column("manager")).fill_null("").to_numpy(zero_copy_only=False),
+                              dtype=object) if "manager" in names else np.full(n, "", dtype=object))
+        index = {pid: i for i, pid in enumerate(ids.tolist())}
+        self.manager = np.array([index.get(str(m).strip(), -1) if m else -1 for m in manager], dtype=np.int64)
+        depth = np.zeros(n, dtype=np.int64)
+        up = self.manager.copy()
+        for _ in range(n + 1):
+            live = up >= 0
+            if not live.any():
+                break
+            depth[live] += 1
+            up = np.where(live, self.manager[np.maximum(up, 0)], -1)
+        self.depth = depth
+
+    def team_measure(self, agg: str, value: Number | None, keep: np.ndarray | None) -> Number:
+        per_team = aggregate(agg, value, self.team, keep, self.teams)
+        return _gather(per_team, self.team)
+
+    def reports_measure(self, agg: str, value: Number | None, keep: np.ndarray | None) -> Number:
+        """Over everyone below each person in the org chart (not the person)."""
+        n = self.n
+        kept = np.ones(n, dtype=bool) if keep is None else keep
+        count = np.zeros(n, dtype=np.int64)
+        if agg == "count" or agg == "average":
+            own = kept.astype(np.int64)
+            for d in range(int(self.depth.max(initial=0)), 0, -1):
+                at = np.flatnonzero(self.depth == d)
+                np.add.at(count, self.manager[at], own[at] + count[at])
+            if agg == "count":
+                return Num(count, 0)
+        if not isinstance(value, Num):
+            raise Unsupported(None, "a measure of reports over values that are not exact")
+        v = np.broadcast_to(np.asarray(value.v), (n,))
+        if agg in ("sum", "average"):
+            if value.maxabs() * max(n, 1) >= V.SAFE:
+                raise Unsupported(None, "a measure of reports too large for int64")
+            own = np.where(kept, v, 0)
+            acc = np.zeros(n, dtype=np.int64)
+            for d in range(int(self.depth.max(initial=0)), 0, -1):
+                at = np.flatnonzero(self.depth == d)
+                np.add.at(acc, self.manager[at], own[at] + acc[at])
+            total = Num(acc, value.scale, value.bad)
+            if agg == "sum":
+                return total
+            has = count > 0
+            return V.where(has, V.div(total, Num(np.where(has, count, 1), 0)), V.zeros(n))
+        f = np.minimum if agg == "min" else np.maximum
+        fill = np.iinfo(np.int64).max if agg == "min" else np.iinfo(np.int64).min
+        own = np.where(kept, v, fill)
+        acc = np.full(n, fill, dtype=np.int64)
+        for d in range(int(self.depth.max(initial=0)), 0, -1):
+            at = np.flatnonzero(self.depth == d)
+            f.at(acc, self.manager[at], f(own[at], acc[at]))
+        return Num(np.where(acc == fill, 0, acc), value.scale, value.bad)
+
+    def groups(self, among: str) -> np.ndarray:
+        return self.team if among == "team" else np.zeros(self.n, dtype=np.int64)
+
+
+def _gather(col: Number, index: np.ndarray) -> Number:
+    bad = None if col.bad is None else np.asarray(col.bad)[index]
+    if isinstance(col, Num):
+        return Num(np.asarray(col.v)[index], col.scale, bad)
+    return Approx(col.x[index], col.e[index], bad)
+
+
