@@ -25,6 +25,7 @@ from incentives.sales.activities import load_activities
 from incentives.sales.records import Person, load_sales
 from incentives.sales.tables import load_mapping, read_rows
 from incentives.time.versions import fits
+from .engine import Engine, check_agrees, columnar, why_not
 from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
                      problems, say, shown, write_output)
 from .periods import run_periods_command, wants_periods
@@ -79,6 +80,9 @@ def run(plans: Annotated[list[Path], typer.Argument(
             help="Currency rates: from, to, date, rate (up to 8 decimal places).")] = None,
         holidays: Annotated[Optional[Path], typer.Option(
             help="Holidays (a date column), left out of working days for plans that say `days working`.")] = None,
+        engine: Annotated[Engine, typer.Option(
+            help="auto: the columnar evaluator where it applies, else the row evaluator; row: the row evaluator "
+                 "(the reference); columnar: the columnar evaluator, saying why where it cannot be used.")] = Engine.auto,
         ) -> None:
     """Evaluate plans for every payee in a data file (and their deals or activities, where a plan reads them)."""
     compiled_all = [compile_plan(plan, strict) for plan in plans]
@@ -114,7 +118,8 @@ def run(plans: Annotated[list[Path], typer.Argument(
     compiled = compiled_all[0]
     try:
         for compiled in compiled_all:
-            results, people = _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
+            results, people = _evaluate_with(engine, compiled, data, deals, splits, mapping, period, trace,
+                                             activities, payee)
             if payee:
                 unknown = set(payee) - {r.payee for r in results}
                 if unknown:
@@ -232,6 +237,29 @@ def _evaluate(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pa
     if bounds is not None:
         rows = [(pid, period_values(compiled.ir, dict(v), *bounds)) for pid, v in rows]
     return compiled.evaluator.run_many(rows, trace=trace), _names(data, maps) if trace else {}
+
+
+def _evaluate_with(engine: Engine, compiled: CompiledPlan, data: Path, deals: Path | None, splits: Path | None,
+                   mapping: Path | None, period: str | None, trace: bool, activities: Path | None,
+                   payees: list[str] | None) -> tuple[list, dict[str, Person]]:
+    """One plan's results by the engine asked for: the columnar amounts, with breakdowns (when asked)
+    from the row evaluator for the payees asked for, checked against them."""
+    why = why_not(compiled, data, mapping, activities, trace, payees) if engine != Engine.row else "row"
+    if why is not None:
+        if engine == Engine.columnar:
+            say(f"{compiled.source.name}: the row evaluator pays this run: {why}")
+        return _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
+    fast = columnar(compiled, data, deals, splits, period, engine == Engine.columnar)
+    if fast is None:
+        return _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
+    if not trace:
+        return fast, {}
+    traced, people = _evaluate(compiled, data, deals, splits, mapping, period, True, activities)
+    asked = set(payees or ())
+    traced = [r for r in traced if r.payee in asked]
+    check_agrees({r.payee: r for r in fast}, traced)
+    by_id = {r.payee: r for r in traced}
+    return [by_id.get(r.payee, r) for r in fast], people
 
 
 def _names(data: Path, maps: dict) -> dict[str, Person]:
