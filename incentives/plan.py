@@ -136,10 +136,11 @@ class Plan(CompiledPlan):
         return PopulationResult(self, results, bounds)
 
     def run_table(self, table: Any, deals: Any = None, splits: Any = None, period: str | Period | None = None,
-                  engine: str = "columnar") -> "TableResult":
+                  engine: str = "columnar", activities: Any = None) -> "TableResult":
         """Evaluate a whole table of payees at once with the columnar evaluator: a pyarrow Table or
         a polars DataFrame, one row per payee (`id` and the plan's inputs; `team` and `manager` for
-        a population plan), and for plans over deals a deals table (and a splits table).  Gives a
+        a population plan), and for plans over deals a deals table (and a splits table; an activities
+        table for plans over activities).  Gives a
         `TableResult`: `.table` has `id`, each component's amount, `total` (exact decimals) and
         each award (`award_<name>`), the row evaluator's amounts to the cent for every payee.
 
@@ -149,7 +150,7 @@ class Plan(CompiledPlan):
         from incentives.columnar.run import run_table
         if engine not in ("columnar", "row"):
             raise ValueError(f"engine: expected columnar or row, got {engine!r}")
-        return run_table(self, table, deals, splits, self._bounds(period), engine)
+        return run_table(self, table, deals, splits, self._bounds(period), engine, activities)
 
     def _sales(self, people, deals, splits, mapping, activities=None) -> Sales:
         maps = load_mapping(mapping) if mapping is not None else {}

@@ -10,10 +10,10 @@ for the payees asked for, and are checked against the columnar amounts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -6,28 +6,47 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from dsl.source import InputFileError
-
-from incentives.engine.calendar import parse_period as parse_one_period, periods_covering
+from incentives.engine.calendar import parse_period as parse_one_period
+from incentives.engine.calendar import periods_covering
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.period import period_values
 from incentives.errors import DataError, EvaluationError
 from incentives.explain.build import explain, statements
-from incentives.explain.render import (RENDERERS, render_html_statements, render_json_many, render_json_statements,
-                                       render_markdown_statements, render_text_statements)
+from incentives.explain.render import (
+    RENDERERS,
+    render_html_statements,
+    render_json_many,
+    render_json_statements,
+    render_markdown_statements,
+    render_text_statements,
+)
+from incentives.sales.activities import load_activities
 from incentives.sales.inputs import load_payees, text_id
 from incentives.sales.population import Population, parse_period
-from incentives.sales.activities import load_activities
 from incentives.sales.records import Person, load_sales
 from incentives.sales.tables import load_mapping, read_rows
 from incentives.time.versions import fits
+
+from .common import (
+    EXIT_DATA,
+    EXIT_EVAL,
+    EXIT_USAGE,
+    check_output,
+    compile_plan,
+    fail,
+    file_problems,
+    out,
+    problems,
+    say,
+    shown,
+    write_output,
+)
 from .engine import Engine, check_agrees, columnar, why_not
-from .common import (EXIT_DATA, EXIT_EVAL, EXIT_USAGE, check_output, compile_plan, fail, file_problems, out,
-                     problems, say, shown, write_output)
 from .periods import run_periods_command, wants_periods
 from .run_reports import csv_text, summary_json, summary_text
 
@@ -46,39 +65,39 @@ EXTENSIONS = {Format.text: "txt", Format.json: "json", Format.markdown: "md", Fo
 def run(plans: Annotated[list[Path], typer.Argument(
             help="The plan file; several plans (an AE plan and a SPIF) give one statement per person covering "
                  "every plan.", metavar="PLAN...")],
-        data: Annotated[Optional[Path], typer.Option("--data", "-d", "--people",
+        data: Annotated[Path | None, typer.Option("--data", "-d", "--people",
                                                      help="Payees (people): .csv, .json or .parquet, one row "
                                                           "per payee with its id, org columns and inputs.")] = None,
-        deals: Annotated[Optional[Path], typer.Option(help="Deals: .csv, .json or .parquet.")] = None,
-        splits: Annotated[Optional[Path], typer.Option(help="Split and overlay rows: deal, person, share, kind.")] = None,
-        activities: Annotated[Optional[Path], typer.Option(
+        deals: Annotated[Path | None, typer.Option(help="Deals: .csv, .json or .parquet.")] = None,
+        splits: Annotated[Path | None, typer.Option(help="Split and overlay rows: deal, person, share, kind.")] = None,
+        activities: Annotated[Path | None, typer.Option(
             help="Activities (meetings, calls, visits): .csv, .json or .parquet with id, owner, date, type and "
                  "the plan's declared activity columns.")] = None,
-        mapping: Annotated[Optional[Path], typer.Option(help="Column mapping (TOML) for CRM exports.")] = None,
-        period: Annotated[Optional[str], typer.Option(help="The period: 2026, 2026-H1, 2026-Q1, 2026-03, "
+        mapping: Annotated[Path | None, typer.Option(help="Column mapping (TOML) for CRM exports.")] = None,
+        period: Annotated[str | None, typer.Option(help="The period: 2026, 2026-H1, 2026-Q1, 2026-03, "
                                                            "or 2026-01-01..2026-02-28.")] = None,
-        payee: Annotated[Optional[list[str]], typer.Option("--payee", "-p", help="Only this payee id (repeatable).")] = None,
+        payee: Annotated[list[str] | None, typer.Option("--payee", "-p", help="Only this payee id (repeatable).")] = None,
         explain_: Annotated[bool, typer.Option("--explain", "-e", help="Show each payee's full breakdown.")] = False,
         format: Annotated[Format, typer.Option("--format", "-f", help="text, json, csv, markdown or html")] = Format.text,
-        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-        output_dir: Annotated[Optional[Path], typer.Option(
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+        output_dir: Annotated[Path | None, typer.Option(
             "--output-dir", help="Write one statement file per payee into this directory (PAYEE.txt, .md, .html "
                                  "or .json), with --explain or --format markdown or html.")] = None,
         strict: Annotated[bool, typer.Option(help="Treat plan warnings as errors.")] = False,
-        periods: Annotated[Optional[str], typer.Option(
+        periods: Annotated[str | None, typer.Option(
             help="A sequence of periods paid in order through the ledger: 2027-01..2027-06, 2027-Q1..2027-Q4.")] = None,
-        ledger: Annotated[Optional[str], typer.Option(
+        ledger: Annotated[str | None, typer.Option(
             help="The ledger: an SQLite file (made if missing) or a postgresql:// URL. Each period's earnings, "
                  "draws, recoveries, clawbacks and balances are recorded there and read by the next period.")] = None,
-        assignments: Annotated[Optional[Path], typer.Option(
+        assignments: Annotated[Path | None, typer.Option(
             help="Who is on which plan when: person, plan (its name), start, end. Without it, the people table's "
                  "plan, hire_date and leave_date columns, if any, say so.")] = None,
-        quotas: Annotated[Optional[Path], typer.Option(
+        quotas: Annotated[Path | None, typer.Option(
             help="Effective-dated values of the plans' inputs (quotas, targets): person, start, end and a column per "
                  "input, or person, name, value, start, end.")] = None,
-        rates: Annotated[Optional[Path], typer.Option(
+        rates: Annotated[Path | None, typer.Option(
             help="Currency rates: from, to, date, rate (up to 8 decimal places).")] = None,
-        holidays: Annotated[Optional[Path], typer.Option(
+        holidays: Annotated[Path | None, typer.Option(
             help="Holidays (a date column), left out of working days for plans that say `days working`.")] = None,
         engine: Annotated[Engine, typer.Option(
             help="auto: the columnar evaluator where it applies, else the row evaluator; row: the row evaluator "

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from incentives.engine import ir
-from incentives.engine.compile import ROUNDING
 from incentives.sales.ranking import share_out
 
 from . import values as V
@@ -110,58 +109,54 @@ def _split(table: np.ndarray, scale: int, pos, run_start, run_len, new_run, plan
 
 
 def pool(frame: Frame, item: ir.Pool, org, plan) -> Num:
-    """Each payee's share of a pool within its group (everyone, or the team)."""
+    """Each payee's share of a pool within its group (everyone, or the team), as `share_out`."""
     n, p = frame.n, frame.plan
+    if n == 0:
+        return V.zeros(0)
     if getattr(org, "rank_of_id", None) is None:
         org.rank_of_id = id_rank(org.ids)
     amount = round_to(frame(item.amount), p.minor_units, p.rounding_mode)
-    if not isinstance(amount, Num) or amount.bad is not None and np.any(amount.bad):
+    if not isinstance(amount, Num) or (amount.bad is not None and np.any(amount.bad)):
         raise Unsupported(item.span, "a pool amount that could not be decided exactly")
-    amount = V.full(n, amount)
+    a = np.asarray(V.full(n, amount).v)
     groups = org.groups(item.among)
-    if n and np.any(np.asarray(amount.v) != np.asarray(amount.v)[np.argmax(groups == groups)]):
-        first = np.zeros(int(groups.max()) + 1, dtype=np.int64)
-        first[groups[::-1]] = np.asarray(amount.v)[::-1]
-        if np.any(first[groups] != amount.v):
-            raise Unsupported(item.span, "a pool that is not the same for the whole group (the row run names it)")
+    count = int(groups.max()) + 1
+    first = np.zeros(count, dtype=np.int64)
+    first[groups[::-1]] = a[::-1]  # the first member's amount (the last write wins)
+    if np.any(first[groups] != a):
+        raise Unsupported(item.span, "a pool that is not the same for the whole group (the row run names it)")
     if item.by is not None:
         w = frame(item.by)
         if not isinstance(w, Num) or w.bad is not None:
             raise Unsupported(item.span, "pool weights that are not exact")
-        w = V.full(n, w)
-        weights = np.maximum(np.asarray(w.v), 0)
+        weights = np.maximum(np.asarray(V.full(n, w).v), 0)  # a negative contribution counts as none
     else:
         weights = np.ones(n, dtype=np.int64)
-    totals = np.zeros(int(groups.max(initial=-1)) + 1, dtype=object if weights.max(initial=0) * n >= V.SAFE
-                      else np.int64)
-    np.add.at(totals, groups, weights.astype(totals.dtype))
-    total = totals[groups]
-    equal = total == 0
+    sizes = np.bincount(groups, minlength=count)
+    units = np.abs(first)
+    big = int(weights.max(initial=0)) * max(n, 1) >= V.SAFE or int(units.max()) * int(weights.max(initial=1)) >= V.SAFE
+    if big:  # exact in Python integers: slower, never wrong
+        weights = weights.astype(object)
+    totals = np.zeros(count, dtype=weights.dtype)
+    np.add.at(totals, groups, weights)
+    equal = (totals == 0)[groups]  # nothing to share by: equal shares
     weights = np.where(equal, 1, weights)
-    sizes = np.bincount(groups, minlength=len(totals))
-    total = np.where(equal, sizes[groups], total)
-    a = np.asarray(amount.v)
-    sign = np.where(a < 0, -1, 1)
-    units = np.abs(a)
-    if int(units.max(initial=0)) * int(weights.max(initial=0)) >= V.SAFE:  # exact in Python integers
-        units, weights, total = units.astype(object), weights.astype(object), total.astype(object)
-    product = units * weights
+    total = np.where(equal, sizes[groups], totals[groups])
+    u = units[groups].astype(weights.dtype)
+    product = u * weights
     floor, rem = product // total, product % total
-    left = np.zeros(len(totals), dtype=np.int64)
-    np.add.at(left, groups, np.asarray(floor, dtype=object).astype(np.int64))
-    first_units = np.zeros(len(totals), dtype=np.int64)
-    first_units[groups] = np.asarray(units, dtype=object).astype(np.int64)
-    left = first_units - left
-    order = np.lexsort([org.rank_of_id, -np.asarray(rem, dtype=object).astype(np.float64)
-                        if rem.dtype == object else -rem, groups])
+    given = np.zeros(count, dtype=weights.dtype)
+    np.add.at(given, groups, floor)
+    left = (units.astype(weights.dtype) - given).astype(np.int64)
+    if big:
+        order = np.array(sorted(range(n), key=lambda i: (groups[i], -rem[i], org.rank_of_id[i])), dtype=np.int64)
+    else:
+        order = np.lexsort([org.rank_of_id, -rem, groups])
     gs = groups[order]
-    starts = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1] if n else np.zeros(0, dtype=np.int64)
-    pos = np.arange(n) - np.maximum.accumulate(np.where(np.r_[True, gs[1:] != gs[:-1]] if n else [], np.arange(n), 0))
+    starts = np.r_[True, gs[1:] != gs[:-1]]
+    pos = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     extra = np.zeros(n, dtype=np.int64)
     extra[order] = pos < left[gs]
-    share = (np.asarray(floor, dtype=object).astype(np.int64) + extra) * sign
-    del starts
-    return Num(share.astype(np.int64), amount.scale)
+    share = (np.asarray(floor).astype(np.int64) + extra) * np.where(first[groups] < 0, -1, 1)
+    return Num(share, amount.scale)
 
-
-_ = ROUNDING

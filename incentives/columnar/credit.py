@@ -36,14 +36,28 @@ class Deals:
     owner: np.ndarray  # row of the owner in the people table
 
 
-def _column(arr: pa.Array, name: str, t: T) -> Value:
-    if arr.null_count and name not in DEFAULTS:
-        raise Unsupported(None, f"deals with no `{name}` (an optional column left empty)")
+def _column(arr: pa.Array, name: str, t: T, optional: bool = False) -> Value:
+    """A deal (or activity) column.  An optional column's empty cells are its bad rows: the row
+    evaluator stops on reading one (only `is missing` may look at it), so `IsMissing` reads them."""
+    missing = None
+    if arr.null_count:
+        if not optional and name not in DEFAULTS:
+            raise Unsupported(None, f"records with no `{name}` (the data loaders name them)")
+        if optional:
+            missing = arr.is_null().to_numpy(zero_copy_only=False)
     if t in (T.MONEY, T.NUMBER, T.PERCENT, T.COUNT):
-        col, odd = numeric_column(arr, name)
+        col, odd = numeric_column(arr.fill_null(0) if missing is not None else arr, name)
         if odd.any():
-            raise Unsupported(None, f"a deal `{name}` that does not fit int64")
-        return col
+            raise Unsupported(None, f"a `{name}` that does not fit int64")
+        return V.with_bad(col, missing)
+    if missing is not None:
+        if t == T.DATE:
+            arr = arr.cast(pa.date32()).cast(pa.int32()).fill_null(0)
+            return Day(arr.to_numpy(zero_copy_only=False).astype(np.int64), missing)
+        if t == T.BOOL:
+            return Flag(arr.fill_null(False).to_numpy(zero_copy_only=False).astype(bool), missing)
+        return Text(np.asarray(arr.cast(pa.string()).fill_null("").to_numpy(zero_copy_only=False), dtype=object),
+                    missing)
     if t == T.DATE:
         return Day(arr.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64))
     if t == T.BOOL:
@@ -55,33 +69,50 @@ def _column(arr: pa.Array, name: str, t: T) -> Value:
 
 
 def read_deals(plan: ir.Plan, table: pa.Table, people: np.ndarray) -> Deals:
+    return read_records(plan, table, people, "deals", ("id", "owner", "amount", "date"), plan.deal_fields,
+                        plan.deal_columns, plan.deal_field_infos)
+
+
+def read_activities(plan: ir.Plan, table: pa.Table, people: np.ndarray) -> Deals:
+    return read_records(plan, table, people, "activities", ("id", "owner", "date", "type"), plan.activity_fields,
+                        plan.activity_columns, plan.activity_field_infos)
+
+
+def read_records(plan: ir.Plan, table: pa.Table, people: np.ndarray, what: str, required: tuple[str, ...],
+                 fields: dict[str, T], used, infos: dict) -> Deals:
+    """Deals or activities: their columns, and each record's owner as a row of the people table."""
     names = table.column_names
-    missing = [c for c in ("id", "owner", "amount", "date") if c not in names]
+    missing = [c for c in required if c not in names]
     if missing:
-        raise DataError([Problem(f"deals: missing column `{missing[0]}`", code="data", field=missing[0])])
+        raise DataError([Problem(f"{what}: missing column `{missing[0]}`", code="data", field=missing[0])])
     index = {pid: i for i, pid in enumerate(people.tolist())}
     ids = np.asarray(_array(table.column("id")).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     owners = _array(table.column("owner")).cast(pa.string()).to_pylist()
     owner = np.fromiter((index.get(o, -1) for o in owners), dtype=np.int64, count=len(owners))
     if (owner < 0).any():
         i = int(np.flatnonzero(owner < 0)[0])
-        raise DataError([Problem(f"deals: row {i + 1}, column owner: no person with id `{owners[i]}`",
+        raise DataError([Problem(f"{what}: row {i + 1}, column owner: no person with id `{owners[i]}`",
                                  code="data", field="owner")])
     columns: dict[str, Value] = {}
-    for name, t in plan.deal_fields.items():
+    for name, t in fields.items():
         if name in ("credit", "share", "owner", "id") or name.startswith("deal_"):
             continue
         if name in names:
-            columns[name] = _column(_array(table.column(name)), name, t)
+            info = infos.get(name)
+            default = info is not None and info.has_default and name not in plan.optional_columns
+            col = _column(_array(table.column(name)), name, t, name in plan.optional_columns or default)
+            if default and col.bad is not None:  # empty cells take the declared default
+                col = V.where(np.asarray(col.bad), constant(info.default), V.without_bad(col))
+            columns[name] = col
         elif name in DEFAULTS and DEFAULTS[name] is not None:
             columns[name] = constant(DEFAULTS[name])
-        elif name in plan.deal_columns:
-            info = plan.deal_field_infos.get(name)
+        elif name in used:
+            info = infos.get(name)
             if info is not None and info.has_default:
                 columns[name] = constant(info.default)
             else:
-                raise Unsupported(None, f"deals with no `{name}` column")
-    currency = columns.get("currency")
+                raise Unsupported(None, f"{what} with no `{name}` column")
+    currency = columns.get("currency") if what == "deals" else None
     if isinstance(currency, Text) and np.any((currency.a != plan.currency) & (currency.a != "") &
                                              (currency.a != None)):
         raise Unsupported(None, "deals in another currency")
@@ -97,6 +128,13 @@ class Credited:
     share: Num
     kind: np.ndarray  # object: owner, split, overlay, rollup
     deals: Deals
+
+
+def owned(records: Deals) -> Credited:
+    """Activities: each credited to its owner only."""
+    n = records.n
+    return Credited(n, np.arange(n), records.owner, Num(np.ones(n, dtype=np.int64), 0),
+                    np.full(n, "owner", dtype=object), records)
 
 
 def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: np.ndarray, org) -> Credited:
@@ -207,6 +245,13 @@ class DealFrame(Frame):
             return V.mul(taken, rows.share)
         return taken
 
+    def _eval(self, n):
+        if isinstance(n, ir.IsMissing):
+            col = self.column(n.name)
+            missing = np.zeros(self.n, dtype=bool) if col.bad is None else np.broadcast_to(col.bad, (self.n,))
+            return Flag(missing != n.negated)
+        return super()._eval(n)
+
     def var(self, node: ir.Var) -> Value:
         if node.kind == "deal":
             return self.column(node.name)
@@ -218,15 +263,18 @@ class DealFrame(Frame):
 
 
 def _take(col: Value, index: np.ndarray) -> Value:
+    bad = None
+    if col.bad is not None:
+        bad = np.full(len(index), bool(col.bad)) if np.ndim(col.bad) == 0 else col.bad[index]
     if isinstance(col, Num):
-        return Num(np.asarray(col.v)[index] if np.ndim(col.v) else col.v, col.scale)
+        return Num(np.asarray(col.v)[index] if np.ndim(col.v) else col.v, col.scale, bad)
     if isinstance(col, Text):
-        return Text(np.asarray(col.a, dtype=object)[index] if np.ndim(col.a) else col.a)
+        return Text(np.asarray(col.a, dtype=object)[index] if np.ndim(col.a) else col.a, bad)
     if isinstance(col, Flag):
-        return Flag(np.asarray(col.b)[index] if np.ndim(col.b) else col.b)
+        return Flag(np.asarray(col.b)[index] if np.ndim(col.b) else col.b, bad)
     if isinstance(col, Day):
-        return Day(np.asarray(col.d)[index] if np.ndim(col.d) else col.d)
-    return V.Approx(col.x[index], col.e[index])
+        return Day(np.asarray(col.d)[index] if np.ndim(col.d) else col.d, bad)
+    return V.Approx(col.x[index], col.e[index], bad)
 
 
 _ = Decimal

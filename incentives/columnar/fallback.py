@@ -1,11 +1,13 @@
 """The whole population run by the row evaluator, from the same tables (`Plan.run_population`).
 
-The tables are written to CSV files in a temporary folder and read back by the data loaders, so
-a run the columnar evaluator hands back is checked and evaluated exactly as a run from files."""
+The tables are written to CSV files in a temporary folder and read back by the data loaders
+(`load_sales`), so a run the columnar evaluator hands back is checked and evaluated exactly as a
+run from files (`incentives run --people ... --deals ...`)."""
 
 from __future__ import annotations
 
 import tempfile
+from decimal import localcontext
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from incentives.engine.compiled import CompiledPlan
+from incentives.engine.numbers import CONTEXT
+from incentives.sales.activities import load_activities
+from incentives.sales.population import Population
+from incentives.sales.records import load_sales
 
 from . import values as V
 from .run import Period, TableResult, build_table
@@ -22,16 +28,21 @@ from .values import Flag
 
 
 def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-                   why: list[tuple[Any, str]]) -> TableResult:
-    from incentives.plan import Plan  # the front door's population run (a layer above)
+                   why: list[tuple[Any, str]], activities: Any = None) -> TableResult:
+    p = plan.ir
     with tempfile.TemporaryDirectory(prefix="incentives-") as tmp:
         paths = {}
-        for name, table in (("people", people), ("deals", deals), ("splits", splits)):
+        for name, table in (("people", people), ("deals", deals), ("splits", splits), ("activities", activities)):
             if table is not None:
                 paths[name] = Path(tmp) / f"{name}.csv"
                 pacsv.write_csv(_plain(as_arrow(table)), paths[name])
-        run = Plan.run_population(plan, paths["people"], paths.get("deals"), paths.get("splits"), period)
-    results = list(run)
+        sales = load_sales(paths["people"], paths.get("deals"), paths.get("splits"), p.inputs, p.deal_fields,
+                           p.currency, None, p.deal_columns, p.deal_field_infos)
+        if "activities" in paths:
+            sales.activities = load_activities(paths["activities"], p.activity_fields, sales.people, None,
+                                               p.activity_columns, p.activity_field_infos)
+        with localcontext(CONTEXT):
+            results = Population(plan, sales, period).run()
     ids = np.array([r.payee for r in results], dtype=object)
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}

@@ -29,9 +29,11 @@ from incentives.engine.schedule import person_definitions
 
 from . import values as V
 from .contests import contest, pool
-from .credit import DealFrame, credit, read_deals
+from .credit import DealFrame, credit, owned, read_activities, read_deals
+from .deal_tiers import deal_tiers
 from .expr import Frame, Unsupported
 from .fallback import row_population
+from .lines import Lines
 from .run import Period, TableResult, build_table, evaluate, set_period
 from .tables import _array, as_arrow, read_columns
 from .values import Approx, Num, Number
@@ -40,31 +42,18 @@ from .values import Approx, Num, Number
 def unsupported(plan: ir.Plan) -> list[tuple[Any, str]]:
     """The lines the columnar population run does not do (yet), with why."""
     out = []
-    for m in plan.measures:
-        if m.source == "activities":
-            out.append((m.span, "a measure of activities"))
-        elif m.of_pay:
-            out.append((m.span, "a measure of what the reports were paid"))
-    for comp in plan.components:
-        for item in comp.items:
-            if isinstance(item, ir.Tiers) and item.per:
-                out.append((item.span, "tiers per deal or on a running total"))
-    if plan.optional_columns:
-        used = [n for n in ir.walk([plan.measures, plan.components]) if isinstance(n, ir.IsMissing)]
-        if used:
-            out.append((used[0].src.span if used[0].src is not None else None, "`is missing` on a deal column"))
     return out
 
 
 def run_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-                   engine: str) -> TableResult:
+                   engine: str, activities: Any = None) -> TableResult:
     why = unsupported(plan.ir) if engine != "row" else [(None, "engine=row")]
     if why:
-        return row_population(plan, people, deals, splits, period, why)
+        return row_population(plan, people, deals, splits, period, why, activities)
     try:
-        return _columnar(plan, people, deals, splits, period)
+        return _columnar(plan, people, deals, splits, period, activities)
     except Unsupported as u:
-        return row_population(plan, people, deals, splits, period, [(u.span, u.what)])
+        return row_population(plan, people, deals, splits, period, [(u.span, u.what)], activities)
     except _Undecided as u:
         return row_population(plan, people, deals, splits, period,
                               [(None, (f"{u.count} payee(s) whose amounts could not be decided exactly (in a "
@@ -76,7 +65,8 @@ class _Undecided(Exception):
         self.count = count
 
 
-def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None) -> TableResult:
+def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
+              activities: Any = None) -> TableResult:
     p = plan.ir
     ids, env = read_columns(people, dict(p.inputs))
     n = len(ids)
@@ -89,27 +79,30 @@ def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, per
         nonlocal bad
         if value.bad is not None:
             bad |= np.broadcast_to(value.bad, (n,))
-    if any(m.source == "deals" for m in p.measures):
+    per_deal = [i for c in p.components for i in c.items if isinstance(i, ir.Tiers) and i.per]
+    deal_frame = None
+    if any(m.source == "deals" for m in p.measures) or per_deal:
         if deals is None:
             raise Unsupported(None, "a plan with measures over deals, run with no deals table")
         rows = credit(p, read_deals(p, as_arrow(deals), ids), None if splits is None else as_arrow(splits), ids, org)
         deal_frame = DealFrame(p, rows, frame)
         for m in (m for m in p.measures if m.source == "deals"):
-            keep = None
-            if m.where is not None:
-                cond = deal_frame(m.where)
-                keep = np.broadcast_to(np.asarray(cond.b), (rows.n,))
-                if cond.bad is not None:
-                    bad |= _any_by(rows.payee, cond.bad & keep if keep is not None else cond.bad, n)
-            value = deal_frame(m.value) if m.value is not None else deal_frame.column(m.field) if m.field else None
-            env[m.name] = aggregate(m.agg, value, rows.payee, keep, n)
+            env[m.name] = _measure(m, deal_frame, rows, n)
+            note(env[m.name])
+    if p.reads_activities:
+        if activities is None:
+            raise Unsupported(None, "a plan with measures over activities, run with no activities table")
+        own = owned(read_activities(p, as_arrow(activities), ids))
+        activity_frame = DealFrame(p, own, frame)
+        for m in (m for m in p.measures if m.source == "activities"):
+            env[m.name] = _measure(m, activity_frame, own, n)
             note(env[m.name])
     early = person_definitions(p)
     lets = {let.name: let for let in p.lets}
     for name in early:
         env[name] = frame(lets[name].expr)
         note(env[name])
-    for m in (m for m in p.measures if m.source in ("team", "reports")):
+    for m in (m for m in p.measures if m.source in ("team", "reports") and not m.of_pay):
         keep = None
         if m.where is not None:
             cond = frame(m.where)
@@ -127,17 +120,59 @@ def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, per
         frame.contests[c.name] = contest(frame, c, org)
         for col in frame.contests[c.name].values():
             note(col)
-    pools = {}
+    pools: dict = {}
+    if per_deal:
+        lines = Lines(p)
+        for item in per_deal:
+            pools[("tiers", id(item))] = deal_tiers(lines, deal_frame, rows, item, n)
+            note(pools[("tiers", id(item))])
     for comp in p.components:
         for item in comp.items:
             if isinstance(item, ir.Pool):
                 pools[item.key] = pool(frame, item, org, plan)
                 note(pools[item.key])
-    amounts, total, awards, finish_bad = evaluate(p, frame, pools, lets=lambda f: None)
+    amounts, total, awards, finish_bad = finish(p, frame, pools, org)
     bad |= finish_bad
     if bad.any():
         raise _Undecided(int(bad.sum()))
     return TableResult(build_table(p, ids, amounts, total, awards, {}), "columnar")
+
+
+def _measure(m: ir.Measure, frame: DealFrame, rows, n: int) -> Number:
+    """A measure over credited deals or owned activities: its condition and value over every row at
+    once, aggregated per payee.  A row whose condition could not be decided, or whose value the row
+    evaluator could not read (an empty optional column), makes its payee bad."""
+    keep = None
+    bad = None
+    if m.where is not None:
+        cond = frame(m.where)
+        keep = np.broadcast_to(np.asarray(cond.b), (rows.n,))
+        if cond.bad is not None:
+            bad = _any_by(rows.payee, np.broadcast_to(cond.bad, (rows.n,)), n)
+    value = frame(m.value) if m.value is not None else frame.column(m.field) if m.field else None
+    return V.with_bad(aggregate(m.agg, value, rows.payee, keep, n), bad)
+
+
+def finish(p: ir.Plan, frame: Frame, pools: dict, org: Org):
+    """Pay everyone.  Measures of what the reports were paid are worked out from the reports' pay:
+    the whole population is paid once per level of the org chart, deepest first in effect (after
+    round k, everyone with at most k levels below them has their reports' final pay)."""
+    of_pay = [m for m in p.measures if m.of_pay]
+    rounds = int(org.depth.max(initial=0)) + 1 if of_pay else 1
+    for m in of_pay:
+        frame.env[m.name] = V.zeros(frame.n)
+    for _ in range(rounds):
+        amounts, total, awards, bad = evaluate(p, frame, pools, lets=lambda f: None)
+        paid = {**amounts, "total": total}
+        for m in of_pay:
+            keep = None
+            if m.where is not None:
+                cond = frame(m.where)
+                keep = np.broadcast_to(np.asarray(cond.b), (frame.n,))
+                if cond.bad is not None:
+                    bad = bad | np.broadcast_to(cond.bad, (frame.n,))
+            frame.env[m.name] = org.reports_measure(m.agg, paid[m.field], keep)
+    return amounts, total, awards, bad
 
 
 def _any_by(index: np.ndarray, flags: np.ndarray, n: int) -> np.ndarray:

@@ -55,7 +55,10 @@ class Lines:
             return V.add(running, share)
         if isinstance(item, ir.Tiers):
             if item.per is not None:
-                raise Unsupported(item.span, "tiers per deal or on a running total")
+                done = pools.get(("tiers", id(item)))
+                if done is None:
+                    raise Unsupported(item.span, "tiers per deal or on a running total outside a population run")
+                return V.add(running, done)
             return V.add(running, self.tiers(f, item))
         if isinstance(item, ir.Scorecard):
             return V.add(running, self.scorecard(f, item))

@@ -247,14 +247,14 @@ def _epoch_day(d: dt.date) -> int:
 
 
 def run_table(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: Period | None,
-              engine: str = "columnar") -> TableResult:
+              engine: str = "columnar", activities: Any = None) -> TableResult:
     """`Plan.run_table`: a person-level plan here; a population plan in `groups`."""
     from .tables import as_arrow
     table = as_arrow(table)
     if plan.ir.needs_population:
         from .groups import run_population
-        return run_population(plan, table, deals, splits, period, engine)
-    if deals is not None or splits is not None:
+        return run_population(plan, table, deals, splits, period, engine, activities)
+    if deals is not None or splits is not None or activities is not None:
         from incentives.errors import DataError, Problem
         raise DataError([Problem("deals: this plan takes no measures over deals and has no contests or pools: "
                                  "give only the payees' table", code="data", field="deals")])

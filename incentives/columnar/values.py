@@ -34,8 +34,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Union
-
 import numpy as np
 
 SAFE = 2 ** 62  # exact values stay below this in magnitude
@@ -108,8 +106,8 @@ class Day:
     bad: np.ndarray | None = None
 
 
-Number = Union[Num, Approx]
-Value = Union[Num, Approx, Flag, Text, Day]
+Number = Num | Approx
+Value = Num | Approx | Flag | Text | Day
 
 
 def with_bad(value, bad):
@@ -118,6 +116,10 @@ def with_bad(value, bad):
         return value
     out = type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], _or(value.bad, bad))
     return out
+
+
+def without_bad(value):
+    return type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], None)
 
 
 # ---- numbers ----
@@ -160,9 +162,9 @@ def add(a: Number, b: Number, sign: int = 1) -> Number:
 
 def mul(a: Number, b: Number) -> Number:
     bad = _or(a.bad, b.bad)
-    if isinstance(a, Num) and isinstance(b, Num):
-        if a.scale + b.scale <= MAX_SCALE and a.maxabs() * b.maxabs() < SAFE:
-            return Num(a.v * b.v, a.scale + b.scale, bad)
+    if (isinstance(a, Num) and isinstance(b, Num) and a.scale + b.scale <= MAX_SCALE
+            and a.maxabs() * b.maxabs() < SAFE):
+        return Num(a.v * b.v, a.scale + b.scale, bad)
     a, b = approx(a), approx(b)
     x = a.x * b.x
     ax, bx = np.abs(a.x), np.abs(b.x)
