@@ -24,9 +24,9 @@ from .rounding import round_to
 from .values import Num
 
 
-def id_rank(ids: np.ndarray) -> np.ndarray:
+def id_rank(ids: pa.Array) -> np.ndarray:
     """Each id's position in id order (ties to the lower id come first)."""
-    order = pc.sort_indices(pa.array(ids.tolist(), type=pa.string())).to_numpy()
+    order = pc.sort_indices(ids).to_numpy()
     rank = np.empty(len(ids), dtype=np.int64)
     rank[order] = np.arange(len(ids))
     return rank

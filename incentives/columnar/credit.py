@@ -68,24 +68,24 @@ def _column(arr: pa.Array, name: str, t: T, optional: bool = False) -> Value:
     return Text(np.asarray(a.to_numpy(zero_copy_only=False), dtype=object))
 
 
-def read_deals(plan: ir.Plan, table: pa.Table, people: np.ndarray) -> Deals:
+def read_deals(plan: ir.Plan, table: pa.Table, people: pa.Array) -> Deals:
     return read_records(plan, table, people, "deals", ("id", "owner", "amount", "date"), plan.deal_fields,
                         plan.deal_columns, plan.deal_field_infos)
 
 
-def read_activities(plan: ir.Plan, table: pa.Table, people: np.ndarray) -> Deals:
+def read_activities(plan: ir.Plan, table: pa.Table, people: pa.Array) -> Deals:
     return read_records(plan, table, people, "activities", ("id", "owner", "date", "type"), plan.activity_fields,
                         plan.activity_columns, plan.activity_field_infos)
 
 
-def read_records(plan: ir.Plan, table: pa.Table, people: np.ndarray, what: str, required: tuple[str, ...],
+def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, required: tuple[str, ...],
                  fields: dict[str, T], used, infos: dict) -> Deals:
     """Deals or activities: their columns, and each record's owner as a row of the people table."""
     names = table.column_names
     missing = [c for c in required if c not in names]
     if missing:
         raise DataError([Problem(f"{what}: missing column `{missing[0]}`", code="data", field=missing[0])])
-    index = {pid: i for i, pid in enumerate(people.tolist())}
+    index = {pid: i for i, pid in enumerate(people.to_pylist())}
     ids = np.asarray(_array(table.column("id")).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     owners = _array(table.column("owner")).cast(pa.string()).to_pylist()
     owner = np.fromiter((index.get(o, -1) for o in owners), dtype=np.int64, count=len(owners))
@@ -137,13 +137,13 @@ def owned(records: Deals) -> Credited:
                     np.full(n, "owner", dtype=object), records)
 
 
-def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: np.ndarray, org) -> Credited:
+def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Array, org) -> Credited:
     rules = plan.crediting
     deal_rows, payees, shares, kinds = [], [], [], []
     split_deals = np.zeros(deals.n, dtype=bool)
     one = Num(np.int64(1), 0)
     if splits is not None and splits.num_rows:
-        index = {pid: i for i, pid in enumerate(people.tolist())}
+        index = {pid: i for i, pid in enumerate(people.to_pylist())}
         by_id = {d: i for i, d in enumerate(deals.ids.tolist())}
         kind = np.asarray(_array(splits.column("kind")).cast(pa.string()).fill_null("split")
                           .to_numpy(zero_copy_only=False), dtype=object) if "kind" in splits.column_names \

@@ -43,7 +43,7 @@ def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any
                                                p.activity_columns, p.activity_field_infos)
         with localcontext(CONTEXT):
             results = Population(plan, sales, period).run()
-    ids = np.array([r.payee for r in results], dtype=object)
+    ids = pa.array([r.payee for r in results], type=pa.string())
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}
     awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}

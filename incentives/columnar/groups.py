@@ -240,7 +240,7 @@ def _group_sum(value: Number, picked: np.ndarray, starts: np.ndarray, owners: np
 class Org:
     """Teams and the org chart of a people table, as row indexes."""
 
-    def __init__(self, ids: np.ndarray, people: pa.Table):
+    def __init__(self, ids: pa.Array, people: pa.Table):
         n = len(ids)
         self.n = n
         self.ids = ids
@@ -257,7 +257,7 @@ class Org:
         self.has_team = ~alone
         manager = (np.asarray(_array(people.column("manager")).fill_null("").to_numpy(zero_copy_only=False),
                               dtype=object) if "manager" in names else np.full(n, "", dtype=object))
-        index = {pid: i for i, pid in enumerate(ids.tolist())}
+        index = {pid: i for i, pid in enumerate(ids.to_pylist())}
         self.manager = np.array([index.get(str(m).strip(), -1) if m else -1 for m in manager], dtype=np.int64)
         depth = np.zeros(n, dtype=np.int64)
         up = self.manager.copy()

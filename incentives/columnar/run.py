@@ -157,10 +157,10 @@ def _pick(a, rows: np.ndarray) -> list:
     return [a.item()] * len(rows) if a.ndim == 0 else a[rows].tolist()
 
 
-def build_table(plan: ir.Plan, ids: np.ndarray, amounts: dict[str, Num], total: Num, awards: dict[str, Flag],
+def build_table(plan: ir.Plan, ids: pa.Array, amounts: dict[str, Num], total: Num, awards: dict[str, Flag],
                 fixes: dict[int, PayeeResult]) -> pa.Table:
     """The output table; rows in `fixes` take the row evaluator's amounts."""
-    columns: dict[str, pa.Array] = {"id": pa.array(ids.tolist(), type=pa.string())}
+    columns: dict[str, pa.Array] = {"id": ids}
     rows = np.fromiter(fixes.keys(), dtype=np.int64, count=len(fixes))
 
     def column(num: Num, pick: Callable[[PayeeResult], Decimal]) -> pa.Array:
@@ -209,10 +209,10 @@ def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> Ta
     rows = np.flatnonzero(bad)
     fixes = {int(i): r for i, r in zip(rows, _row_results(plan, ids, given, rows, period))}
     return TableResult(build_table(ir_plan, ids, amounts, total, awards, fixes), "columnar",
-                       row_payees=[str(ids[i]) for i in rows])
+                       row_payees=[ids[int(i)].as_py() for i in rows])
 
 
-def _row_results(plan: CompiledPlan, ids: np.ndarray, env: dict[str, Value], rows: np.ndarray,
+def _row_results(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], rows: np.ndarray,
                  period: Period | None) -> list[PayeeResult]:
     from incentives.engine.period import period_values
     names = list(plan.ir.givable)
@@ -226,11 +226,11 @@ def _row_results(plan: CompiledPlan, ids: np.ndarray, env: dict[str, Value], row
                 whole = calendar.count_days(*period, working=plan.ir.days == "working")
                 days = (whole, int(days_of[k]["days_active"]))
             period_values(plan.ir, values, *period, days)
-        out.append(plan.evaluator.run(values, str(ids[i])))
+        out.append(plan.evaluator.run(values, ids[int(i)].as_py()))
     return out
 
 
-def row_run(plan: CompiledPlan, ids: np.ndarray, env: dict[str, Value], period: Period | None,
+def row_run(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], period: Period | None,
             why: list[tuple[Any, str]]) -> TableResult:
     """The whole run by the row evaluator (a line the columnar evaluator does not do)."""
     rows = np.arange(len(ids))

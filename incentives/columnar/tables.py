@@ -103,8 +103,9 @@ def numeric_column(arr: pa.Array, name: str) -> tuple[Num, np.ndarray]:
     raise DataError([Problem(f"table: column {name}: expected numbers, got {t}", code="data", field=name)])
 
 
-def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[np.ndarray, dict[str, Value]]:
-    """Payee ids and input columns, checked; a DataError names every problem found."""
+def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[pa.Array, dict[str, Value]]:
+    """Payee ids (an Arrow string array) and input columns, checked; a DataError names every problem
+    found."""
     names = table.column_names
     n = table.num_rows
     suspect = np.zeros(n, dtype=bool)
@@ -116,15 +117,21 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[
             problems.add("header", f"missing column `{name}` ({info.type.value}, required by plan line "
                                    f"{info.decl.span.line})")
     problems.raise_if_any()
-    ids = np.asarray(pc.cast(_array(table.column(id_column)), pa.string()).to_numpy(zero_copy_only=False),
-                     dtype=object)
-    empty = np.array([x is None or x == "" for x in ids], dtype=bool) if n else np.zeros(0, bool)
-    suspect |= empty
-    if len(set(ids.tolist())) != n:
-        _, first, _counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
-        seen = np.zeros(n, dtype=bool)
-        seen[first] = True
-        suspect |= ~seen
+    ids = pc.utf8_trim_whitespace(pc.cast(_array(table.column(id_column)), pa.string()))
+    empty = pc.fill_null(pc.equal(ids, ""), True)
+    if pc.any(empty).as_py():
+        suspect |= empty.to_numpy(zero_copy_only=False)
+    if n > 1:  # duplicates: neighbours in id order (a sort is faster here than hashing strings)
+        order = pc.sort_indices(ids)
+        ordered = ids.take(order)
+        same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1))
+        if pc.any(same).as_py():
+            o = order.to_numpy()
+            for k in np.flatnonzero(np.asarray(same.fill_null(False).to_numpy(zero_copy_only=False)))[:50]:
+                first, again = sorted((int(o[k]), int(o[k + 1])))
+                problems.add(f"row {again + 1}, column {id_column}",
+                             f"payee id `{ids[again].as_py()}` appears twice (first at row {first + 1})")
+            problems.raise_if_any()
     env: dict[str, Value] = {}
     for name, info in inputs.items():
         if name not in names:
@@ -187,15 +194,16 @@ def _plain(x: Any) -> Any:
 
 def decimal_array(unscaled: list[int] | np.ndarray, scale: int) -> pa.Array:
     """Exact decimal values from unscaled integers (decimal128 when they fit 38 digits)."""
-    ints = [int(x) for x in unscaled] if not isinstance(unscaled, np.ndarray) else unscaled.tolist()
-    digits = max((len(str(abs(x))) for x in ints), default=1)
-    precision = max(digits, scale + 1)
-    t = pa.decimal128(38, scale) if precision <= 38 else pa.decimal256(76, scale)
-    if isinstance(unscaled, np.ndarray) and precision <= 38:
+    if isinstance(unscaled, np.ndarray) and scale <= 18:  # int64: at most 19 digits
+        t = pa.decimal128(38, scale)
+        unscaled = np.ascontiguousarray(unscaled, dtype=np.int64)
         words = np.empty((len(unscaled), 2), dtype=np.int64)
         words[:, 0] = unscaled
         words[:, 1] = unscaled >> 63
-        return pa.Array.from_buffers(t, len(unscaled), [None, pa.py_buffer(words.tobytes())])
+        return pa.Array.from_buffers(t, len(unscaled), [None, pa.py_buffer(words)])
+    ints = [int(x) for x in unscaled]
+    digits = max((len(str(abs(x))) for x in ints), default=1)
+    t = pa.decimal128(38, scale) if max(digits, scale + 1) <= 38 else pa.decimal256(76, scale)
     return pa.array([Decimal(x).scaleb(-scale) for x in ints], type=t)
 
 
