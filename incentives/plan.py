@@ -29,6 +29,9 @@ from incentives.sales.population import Population, parse_period
 from incentives.sales.records import Person, Sales
 from incentives.sales.tables import Mapping, load_mapping
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 if TYPE_CHECKING:
     from incentives.columnar.run import TableResult
 
@@ -136,7 +139,7 @@ class Plan(CompiledPlan):
         return PopulationResult(self, results, bounds)
 
     def run_table(self, table: Any, deals: Any = None, splits: Any = None, period: str | Period | None = None,
-                  engine: str = "columnar", activities: Any = None) -> "TableResult":
+                  engine: str = "columnar", activities: Any = None, explain: Sequence[str] = ()) -> "TableResult":
         """Evaluate a whole table of payees at once with the columnar evaluator: a pyarrow Table or
         a polars DataFrame, one row per payee (`id` and the plan's inputs; `team` and `manager` for
         a population plan), and for plans over deals a deals table (and a splits table; an activities
@@ -146,11 +149,30 @@ class Plan(CompiledPlan):
 
         engine="row" works everything out with the row evaluator (the reference); the columnar
         run also falls back to it, visibly, for lines it does not do (`.row_lines`) and payees it
-        cannot decide exactly (`.row_payees`)."""
-        from incentives.columnar.run import run_table
+        cannot decide exactly (`.row_payees`).
+
+        explain: payee ids whose breakdowns to build (`.breakdowns`, by id): the row evaluator traces
+        them, and their amounts are checked against the table's (a difference is a bug, raised)."""
+        from incentives.columnar.run import run_table, traced
+        from incentives.explain.build import explain as explain_one
         if engine not in ("columnar", "row"):
             raise ValueError(f"engine: expected columnar or row, got {engine!r}")
-        return run_table(self, table, deals, splits, self._bounds(period), engine, activities)
+        bounds = self._bounds(period)
+        result = run_table(self, table, deals, splits, bounds, engine, activities)
+        if explain:
+            rows = {r["id"]: r for r in result.table.filter(
+                pc.is_in(result.table.column("id"), pa.array(list(explain), pa.string()))).to_pylist()}
+            unknown = [pid for pid in explain if pid not in rows]
+            if unknown:
+                raise DataError([Problem(f"explain: no payee with id {', '.join(unknown[:5])}", code="data",
+                                         field="explain")])
+            for r, person in traced(self, table, deals, splits, bounds, activities, list(explain)):
+                row = rows[r.payee]
+                if r.total != row["total"] or any(c.amount != row[c.name] for c in r.components):
+                    raise RuntimeError(f"internal error: payee {r.payee}: the breakdown ({r.total}) and the columnar "
+                                       f"amounts ({row['total']}) disagree; please report it with the plan and row")
+                result.breakdowns[r.payee] = explain_one(self, r, person)
+        return result
 
     def _sales(self, people, deals, splits, mapping, activities=None) -> Sales:
         maps = load_mapping(mapping) if mapping is not None else {}

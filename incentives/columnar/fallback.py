@@ -19,7 +19,8 @@ from incentives.engine.compiled import CompiledPlan
 from incentives.engine.numbers import CONTEXT
 from incentives.sales.activities import load_activities
 from incentives.sales.population import Population
-from incentives.sales.records import load_sales
+from incentives.engine.result import PayeeResult
+from incentives.sales.records import Sales, load_sales
 
 from . import values as V
 from .run import Period, TableResult, build_table
@@ -29,6 +30,17 @@ from .values import Flag
 
 def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
                    why: list[tuple[Any, str]], activities: Any = None) -> TableResult:
+    results, _ = population_results(plan, people, deals, splits, period, activities)
+    ids = pa.array([r.payee for r in results], type=pa.string())
+    n = len(ids)
+    amounts = {c.name: V.zeros(n) for c in plan.ir.components}
+    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
+    return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, dict(enumerate(results))), "row", why)
+
+
+def population_results(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
+                       activities: Any = None, trace: bool = False) -> tuple[list[PayeeResult], Sales]:
+    """The row population run's results over the tables (traced, if asked), and its sales data."""
     p = plan.ir
     with tempfile.TemporaryDirectory(prefix="incentives-") as tmp:
         paths = {}
@@ -42,12 +54,8 @@ def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any
             sales.activities = load_activities(paths["activities"], p.activity_fields, sales.people, None,
                                                p.activity_columns, p.activity_field_infos)
         with localcontext(CONTEXT):
-            results = Population(plan, sales, period).run()
-    ids = pa.array([r.payee for r in results], type=pa.string())
-    n = len(ids)
-    amounts = {c.name: V.zeros(n) for c in plan.ir.components}
-    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
-    return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, dict(enumerate(results))), "row", why)
+            results = Population(plan, sales, period).run(trace)
+    return results, sales
 
 
 def _plain(table: pa.Table) -> pa.Table:

@@ -53,6 +53,7 @@ class TableResult:
     engine: str
     row_lines: list[tuple[Any, str]] = field(default_factory=list)
     row_payees: list[str] = field(default_factory=list)
+    breakdowns: dict[str, Any] = field(default_factory=dict)  # payee id -> Breakdown, for the payees asked
 
     def notices(self) -> list[str]:
         out = [f"{span.file}:{span.line}:{span.column}: {why}: this run uses the row evaluator" if span is not None
@@ -213,7 +214,7 @@ def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> Ta
 
 
 def _row_results(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], rows: np.ndarray,
-                 period: Period | None) -> list[PayeeResult]:
+                 period: Period | None, trace: bool = False) -> list[PayeeResult]:
     from incentives.engine.period import period_values
     names = list(plan.ir.givable)
     out = []
@@ -226,7 +227,7 @@ def _row_results(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], rows:
                 whole = calendar.count_days(*period, working=plan.ir.days == "working")
                 days = (whole, int(days_of[k]["days_active"]))
             period_values(plan.ir, values, *period, days)
-        out.append(plan.evaluator.run(values, ids[int(i)].as_py()))
+        out.append(plan.evaluator.run(values, ids[int(i)].as_py(), trace))
     return out
 
 
@@ -265,3 +266,23 @@ def run_table(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: P
             env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
         return row_run(plan, ids, env, period, [(None, "engine=row")])
     return run_people(plan, table, period)
+
+
+def traced(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: Period | None, activities: Any,
+           asked: list[str]) -> list[tuple[PayeeResult, Any]]:
+    """The row evaluator's traced results of the payees asked for (with their people rows, for
+    statements), for their breakdowns."""
+    from .tables import as_arrow
+    table = as_arrow(table)
+    if plan.ir.needs_population:
+        from .fallback import population_results
+        results, sales = population_results(plan, table, deals, splits, period, activities, trace=True)
+        wanted = set(asked)
+        return [(r, sales.people.get(r.payee)) for r in results if r.payee in wanted]
+    ids, env = read_columns(table, dict(plan.ir.givable))
+    if "days_active" in table.column_names:
+        from .tables import numeric_column, _array
+        env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
+    where = {pid: i for i, pid in enumerate(ids.to_pylist())}
+    rows = np.array([where[pid] for pid in asked if pid in where], dtype=np.int64)
+    return [(r, None) for r in _row_results(plan, ids, env, rows, period, trace=True)]
