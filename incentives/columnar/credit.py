@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsl.types import T
 from incentives.engine import ir
@@ -32,7 +33,7 @@ DEFAULTS = {"status": "won", "product": "", "product_line": "", "customer": "", 
 class Deals:
     n: int
     columns: dict[str, Value]
-    ids: np.ndarray
+    ids: pa.Array
     owner: np.ndarray  # row of the owner in the people table
 
 
@@ -85,13 +86,12 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
     missing = [c for c in required if c not in names]
     if missing:
         raise DataError([Problem(f"{what}: missing column `{missing[0]}`", code="data", field=missing[0])])
-    index = {pid: i for i, pid in enumerate(people.to_pylist())}
-    ids = np.asarray(_array(table.column("id")).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-    owners = _array(table.column("owner")).cast(pa.string()).to_pylist()
-    owner = np.fromiter((index.get(o, -1) for o in owners), dtype=np.int64, count=len(owners))
+    ids = _array(table.column("id")).cast(pa.string())
+    owners = pc.utf8_trim_whitespace(_array(table.column("owner")).cast(pa.string()))
+    owner = _rows_of(owners, people)
     if (owner < 0).any():
         i = int(np.flatnonzero(owner < 0)[0])
-        raise DataError([Problem(f"{what}: row {i + 1}, column owner: no person with id `{owners[i]}`",
+        raise DataError([Problem(f"{what}: row {i + 1}, column owner: no person with id `{owners[i].as_py()}`",
                                  code="data", field="owner")])
     columns: dict[str, Value] = {}
     for name, t in fields.items():
@@ -116,8 +116,15 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
     if isinstance(currency, Text) and np.any((currency.a != plan.currency) & (currency.a != "") &
                                              (currency.a != None)):
         raise Unsupported(None, "deals in another currency")
-    columns["id"], columns["owner"] = Text(ids), Text(np.asarray(owners, dtype=object))
+    if plan.deal_columns & {"id", "owner"} or plan.activity_columns & {"id", "owner"}:
+        columns["id"] = Text(np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object))
+        columns["owner"] = Text(np.asarray(owners.to_numpy(zero_copy_only=False), dtype=object))
     return Deals(len(ids), columns, ids, owner)
+
+
+def _rows_of(keys: pa.Array, values: pa.Array) -> np.ndarray:
+    """The row of each key in values (-1 where there is none): one hash join, no Python loop."""
+    return pc.index_in(keys, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -143,8 +150,6 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
     split_deals = np.zeros(deals.n, dtype=bool)
     one = Num(np.int64(1), 0)
     if splits is not None and splits.num_rows:
-        index = {pid: i for i, pid in enumerate(people.to_pylist())}
-        by_id = {d: i for i, d in enumerate(deals.ids.tolist())}
         kind = np.asarray(_array(splits.column("kind")).cast(pa.string()).fill_null("split")
                           .to_numpy(zero_copy_only=False), dtype=object) if "kind" in splits.column_names \
             else np.full(splits.num_rows, "split", dtype=object)
@@ -152,10 +157,8 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
         if unused.any():
             raise DataError([Problem("splits: the plan's `crediting` block does not use these rows; add `splits` "
                                      "or `overlays` to it, or leave the rows out", code="data")])
-        d = np.fromiter((by_id.get(x, -1) for x in _array(splits.column("deal")).cast(pa.string()).to_pylist()),
-                        dtype=np.int64, count=splits.num_rows)
-        who = np.fromiter((index.get(x, -1) for x in _array(splits.column("person")).cast(pa.string()).to_pylist()),
-                          dtype=np.int64, count=splits.num_rows)
+        d = _rows_of(_array(splits.column("deal")).cast(pa.string()), deals.ids)
+        who = _rows_of(pc.utf8_trim_whitespace(_array(splits.column("person")).cast(pa.string())), people)
         if (d < 0).any() or (who < 0).any():
             raise Unsupported(None, "split rows naming an unknown deal or person (the row run names them)")
         share, odd = numeric_column(_array(splits.column("share")), "share")

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from incentives.engine import ir
 from incentives.engine.compiled import CompiledPlan
@@ -245,20 +246,23 @@ class Org:
         self.n = n
         self.ids = ids
         names = people.column_names
-        team = (np.asarray(_array(people.column("team")).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-                if "team" in names else np.full(n, "", dtype=object))
-        team = np.array([str(t).strip() for t in team], dtype=object)
-        alone = team == ""
-        codes = np.unique(team.astype(str), return_inverse=True)[1].astype(np.int64)
-        # a person without a team is a team of one
+        if "team" in names:
+            team = pc.utf8_trim_whitespace(_array(people.column("team")).cast(pa.string())).fill_null("")
+            codes = team.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            alone = pc.equal(team, "").to_numpy(zero_copy_only=False)
+        else:
+            codes, alone = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+        # a person without a team is a team of one: codes after the teams', then numbered 0.. in order
         codes = np.where(alone, codes.max(initial=0) + 1 + np.arange(n), codes)
         self.team = np.unique(codes, return_inverse=True)[1].astype(np.int64)
         self.teams = int(self.team.max(initial=-1)) + 1
         self.has_team = ~alone
-        manager = (np.asarray(_array(people.column("manager")).fill_null("").to_numpy(zero_copy_only=False),
-                              dtype=object) if "manager" in names else np.full(n, "", dtype=object))
-        index = {pid: i for i, pid in enumerate(ids.to_pylist())}
-        self.manager = np.array([index.get(str(m).strip(), -1) if m else -1 for m in manager], dtype=np.int64)
+        self.manager = np.full(n, -1, dtype=np.int64)
+        if "manager" in names:
+            manager = pc.utf8_trim_whitespace(_array(people.column("manager")).cast(pa.string()))
+            if pc.any(pc.not_equal(manager, "")).as_py():
+                found = pc.index_in(manager, value_set=ids)
+                self.manager = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         depth = np.zeros(n, dtype=np.int64)
         up = self.manager.copy()
         for _ in range(n + 1):

@@ -14,11 +14,16 @@ from .values import EPS, SAFE, TEN, Num, Number, _or
 
 def _round_ints(v: np.ndarray, d: int, mode: str) -> np.ndarray:
     """v / d rounded to an integer by mode (d > 0), in int64."""
-    q, r = np.divmod(v, np.int64(d))  # floor division: 0 <= r < d
     if mode == "floor":
-        return q
+        return v // d
     if mode == "ceiling":
-        return q + (r > 0)
+        return -((-v) // d)
+    if mode in ("half_up", "half_down", "down", "up") and d % 2 == 0:
+        # on |v|, then the sign back: |v| < 2**62 and d <= 10**18, so nothing here can overflow
+        bump = {"half_up": d // 2, "half_down": d // 2 - 1, "down": 0, "up": d - 1}[mode]
+        m = (np.abs(v) + bump) // d
+        return np.where(v < 0, -m, m)
+    q, r = np.divmod(v, np.int64(d))  # floor division: 0 <= r < d
     neg = v < 0
     if mode == "down":  # toward zero
         return np.where(neg, q + (r > 0), q)
@@ -63,7 +68,8 @@ def round_to(a: Number, places: int, mode: str) -> Number:
         if a.scale <= places:
             up = a.at(places)
             return up if up is not None else a
-        return Num(_round_ints(np.asarray(a.v), TEN[a.scale - places], mode), places, a.bad)
+        d = TEN[a.scale - places]
+        return Num(_round_ints(np.asarray(a.v), d, mode), places, a.bad, a.maxabs() // d + 1)
     factor = float(TEN[places])
     y = a.x * factor
     e = a.e * factor * (1 + 4 * EPS) + np.abs(y) * 2 * EPS

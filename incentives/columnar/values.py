@@ -66,13 +66,19 @@ class Num:
     v: np.ndarray  # int64, or an int64 scalar for constants
     scale: int
     bad: np.ndarray | None = None
+    #: a bound on |v|, carried from the operands (so most overflow checks cost no pass over the data),
+    #: or None: worked out from the values when first asked
+    hi: int | None = None
 
     def maxabs(self) -> int:
-        if np.ndim(self.v) == 0:
-            return abs(int(self.v))
-        if self.v.size == 0:
-            return 0
-        return max(abs(int(self.v.max())), abs(int(self.v.min())))
+        if self.hi is None:
+            if np.ndim(self.v) == 0:
+                self.hi = abs(int(self.v))
+            elif self.v.size == 0:
+                self.hi = 0
+            else:
+                self.hi = max(abs(int(self.v.max())), abs(int(self.v.min())))
+        return self.hi
 
     def at(self, scale: int) -> Num | None:
         """The same values at a larger scale, or None if that could overflow."""
@@ -81,7 +87,7 @@ class Num:
         k = scale - self.scale
         if scale > MAX_SCALE or self.maxabs() * TEN[k] >= SAFE:
             return None
-        return Num(self.v * np.int64(TEN[k]), scale, self.bad)
+        return Num(self.v * np.int64(TEN[k]), scale, self.bad, self.maxabs() * TEN[k])
 
 
 @dataclass(slots=True)
@@ -117,11 +123,14 @@ def with_bad(value, bad):
     """The value with more bad rows."""
     if bad is None:
         return value
-    out = type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], _or(value.bad, bad))
-    return out
+    if isinstance(value, Num):
+        return Num(value.v, value.scale, _or(value.bad, bad), value.hi)
+    return type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], _or(value.bad, bad))
 
 
 def without_bad(value):
+    if isinstance(value, Num):
+        return Num(value.v, value.scale, None, value.hi)
     return type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], None)
 
 
@@ -157,7 +166,7 @@ def add(a: Number, b: Number, sign: int = 1) -> Number:
         pair = _align(a, b)
         if pair is not None and pair[0].maxabs() + pair[1].maxabs() < SAFE:
             x, y = pair
-            return Num(x.v + y.v if sign > 0 else x.v - y.v, x.scale, bad)
+            return Num(x.v + y.v if sign > 0 else x.v - y.v, x.scale, bad, x.maxabs() + y.maxabs())
     a, b = approx(a), approx(b)
     x = a.x + b.x if sign > 0 else a.x - b.x
     return Approx(x, a.e + b.e + (np.abs(a.x) + np.abs(b.x)) * (EPS + DEC), bad)
@@ -167,7 +176,7 @@ def mul(a: Number, b: Number) -> Number:
     bad = _or(a.bad, b.bad)
     if (isinstance(a, Num) and isinstance(b, Num) and a.scale + b.scale <= MAX_SCALE
             and a.maxabs() * b.maxabs() < SAFE):
-        return Num(a.v * b.v, a.scale + b.scale, bad)
+        return Num(a.v * b.v, a.scale + b.scale, bad, a.maxabs() * b.maxabs())
     a, b = approx(a), approx(b)
     x = a.x * b.x
     ax, bx = np.abs(a.x), np.abs(b.x)
@@ -176,13 +185,13 @@ def mul(a: Number, b: Number) -> Number:
 
 def neg(a: Number) -> Number:
     if isinstance(a, Num):
-        return Num(-a.v, a.scale, a.bad)
+        return Num(-a.v, a.scale, a.bad, a.hi)
     return Approx(-a.x, a.e, a.bad)
 
 
 def absolute(a: Number) -> Number:
     if isinstance(a, Num):
-        return Num(np.abs(a.v), a.scale, a.bad)
+        return Num(np.abs(a.v), a.scale, a.bad, a.hi)
     return Approx(np.abs(a.x), a.e, a.bad)
 
 
@@ -239,7 +248,7 @@ def minimum(a: Number, b: Number, take_min: bool = True) -> Number:
     if isinstance(a, Num) and isinstance(b, Num):
         pair = _align(a, b)
         if pair is not None:
-            return Num(f(pair[0].v, pair[1].v), pair[0].scale, bad)
+            return Num(f(pair[0].v, pair[1].v), pair[0].scale, bad, max(pair[0].maxabs(), pair[1].maxabs()))
     a, b = approx(a), approx(b)
     return Approx(f(a.x, b.x), np.maximum(a.e, b.e), bad)
 
@@ -271,7 +280,8 @@ def where(c: np.ndarray, a: Value, b: Value) -> Value:
         if isinstance(a, Num) and isinstance(b, Num):
             pair = _align(a, b)
             if pair is not None:
-                return Num(np.where(c, pair[0].v, pair[1].v), pair[0].scale, bad)
+                return Num(np.where(c, pair[0].v, pair[1].v), pair[0].scale, bad,
+                           max(pair[0].maxabs(), pair[1].maxabs()))
         a, b = approx(a), approx(b)
         return Approx(np.where(c, a.x, b.x), np.where(c, a.e, b.e), bad)
     if isinstance(a, Flag):
@@ -290,7 +300,8 @@ def zeros(n: int) -> Num:
 def full(n: int, value: Value) -> Value:
     """A constant as a whole column (constants are scalars until something needs their length)."""
     if isinstance(value, Num):
-        return Num(np.broadcast_to(np.asarray(value.v, dtype=np.int64), (n,)).copy(), value.scale, value.bad)
+        return Num(np.broadcast_to(np.asarray(value.v, dtype=np.int64), (n,)).copy(), value.scale, value.bad,
+                   value.maxabs())
     if isinstance(value, Approx):
         return Approx(np.full(n, value.x, dtype=np.float64), np.full(n, value.e, dtype=np.float64), value.bad)
     if isinstance(value, Flag):
