@@ -1,7 +1,7 @@
 """`incentives run --engine auto|row|columnar`: which evaluator pays a single run, with a progress bar.
 
 auto takes the columnar evaluator wherever it applies (a CSV or Parquet file of payees, no column
-mapping or activities, no award values, and breakdowns only for the payees asked for with
+mapping or activities, and breakdowns only for the payees asked for with
 --payee) and the row evaluator elsewhere; columnar says on stderr why when it cannot be used.
 Either way the columnar run's own fallbacks (lines it does not do, payees it could not decide
 exactly) are said on stderr.  Breakdowns (--explain) always come from the row evaluator, built
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from incentives.columnar.files import award_values, read_table, results
+from incentives.columnar.files import read_table, results
 from incentives.columnar.run import run_table
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.result import PayeeResult
@@ -39,8 +39,6 @@ def why_not(compiled: CompiledPlan, data: Path, mapping: Path | None, activities
         return "a column mapping is given"
     if activities is not None or compiled.ir.reads_activities:
         return "the plan reads activities"
-    if award_values(compiled.ir):
-        return "the plan's awards have values"
     if trace and not payees:
         return "every payee's breakdown is asked for (--explain without --payee)"
     if data.suffix.lower() not in (".csv", ".parquet"):

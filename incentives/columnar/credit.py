@@ -35,6 +35,7 @@ class Deals:
     columns: dict[str, Value]
     ids: pa.Array
     owner: np.ndarray  # row of the owner in the people table
+    order: np.ndarray  # each record's place in date order, then id (the order running totals take)
 
 
 def _column(arr: pa.Array, name: str, t: T, optional: bool = False) -> Value:
@@ -97,6 +98,8 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
     for name, t in fields.items():
         if name in ("credit", "share", "owner", "id") or name.startswith("deal_"):
             continue
+        if name not in used and not (name == "currency" and what == "deals"):
+            continue  # a column the plan does not read (reversal_date, say) is not read here either
         if name in names:
             info = infos.get(name)
             default = info is not None and info.has_default and name not in plan.optional_columns
@@ -119,7 +122,11 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
     if plan.deal_columns & {"id", "owner"} or plan.activity_columns & {"id", "owner"}:
         columns["id"] = Text(np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object))
         columns["owner"] = Text(np.asarray(owners.to_numpy(zero_copy_only=False), dtype=object))
-    return Deals(len(ids), columns, ids, owner)
+    by_date = pc.sort_indices(pa.table({"date": _array(table.column("date")).cast(pa.date32()), "id": ids}),
+                              sort_keys=[("date", "ascending"), ("id", "ascending")]).to_numpy()
+    order = np.empty(len(ids), dtype=np.int64)
+    order[by_date] = np.arange(len(ids))
+    return Deals(len(ids), columns, ids, owner, order)
 
 
 def _rows_of(keys: pa.Array, values: pa.Array) -> np.ndarray:

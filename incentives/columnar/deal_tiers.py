@@ -59,7 +59,7 @@ def deal_tiers(lines: Lines, frame: DealFrame, rows: Credited, item: ir.Tiers, p
         kept = np.where(keep, np.asarray(base.v), 0)
         if base.maxabs() * max(n, 1) >= V.SAFE:
             raise Unsupported(item.span, "a running total too large for int64")
-        order = np.lexsort([np.arange(n), rows.deal, rows.payee])
+        order = np.lexsort([np.arange(n), rows.deals.order[rows.deal], rows.payee])
         sorted_v = kept[order]
         cs = np.cumsum(sorted_v)
         first = np.r_[True, rows.payee[order][1:] != rows.payee[order][:-1]] if n else np.zeros(0, dtype=bool)

@@ -17,9 +17,9 @@ import pyarrow.csv as pacsv
 
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.numbers import CONTEXT
+from incentives.engine.result import PayeeResult
 from incentives.sales.activities import load_activities
 from incentives.sales.population import Population
-from incentives.engine.result import PayeeResult
 from incentives.sales.records import Sales, load_sales
 
 from . import values as V
@@ -34,7 +34,8 @@ def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any
     ids = pa.array([r.payee for r in results], type=pa.string())
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}
-    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
+    awards = {a.name: (Flag(np.zeros(n, dtype=bool)), V.zeros(n) if a.value is not None else None)
+              for a in plan.ir.awards}
     return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, dict(enumerate(results))), "row", why)
 
 

@@ -76,19 +76,18 @@ def results(plan: ir.Plan, table: pa.Table) -> list[PayeeResult]:
     ids = table.column("id").to_pylist()
     comps = [(c, table.column(c.name).to_pylist()) for c in plan.components]
     totals = table.column("total").to_pylist()
-    awards = [(a, table.column(f"award_{a.name}").to_pylist()) for a in plan.awards]
+    awards = [(a, table.column(f"award_{a.name}").to_pylist(),
+               table.column(f"award_{a.name}_value").to_pylist() if a.value is not None else None)
+              for a in plan.awards]
     out = []
     zero = Decimal(0)
     for i, pid in enumerate(ids):
         components = [ComponentResult(c.name, c.label, c.span, amounts[i], []) for c, amounts in comps]
         subtotal = sum((c.amount for c in components), zero)
-        granted = [AwardResult(a.name, a.label, a.kind, a.span, bool(g[i]), None) for a, g in awards]
+        granted = [AwardResult(a.name, a.label, a.kind, a.span, bool(g[i]), v[i] if v is not None else None)
+                   for a, g, v in awards]
         out.append(PayeeResult(pid, totals[i], components, granted, subtotal))
     return out
-
-
-def award_values(plan: ir.Plan) -> bool:
-    return any(a.value is not None for a in plan.awards)
 
 
 _ = np

@@ -69,7 +69,10 @@ class _Undecided(Exception):
 def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
               activities: Any = None) -> TableResult:
     p = plan.ir
-    ids, env = read_columns(people, dict(p.inputs))
+    hand_over = np.zeros(people.num_rows, dtype=bool)
+    ids, env = read_columns(people, dict(p.inputs), hand_over=hand_over)
+    if hand_over.any():
+        raise Unsupported(None, "values too large for int64 columns")
     n = len(ids)
     org = Org(ids, people)
     set_period(p, env, n, period)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsl.types import T
 from incentives.engine import calendar, ir
@@ -35,8 +36,8 @@ from . import values as V
 from .expr import EPOCH, Frame, Unsupported, constant
 from .lines import Lines
 from .rounding import round_to
-from .tables import date_of, decimal_array, read_columns
-from .values import Approx, Day, Flag, Num, Text, Value
+from .tables import decimal_array, read_columns, unscaled
+from .values import Approx, Flag, Num, Value
 
 Period = tuple[dt.date, dt.date]
 
@@ -80,12 +81,35 @@ def set_period(plan: ir.Plan, env: dict[str, Value], n: int, period: Period | No
         return
     whole = constant(Decimal(days))
     env["participation"] = V.div(active, whole) if days else V.zeros(n)
+    all_days = np.broadcast_to(np.asarray(V.compare(active, whole, "==").b), (n,))
     for name, info in plan.inputs.items():
         if getattr(info.decl, "prorated", False) and isinstance(env.get(name), (Num, Approx)):
             scaled = V.div(V.mul(env[name], active), whole) if days else V.zeros(n)
             if info.type == T.MONEY:
                 scaled = round_to(scaled, plan.minor_units, plan.rounding_mode)
-            env[name] = scaled
+            env[name] = V.where(all_days, env[name], scaled)  # on the plan all period: as given
+
+
+def days_active(table: pa.Table, plan: ir.Plan, period: Period | None) -> Num | None:
+    """The `days_active` column, if the table has one: whole days from 0 to the period's days."""
+    if "days_active" not in table.column_names:
+        return None
+    from incentives.errors import DataError, Problem
+
+    from .tables import _array, numeric_column
+    if period is None:
+        raise DataError([Problem("table: column days_active: the run has no period (give period=, or "
+                                 "effective dates in the plan)", code="data", field="days_active")])
+    col, odd = numeric_column(_array(table.column("days_active")).fill_null(-1), "days_active")
+    whole = calendar.count_days(*period, working=plan.days == "working")
+    v, unit = np.asarray(col.v), V.TEN[col.scale]
+    wrong = odd | (v % unit != 0) | (v < 0) | (v > whole * unit)
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise DataError([Problem(f"table: row {i + 1}, column days_active: expected a whole number of days from 0 to "
+                                 f"{whole} (the days of the period), got {table.column('days_active')[i].as_py()}",
+                                 code="data", field="days_active")])
+    return Num(v // unit, 0)
 
 
 def evaluate(plan: ir.Plan, frame: Frame, pools: dict | None = None,
@@ -120,42 +144,27 @@ def evaluate(plan: ir.Plan, frame: Frame, pools: dict | None = None,
     total = lines.payout(frame, subtotal)
     note(total)
     total = V.full(n, total) if np.ndim(total.v) == 0 else total
-    awards: dict[str, Flag] = {}
+    awards: dict[str, tuple[Flag, Num | None]] = {}
     for award in plan.awards:
         if award.when is None:
-            awards[award.name] = Flag(np.ones(n, dtype=bool))
-            continue
-        granted = frame(award.when)
-        note(granted)
-        awards[award.name] = Flag(np.broadcast_to(np.asarray(granted.b), (n,)))
-    return amounts, total, awards, bad
-
-
-def row_values(env: dict[str, Value], names: list[str], rows: np.ndarray) -> list[dict[str, Any]]:
-    """The given rows' values as the row evaluator takes them (Decimal, str, bool, date)."""
-    out: list[dict[str, Any]] = [{} for _ in rows]
-    for name in names:
-        col = env.get(name)
-        if col is None:
-            continue
-        if isinstance(col, Num):
-            picked = [Decimal(int(x)).scaleb(-col.scale) for x in _pick(col.v, rows)]
-        elif isinstance(col, Text):
-            picked = list(_pick(col.a, rows))
-        elif isinstance(col, Flag):
-            picked = [bool(x) for x in _pick(col.b, rows)]
-        elif isinstance(col, Day):
-            picked = [date_of(x) for x in _pick(col.d, rows)]
+            granted = Flag(np.ones(n, dtype=bool))
         else:
-            continue  # an Approx input cannot come from a table
-        for record, value in zip(out, picked):
-            record[name] = value
-    return out
-
-
-def _pick(a, rows: np.ndarray) -> list:
-    a = np.asarray(a)
-    return [a.item()] * len(rows) if a.ndim == 0 else a[rows].tolist()
+            granted = frame(award.when)
+            note(granted)
+            granted = Flag(np.broadcast_to(np.asarray(granted.b), (n,)))
+        value = None
+        if award.value is not None:  # worked out only for those granted, as the row evaluator does
+            value = frame(award.value)
+            if not isinstance(value, (Num, Approx)):
+                raise Unsupported(award.span, "an award whose value is not a number")
+            if value.bad is not None:
+                bad |= np.broadcast_to(value.bad, (n,)) & granted.b
+            if isinstance(value, Approx):  # an unrounded value with no exact form: the row evaluator's
+                bad |= granted.b
+                value = V.zeros(n)
+            value = V.full(n, value) if np.ndim(value.v) == 0 else value
+        awards[award.name] = (granted, value)
+    return amounts, total, awards, bad
 
 
 def build_table(plan: ir.Plan, ids: pa.Array, amounts: dict[str, Num], total: Num, awards: dict[str, Flag],
@@ -170,75 +179,83 @@ def build_table(plan: ir.Plan, ids: pa.Array, amounts: dict[str, Num], total: Nu
             return decimal_array(v, num.scale)
         given = [pick(fixes[int(i)]) for i in rows]
         scale = max([num.scale] + [max(0, -d.as_tuple().exponent) for d in given])
-        up = num.at(scale)
-        fixed = [int(d.scaleb(scale)) for d in given]
+        up = num.at(scale) if scale <= V.MAX_SCALE else None
+        fixed = [unscaled(d, scale) for d in given]
         if up is not None and all(abs(x) < V.SAFE for x in fixed):
             v = np.array(up.v, dtype=np.int64)
             v[rows] = fixed
             return decimal_array(v, scale)
-        ints = [int(x) * V.TEN[scale - num.scale] for x in v.tolist()]
+        ints = [int(x) * 10 ** (scale - num.scale) for x in v.tolist()]
         for i, x in zip(rows.tolist(), fixed):
             ints[i] = x
         return decimal_array(ints, scale)
     for comp in plan.components:
         columns[comp.name] = column(amounts[comp.name], lambda r, name=comp.name: r.component(name).amount)
     columns["total"] = column(total, lambda r: r.total)
-    for name, flag in awards.items():
+    for name, (flag, value) in awards.items():
         b = np.array(flag.b, dtype=bool)
         for i in rows.tolist():
             b[i] = next(a.granted for a in fixes[i].awards if a.name == name)
         columns[f"award_{name}"] = pa.array(b)
+        if value is not None:
+            got = column(value, lambda r, name=name: next(a.value for a in r.awards if a.name == name) or Decimal(0))
+            columns[f"award_{name}_value"] = pc.if_else(pa.array(b), got, pa.scalar(None, got.type))
     return pa.table(columns)
 
 
 def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> TableResult:
     """A plan whose payees do not depend on each other, over a table of payees."""
     ir_plan = plan.ir
-    inputs = dict(ir_plan.givable)
-    ids, env = read_columns(table, inputs)
-    if "days_active" in table.column_names:
-        from .tables import _array, numeric_column
-        env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
+    hand_over = np.zeros(table.num_rows, dtype=bool)
+    ids, env = read_columns(table, dict(ir_plan.givable), hand_over=hand_over)
+    active = days_active(table, ir_plan, period)
+    if active is not None:
+        env["days_active"] = active
     n = len(ids)
     set_period(ir_plan, env, n, period)
-    given = dict(env)
     try:
         frame = Frame(ir_plan, n, env)
         amounts, total, awards, bad = evaluate(ir_plan, frame)
     except Unsupported as u:
-        return row_run(plan, ids, given, period, [(u.span, u.what)])
+        return row_run(plan, table, ids, period, [(u.span, u.what)])
+    bad |= hand_over
     rows = np.flatnonzero(bad)
-    fixes = {int(i): r for i, r in zip(rows, _row_results(plan, ids, given, rows, period))}
+    fixes = {int(i): r for i, r in zip(rows, _row_results(plan, table, ids, rows, period))}
     return TableResult(build_table(ir_plan, ids, amounts, total, awards, fixes), "columnar",
                        row_payees=[ids[int(i)].as_py() for i in rows])
 
 
-def _row_results(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], rows: np.ndarray,
+def _row_results(plan: CompiledPlan, table: pa.Table, ids: pa.Array, rows: np.ndarray,
                  period: Period | None, trace: bool = False) -> list[PayeeResult]:
+    """The row evaluator's results for some rows of the table, read from the table afresh by the data
+    loader's parser (exactly the values a data file with these rows would give)."""
     from incentives.engine.period import period_values
-    names = list(plan.ir.givable)
+    from incentives.sales.inputs import _Problems, _rows
+    if not len(rows):
+        return []
+    names = table.column_names
+    records = table.take(pa.array(rows, pa.int64())).to_pylist()
+    parsed = _rows(plan.ir.givable, [(f"row {int(i) + 1}", r) for i, r in zip(rows, records)],
+                   [c for c in names if c != "days_active"], _Problems("table"))
+    whole = calendar.count_days(*period, working=plan.ir.days == "working") if period is not None else None
     out = []
-    active = env.get("days_active")
-    days_of = row_values({"days_active": active}, ["days_active"], rows) if isinstance(active, Num) else None
-    for k, (i, values) in enumerate(zip(rows, row_values(env, names, rows))):
+    for i, record, (_, values) in zip(rows, records, parsed):
         if period is not None:
-            days = None
-            if days_of is not None:
-                whole = calendar.count_days(*period, working=plan.ir.days == "working")
-                days = (whole, int(days_of[k]["days_active"]))
-            period_values(plan.ir, values, *period, days)
+            active = record.get("days_active")
+            period_values(plan.ir, values, *period, (whole, int(active)) if active is not None else None)
         out.append(plan.evaluator.run(values, ids[int(i)].as_py(), trace))
     return out
 
 
-def row_run(plan: CompiledPlan, ids: pa.Array, env: dict[str, Value], period: Period | None,
+def row_run(plan: CompiledPlan, table: pa.Table, ids: pa.Array, period: Period | None,
             why: list[tuple[Any, str]]) -> TableResult:
     """The whole run by the row evaluator (a line the columnar evaluator does not do)."""
     rows = np.arange(len(ids))
-    results = _row_results(plan, ids, env, rows, period)
+    results = _row_results(plan, table, ids, rows, period)
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}
-    awards = {a.name: Flag(np.zeros(n, dtype=bool)) for a in plan.ir.awards}
+    awards = {a.name: (Flag(np.zeros(n, dtype=bool)), V.zeros(n) if a.value is not None else None)
+              for a in plan.ir.awards}
     fixes = dict(enumerate(results))
     return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, fixes), "row", why)
 
@@ -253,18 +270,23 @@ def run_table(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: P
     from .tables import as_arrow
     table = as_arrow(table)
     if plan.ir.needs_population:
+        from incentives.errors import DataError, Problem
+
         from .groups import run_population
+        if plan.ir.reads_activities and activities is None:
+            raise DataError([Problem("activities: the plan measures activities: give them (activities=)", code="data",
+                                     field="activities")])
+        if plan.checked.reads_deals and deals is None:
+            raise DataError([Problem("deals: the plan reads deals: give them (deals=)", code="data", field="deals")])
         return run_population(plan, table, deals, splits, period, engine, activities)
     if deals is not None or splits is not None or activities is not None:
         from incentives.errors import DataError, Problem
         raise DataError([Problem("deals: this plan takes no measures over deals and has no contests or pools: "
                                  "give only the payees' table", code="data", field="deals")])
     if engine == "row":
-        ids, env = read_columns(table, dict(plan.ir.givable))
-        if "days_active" in table.column_names:
-            from .tables import _array, numeric_column
-            env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
-        return row_run(plan, ids, env, period, [(None, "engine=row")])
+        ids, _ = read_columns(table, dict(plan.ir.givable), hand_over=np.zeros(table.num_rows, dtype=bool))
+        days_active(table, plan.ir, period)
+        return row_run(plan, table, ids, period, [(None, "engine=row")])
     return run_people(plan, table, period)
 
 
@@ -279,10 +301,7 @@ def traced(plan: CompiledPlan, table: Any, deals: Any, splits: Any, period: Peri
         results, sales = population_results(plan, table, deals, splits, period, activities, trace=True)
         wanted = set(asked)
         return [(r, sales.people.get(r.payee)) for r in results if r.payee in wanted]
-    ids, env = read_columns(table, dict(plan.ir.givable))
-    if "days_active" in table.column_names:
-        from .tables import numeric_column, _array
-        env["days_active"] = numeric_column(_array(table.column("days_active")), "days_active")[0]
+    ids, _ = read_columns(table, dict(plan.ir.givable), hand_over=np.zeros(table.num_rows, dtype=bool))
     where = {pid: i for i, pid in enumerate(ids.to_pylist())}
     rows = np.array([where[pid] for pid in asked if pid in where], dtype=np.int64)
-    return [(r, None) for r in _row_results(plan, ids, env, rows, period, trace=True)]
+    return [(r, None) for r in _row_results(plan, table, ids, rows, period, trace=True)]

@@ -73,13 +73,20 @@ def numeric_column(arr: pa.Array, name: str) -> tuple[Num, np.ndarray]:
     if pa.types.is_decimal(t):
         v, scale, odd = decimal_ints(arr)
         if scale < 0:
-            v, scale = v * 10 ** (-scale), 0
+            odd = odd | (np.abs(v) >= V.SAFE // 10 ** (-scale))
+            v, scale = np.where(odd, 0, v) * 10 ** (-scale), 0
         if scale > MAX_FRACTION_DIGITS:  # more digits than a data file may give: refused by the checks
             return Num(np.zeros(len(arr), dtype=np.int64), 0), np.ones(len(arr), dtype=bool)
         return Num(np.where(odd, 0, v), scale), odd | (np.abs(v) >= LIMIT * V.TEN[scale])
     if pa.types.is_integer(t):
-        v = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        return Num(v, 0), np.abs(v) >= LIMIT
+        raw = arr.fill_null(0).to_numpy(zero_copy_only=False)
+        if raw.dtype == np.uint64:
+            odd = raw >= np.uint64(V.SAFE)
+            v = np.where(odd, np.uint64(0), raw).astype(np.int64)
+        else:
+            v = raw.astype(np.int64)
+            odd = np.zeros(len(v), dtype=bool)
+        return Num(v, 0), odd | (np.abs(v) >= LIMIT)
     if pa.types.is_floating(t):
         raise DataError([Problem(f"table: column {name}: {t} is a binary float, not an exact amount; give "
                                  f"decimal128 or integer minor units (pyarrow: pa.decimal128(18, 2); "
@@ -98,14 +105,20 @@ def numeric_column(arr: pa.Array, name: str) -> tuple[Num, np.ndarray]:
         scale = max((max(0, -d.as_tuple().exponent) for d in parsed if d is not None), default=0)
         for i, d in enumerate(parsed):
             if d is not None:
-                out[i] = int(d.scaleb(scale))
+                x = unscaled(d, scale)
+                if abs(x) < V.SAFE:
+                    out[i] = x
+                else:
+                    odd[i] = True
         return Num(out, scale), odd
     raise DataError([Problem(f"table: column {name}: expected numbers, got {t}", code="data", field=name)])
 
 
-def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[pa.Array, dict[str, Value]]:
+def read_columns(table: pa.Table, inputs: dict, id_column: str = "id",
+                 hand_over: np.ndarray | None = None) -> tuple[pa.Array, dict[str, Value]]:
     """Payee ids (an Arrow string array) and input columns, checked; a DataError names every problem
-    found."""
+    found.  Rows whose values are right but do not fit the columns' int64 (25 digits, say) are set
+    in `hand_over` (a bool array the caller gives): the row evaluator reads them from the table."""
     names = table.column_names
     n = table.num_rows
     suspect = np.zeros(n, dtype=bool)
@@ -139,9 +152,17 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[
             env[name] = constant(info.default)
             continue
         arr = _array(table.column(name))
+        if info.type == T.TEXT:  # blank text is an empty cell, as in a data file
+            arr = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
         nulls = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
         if info.type in NUMERIC:
             col, odd = numeric_column(arr, name)
+            if nulls is not None:
+                odd = odd & ~nulls
+                if info.has_default:  # the default, before the checks (a data file's empty cell is the same)
+                    from .expr import constant
+                    col = V.where(nulls, constant(info.default), Num(np.where(nulls, 0, col.v), col.scale))
             suspect |= odd
             if info.type == T.COUNT and col.scale:
                 suspect |= np.asarray(col.v % V.TEN[col.scale] != 0)
@@ -155,10 +176,12 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[
                 suspect |= ~ok
             value: Value = col
         elif info.type == T.TEXT:
-            a = np.asarray(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())).to_numpy(zero_copy_only=False),
-                           dtype=object)
+            if nulls is not None and info.has_default:
+                arr = arr.fill_null(info.default)
+            a = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
             if info.choices is not None:
-                suspect |= ~np.isin(a, list(info.choices))
+                ok = np.isin(a, list(info.choices))
+                suspect |= ~(ok | nulls) if nulls is not None else ~ok
             value = Text(a)
         elif info.type == T.BOOL:
             if not pa.types.is_boolean(arr.type):
@@ -174,18 +197,35 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id") -> tuple[
         else:  # pragma: no cover
             raise TypeError(info.type)
         if nulls is not None:
-            if info.has_default:
+            if not info.has_default:
+                suspect |= nulls
+            elif info.type not in NUMERIC and info.type != T.TEXT:
                 from .expr import constant
                 value = V.where(nulls, constant(info.default), value)
-            else:
-                suspect |= nulls
         env[name] = value
     if suspect.any():
         rows = np.flatnonzero(suspect)
         records = [(f"row {i + 1}", {k: _plain(table.column(k)[int(i)].as_py()) for k in names}) for i in rows]
         _rows(inputs, records, list(names), problems)  # raises with the loader's messages
-        raise DataError([Problem(f"table: row {int(rows[0]) + 1}: a value that cannot be read exactly", code="data")])
+        # right, but too big or too precise for int64: the row evaluator takes them
+        if hand_over is None:
+            raise DataError([Problem(f"table: row {int(rows[0]) + 1}: a value too large for this run", code="data")])
+        hand_over |= suspect
     return ids, env
+
+
+def unscaled(d: Decimal, scale: int) -> int:
+    """d * 10**scale as an int, exactly (no decimal context: any number of digits)."""
+    sign, digits, exp = d.as_tuple()
+    x = int("".join(map(str, digits)) or "0")
+    shift = exp + scale
+    x = x * 10 ** shift if shift >= 0 else x // 10 ** (-shift)
+    return -x if sign else x
+
+
+def dec(x: int, scale: int) -> Decimal:
+    """x / 10**scale as a Decimal, exactly."""
+    return Decimal((1 if x < 0 else 0, tuple(int(c) for c in str(abs(x))), -scale))
 
 
 def _plain(x: Any) -> Any:
@@ -204,7 +244,7 @@ def decimal_array(unscaled: list[int] | np.ndarray, scale: int) -> pa.Array:
     ints = [int(x) for x in unscaled]
     digits = max((len(str(abs(x))) for x in ints), default=1)
     t = pa.decimal128(38, scale) if max(digits, scale + 1) <= 38 else pa.decimal256(76, scale)
-    return pa.array([Decimal(x).scaleb(-scale) for x in ints], type=t)
+    return pa.array([dec(x, scale) for x in ints], type=t)
 
 
 def date_of(days: int) -> dt.date:

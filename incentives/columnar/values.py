@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+
 import numpy as np
 
 SAFE = 2 ** 62  # exact values stay below this in magnitude
