@@ -70,6 +70,7 @@ def round_to(a: Number, places: int, mode: str) -> Number:
             return up if up is not None else a
         d = TEN[a.scale - places]
         return Num(_round_ints(np.asarray(a.v), d, mode), places, a.bad, a.maxabs() // d + 1)
+    exact = round_to(a.ex, places, mode) if a.ex is not None else None
     factor = float(TEN[places])
     y = a.x * factor
     e = a.e * factor * (1 + 4 * EPS) + np.abs(y) * 2 * EPS
@@ -77,9 +78,15 @@ def round_to(a: Number, places: int, mode: str) -> Number:
     decided = (lo == hi) & (np.abs(y) + e < 2.0 ** 52)
     bad = a.bad
     if not np.all(decided):
-        bad = _or(bad, np.asarray(~decided))
         lo = np.where(decided, lo, 0.0)
-    return Num(np.asarray(lo).astype(np.int64), places, bad)
+    out = np.asarray(lo).astype(np.int64)
+    if isinstance(exact, Num) and exact.scale == places:  # exact where the value is
+        mask = np.asarray(a.exm)
+        out = np.where(mask, exact.v, out)
+        decided = decided | mask
+    if not np.all(decided):
+        bad = _or(bad, np.asarray(~decided))
+    return Num(out, places, bad)
 
 
 def fits(a: Num) -> bool:

@@ -96,6 +96,11 @@ class Approx:
     x: np.ndarray  # float64
     e: np.ndarray  # float64 >= 0: a bound on |x - exact| and on |x - row evaluator's value|
     bad: np.ndarray | None = None
+    #: the exact value in the rows `exm` holds: a division that came out even there (most rows of
+    #: attainment = revenue / quota, say), carried through later arithmetic, so that decisions in those
+    #: rows are exact even though the column as a whole is not
+    ex: Num | None = None
+    exm: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -126,12 +131,16 @@ def with_bad(value, bad):
         return value
     if isinstance(value, Num):
         return Num(value.v, value.scale, _or(value.bad, bad), value.hi)
+    if isinstance(value, Approx):
+        return Approx(value.x, value.e, _or(value.bad, bad), value.ex, value.exm)
     return type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], _or(value.bad, bad))
 
 
 def without_bad(value):
     if isinstance(value, Num):
         return Num(value.v, value.scale, None, value.hi)
+    if isinstance(value, Approx):
+        return Approx(value.x, value.e, None, value.ex, value.exm)
     return type(value)(*[getattr(value, f) for f in value.__slots__[:-1]], None)
 
 
@@ -150,7 +159,37 @@ def approx(a: Number) -> Approx:
     if isinstance(a, Approx):
         return a
     x = np.asarray(a.v).astype(np.float64) / float(TEN[a.scale])
-    return Approx(x, np.abs(x) * EPS, a.bad)
+    return Approx(x, np.abs(x) * EPS, a.bad, Num(a.v, a.scale, None, a.hi), np.bool_(True))
+
+
+def _shadow(a: Number) -> tuple[Num, np.ndarray] | None:
+    """The exact part of a value: (exact values, rows where they hold), or None."""
+    if isinstance(a, Num):
+        return Num(a.v, a.scale, None, a.hi), np.bool_(True)
+    if a.ex is None:
+        return None
+    return a.ex, a.exm
+
+
+def _shadowed(out: Approx, a: Number, b: Number | None, op) -> Approx:
+    """out with the exact part of op(a, b) where both have one (op on Nums: a Num, or else no part)."""
+    if isinstance(a, Num) and (b is None or isinstance(b, Num)):
+        return out  # the exact operation itself did not fit int64: there is no exact part
+    sa = _shadow(a)
+    sb = _shadow(b) if b is not None else (None, np.bool_(True))
+    if sa is None or sb is None:
+        return out
+    r = op(sa[0], sb[0]) if b is not None else op(sa[0])
+    if isinstance(r, Approx):  # the exact part overflowed int64: what it kept, if anything
+        if r.ex is None:
+            return out
+        r, mask = r.ex, r.exm & sa[1] & sb[1]
+    else:
+        mask = sa[1] & sb[1]
+    if not np.any(mask):
+        return out
+    out.ex, out.exm = Num(r.v, r.scale, None, r.hi), mask
+    return out
 
 
 def _align(a: Num, b: Num) -> tuple[Num, Num] | None:
@@ -168,9 +207,10 @@ def add(a: Number, b: Number, sign: int = 1) -> Number:
         if pair is not None and pair[0].maxabs() + pair[1].maxabs() < SAFE:
             x, y = pair
             return Num(x.v + y.v if sign > 0 else x.v - y.v, x.scale, bad, x.maxabs() + y.maxabs())
-    a, b = approx(a), approx(b)
-    x = a.x + b.x if sign > 0 else a.x - b.x
-    return Approx(x, a.e + b.e + (np.abs(a.x) + np.abs(b.x)) * (EPS + DEC), bad)
+    a2, b2 = approx(a), approx(b)
+    x = a2.x + b2.x if sign > 0 else a2.x - b2.x
+    out = Approx(x, a2.e + b2.e + (np.abs(a2.x) + np.abs(b2.x)) * (EPS + DEC), bad)
+    return _shadowed(out, a, b, lambda p, q: add(p, q, sign))
 
 
 def mul(a: Number, b: Number) -> Number:
@@ -178,22 +218,23 @@ def mul(a: Number, b: Number) -> Number:
     if (isinstance(a, Num) and isinstance(b, Num) and a.scale + b.scale <= MAX_SCALE
             and a.maxabs() * b.maxabs() < SAFE):
         return Num(a.v * b.v, a.scale + b.scale, bad, a.maxabs() * b.maxabs())
-    a, b = approx(a), approx(b)
-    x = a.x * b.x
-    ax, bx = np.abs(a.x), np.abs(b.x)
-    return Approx(x, (ax * b.e + bx * a.e + a.e * b.e) * (1 + EPS) + np.abs(x) * (EPS + DEC), bad)
+    a2, b2 = approx(a), approx(b)
+    x = a2.x * b2.x
+    ax, bx = np.abs(a2.x), np.abs(b2.x)
+    out = Approx(x, (ax * b2.e + bx * a2.e + a2.e * b2.e) * (1 + EPS) + np.abs(x) * (EPS + DEC), bad)
+    return _shadowed(out, a, b, mul)
 
 
 def neg(a: Number) -> Number:
     if isinstance(a, Num):
         return Num(-a.v, a.scale, a.bad, a.hi)
-    return Approx(-a.x, a.e, a.bad)
+    return _shadowed(Approx(-a.x, a.e, a.bad), a, None, neg)
 
 
 def absolute(a: Number) -> Number:
     if isinstance(a, Num):
         return Num(np.abs(a.v), a.scale, a.bad, a.hi)
-    return Approx(np.abs(a.x), a.e, a.bad)
+    return _shadowed(Approx(np.abs(a.x), a.e, a.bad), a, None, absolute)
 
 
 def div(a: Number, b: Number) -> Number:
@@ -205,10 +246,20 @@ def div(a: Number, b: Number) -> Number:
             bad = _or(bad, np.broadcast_to(zero, np.shape(a.v if isinstance(a, Num) else a.x)) if zero.ndim == 0
                       else zero)
             b = Num(np.where(b.v == 0, np.int64(1), b.v), b.scale, b.bad)
+    shadow = None
     if isinstance(a, Num) and isinstance(b, Num):
         exact = _exact_quotient(a, b)
         if exact is not None:
-            return Num(exact[0], exact[1], bad)
+            q, scale, even = exact
+            if np.all(even):
+                return Num(q, scale, bad)
+            shadow = (Num(q, scale), even)  # exact where it came out even
+    elif _shadow(a) is not None and _shadow(b) is not None:
+        (ea, ma), (eb, mb) = _shadow(a), _shadow(b)
+        r = div(ea, Num(np.where(eb.v == 0, np.int64(1), eb.v), eb.scale))
+        part = _shadow(r)
+        if part is not None:
+            shadow = (part[0], part[1] & ma & mb & (eb.v != 0))
     a, b = approx(a), approx(b)
     bx = np.abs(b.x)
     near_zero = bx <= b.e * 2
@@ -218,11 +269,15 @@ def div(a: Number, b: Number) -> Number:
         b = Approx(np.where(near_zero, 1.0, b.x), np.where(near_zero, 0.0, b.e))
     x = a.x / b.x
     e = (np.abs(a.x) * b.e + bx * a.e) / (bx * (bx - b.e)) * (1 + 4 * EPS) + np.abs(x) * (EPS + DEC)
-    return Approx(x, e, bad)
+    out = Approx(x, e, bad)
+    if shadow is not None and np.any(shadow[1]):
+        out.ex, out.exm = shadow
+    return out
 
 
-def _exact_quotient(a: Num, b: Num) -> tuple[np.ndarray, int] | None:
-    """a / b as a Num when every row divides out within the digits int64 holds, else None."""
+def _exact_quotient(a: Num, b: Num) -> tuple[np.ndarray, int, np.ndarray] | None:
+    """a / b in int64 at the finest scale that holds it: (quotients, scale, rows where it came out
+    even); None where no scale fits."""
     big = a.maxabs()
     room = 0
     while room < MAX_SCALE and big * TEN[room + 1] < SAFE:
@@ -235,12 +290,11 @@ def _exact_quotient(a: Num, b: Num) -> tuple[np.ndarray, int] | None:
         k -= scale - MAX_SCALE
         scale = MAX_SCALE
     q, r = np.divmod(a.v * np.int64(TEN[k]), b.v)
-    if np.any(r != 0):
-        return None
+    even = np.asarray(r == 0)
     # the smallest scale that holds every quotient exactly keeps later products in range
-    while scale > max(a.scale, 0) and np.all(q % 10 == 0):
+    while scale > max(a.scale, 0) and np.all((q % 10 == 0) | ~even):
         q, scale = q // 10, scale - 1
-    return np.asarray(q, dtype=np.int64), scale
+    return np.asarray(q, dtype=np.int64), scale, even
 
 
 def minimum(a: Number, b: Number, take_min: bool = True) -> Number:
@@ -250,8 +304,9 @@ def minimum(a: Number, b: Number, take_min: bool = True) -> Number:
         pair = _align(a, b)
         if pair is not None:
             return Num(f(pair[0].v, pair[1].v), pair[0].scale, bad, max(pair[0].maxabs(), pair[1].maxabs()))
-    a, b = approx(a), approx(b)
-    return Approx(f(a.x, b.x), np.maximum(a.e, b.e), bad)
+    a2, b2 = approx(a), approx(b)
+    out = Approx(f(a2.x, b2.x), np.maximum(a2.e, b2.e), bad)
+    return _shadowed(out, a, b, lambda p, q: minimum(p, q, take_min))
 
 
 def compare(a: Number, b: Number, op: str) -> Flag:
@@ -261,13 +316,21 @@ def compare(a: Number, b: Number, op: str) -> Flag:
         pair = _align(a, b)
         if pair is not None:
             return Flag(np.asarray(_OPS[op](pair[0].v, pair[1].v)), bad)
+    sa, sb = _shadow(a), _shadow(b)
     a, b = approx(a), approx(b)
     d = a.x - b.x
     e = (a.e + b.e) * (1 + EPS) + (np.abs(a.x) + np.abs(b.x)) * EPS
     decided = np.abs(d) > e
+    out = np.asarray(_OPS[op](d, 0.0))
+    if sa is not None and sb is not None:  # exactly, where both sides are exact
+        pair = _align(sa[0], sb[0])
+        if pair is not None:
+            mask = np.asarray(sa[1] & sb[1])
+            out = np.where(mask, _OPS[op](pair[0].v, pair[1].v), out)
+            decided = decided | mask
     if not np.all(decided):
         bad = _or(bad, np.asarray(~decided))
-    return Flag(np.asarray(_OPS[op](d, 0.0)), bad)
+    return Flag(out, bad)
 
 
 _OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less,
@@ -283,8 +346,19 @@ def where(c: np.ndarray, a: Value, b: Value) -> Value:
             if pair is not None:
                 return Num(np.where(c, pair[0].v, pair[1].v), pair[0].scale, bad,
                            max(pair[0].maxabs(), pair[1].maxabs()))
-        a, b = approx(a), approx(b)
-        return Approx(np.where(c, a.x, b.x), np.where(c, a.e, b.e), bad)
+        a2, b2 = approx(a), approx(b)
+        out = Approx(np.where(c, a2.x, b2.x), np.where(c, a2.e, b2.e), bad)
+        sa, sb = _shadow(a), _shadow(b)
+        if sa is not None and sb is not None:
+            pair = _align(sa[0], sb[0])
+            if pair is not None:
+                out.ex = Num(np.where(c, pair[0].v, pair[1].v), pair[0].scale, None,
+                             max(pair[0].maxabs(), pair[1].maxabs()))
+                out.exm = np.where(c, sa[1], sb[1])
+        elif sa is not None or sb is not None:  # exact on the side that has it, where it is taken
+            side, taken = (sa, c) if sa is not None else (sb, ~c)
+            out.ex, out.exm = side[0], side[1] & taken
+        return out
     if isinstance(a, Flag):
         return Flag(np.where(c, a.b, b.b), bad)
     if isinstance(a, Text):
@@ -304,7 +378,9 @@ def full(n: int, value: Value) -> Value:
         return Num(np.broadcast_to(np.asarray(value.v, dtype=np.int64), (n,)).copy(), value.scale, value.bad,
                    value.maxabs())
     if isinstance(value, Approx):
-        return Approx(np.full(n, value.x, dtype=np.float64), np.full(n, value.e, dtype=np.float64), value.bad)
+        return Approx(np.full(n, value.x, dtype=np.float64), np.full(n, value.e, dtype=np.float64), value.bad,
+                      full(n, value.ex) if value.ex is not None else None,
+                      np.broadcast_to(value.exm, (n,)).copy() if value.ex is not None else None)
     if isinstance(value, Flag):
         return Flag(np.broadcast_to(value.b, (n,)).copy(), value.bad)
     if isinstance(value, Text):
