@@ -33,6 +33,8 @@ def id_rank(ids: pa.Array) -> np.ndarray:
 
 
 def _exact(col, n: int, span, what: str) -> Num:
+    if isinstance(col, V.Approx) and col.ex is not None and np.all(col.exm):
+        col = V.with_bad(col.ex, col.bad)  # a division that came out even for everyone
     if not isinstance(col, Num):
         raise Unsupported(span, f"a contest {what} that is not exact (ties could not be told)")
     return V.full(n, col) if np.ndim(col.v) == 0 else col
