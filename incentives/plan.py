@@ -153,7 +153,7 @@ class Plan(CompiledPlan):
 
         explain: payee ids whose breakdowns to build (`.breakdowns`, by id): the row evaluator traces
         them, and their amounts are checked against the table's (a difference is a bug, raised)."""
-        from incentives.columnar.run import run_table, traced
+        from incentives.columnar.api import run_table, traced
         from incentives.explain.build import explain as explain_one
         if engine not in ("columnar", "row"):
             raise ValueError(f"engine: expected columnar or row, got {engine!r}")

@@ -10,18 +10,20 @@ for the payees asked for, and are checked against the columnar amounts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from incentives.columnar.api import run_table
 from incentives.columnar.files import read_table, results
-from incentives.columnar.run import run_table
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.result import PayeeResult
+from incentives.errors import DataError
 from incentives.sales.population import parse_period
+from incentives.sales.records import Person
 
 from .common import err, fail, say
 
@@ -74,7 +76,10 @@ def columnar(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pat
             return None
         advance("evaluating")
         bounds = parse_period(period) if period is not None else p.effective
-        result = run_table(compiled, people, deal_table, split_table, bounds)
+        try:
+            result = run_table(compiled, people, deal_table, split_table, bounds)
+        except DataError:  # the data loaders read the files again and name the problem in their words
+            return None
         advance("writing")
         for notice in result.notices():
             say(notice)
@@ -96,3 +101,27 @@ def check_agrees(fast: dict[str, PayeeResult], traced: list[PayeeResult]) -> Non
         if r.total != f.total or any(mine.get(c.name) != c.amount for c in r.components):
             fail(f"internal error: payee {r.payee}: the breakdown ({r.total}) and the columnar run ({f.total}) "
                  f"disagree; please report it, with the plan and this payee's row (run with --engine row meanwhile)")
+
+
+def evaluate_with(row: Callable, engine: Engine, compiled: CompiledPlan, data: Path, deals: Path | None,
+                  splits: Path | None, mapping: Path | None, period: str | None, trace: bool,
+                  activities: Path | None, payees: list[str] | None) -> tuple[list, dict[str, Person]]:
+    """One plan's results by the engine asked for: the columnar amounts, with breakdowns (when asked)
+    from the row evaluator for the payees asked for, checked against them.  row: the row evaluator's
+    run of the same arguments (`incentives.cli.run._evaluate`)."""
+    why = why_not(compiled, data, mapping, activities, trace, payees) if engine != Engine.row else "row"
+    if why is not None:
+        if engine == Engine.columnar:
+            say(f"{compiled.source.name}: the row evaluator pays this run: {why}")
+        return row(compiled, data, deals, splits, mapping, period, trace, activities)
+    fast = columnar(compiled, data, deals, splits, period, engine == Engine.columnar)
+    if fast is None:
+        return row(compiled, data, deals, splits, mapping, period, trace, activities)
+    if not trace:
+        return fast, {}
+    traced, people = row(compiled, data, deals, splits, mapping, period, True, activities)
+    asked = set(payees or ())
+    traced = [r for r in traced if r.payee in asked]
+    check_agrees({r.payee: r for r in fast}, traced)
+    by_id = {r.payee: r for r in traced}
+    return [by_id.get(r.payee, r) for r in fast], people

@@ -46,7 +46,7 @@ from .common import (
     shown,
     write_output,
 )
-from .engine import Engine, check_agrees, columnar, why_not
+from .engine import Engine, evaluate_with
 from .periods import run_periods_command, wants_periods
 from .run_reports import csv_text, summary_json, summary_text
 
@@ -137,8 +137,8 @@ def run(plans: Annotated[list[Path], typer.Argument(
     compiled = compiled_all[0]
     try:
         for compiled in compiled_all:
-            results, people = _evaluate_with(engine, compiled, data, deals, splits, mapping, period, trace,
-                                             activities, payee)
+            results, people = evaluate_with(_evaluate, engine, compiled, data, deals, splits, mapping, period,
+                                            trace, activities, payee)
             if payee:
                 unknown = set(payee) - {r.payee for r in results}
                 if unknown:
@@ -256,29 +256,6 @@ def _evaluate(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pa
     if bounds is not None:
         rows = [(pid, period_values(compiled.ir, dict(v), *bounds)) for pid, v in rows]
     return compiled.evaluator.run_many(rows, trace=trace), _names(data, maps) if trace else {}
-
-
-def _evaluate_with(engine: Engine, compiled: CompiledPlan, data: Path, deals: Path | None, splits: Path | None,
-                   mapping: Path | None, period: str | None, trace: bool, activities: Path | None,
-                   payees: list[str] | None) -> tuple[list, dict[str, Person]]:
-    """One plan's results by the engine asked for: the columnar amounts, with breakdowns (when asked)
-    from the row evaluator for the payees asked for, checked against them."""
-    why = why_not(compiled, data, mapping, activities, trace, payees) if engine != Engine.row else "row"
-    if why is not None:
-        if engine == Engine.columnar:
-            say(f"{compiled.source.name}: the row evaluator pays this run: {why}")
-        return _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
-    fast = columnar(compiled, data, deals, splits, period, engine == Engine.columnar)
-    if fast is None:
-        return _evaluate(compiled, data, deals, splits, mapping, period, trace, activities)
-    if not trace:
-        return fast, {}
-    traced, people = _evaluate(compiled, data, deals, splits, mapping, period, True, activities)
-    asked = set(payees or ())
-    traced = [r for r in traced if r.payee in asked]
-    check_agrees({r.payee: r for r in fast}, traced)
-    by_id = {r.payee: r for r in traced}
-    return [by_id.get(r.payee, r) for r in fast], people
 
 
 def _names(data: Path, maps: dict) -> dict[str, Person]:

@@ -14,6 +14,7 @@ from incentives.engine import ir
 
 from . import bands as B
 from . import values as V
+from .aggregate import aggregate
 from .credit import Credited, DealFrame
 from .expr import Unsupported
 from .lines import Lines
@@ -39,7 +40,6 @@ def one(base: Number, b: B.Bands, kind: str, upper_inclusive: bool, n: int) -> t
 
 def deal_tiers(lines: Lines, frame: DealFrame, rows: Credited, item: ir.Tiers, payees: int) -> Number:
     """Each payee's amount of a per-deal or running tier line."""
-    from .groups import aggregate
     n = rows.n
     keep = np.ones(n, dtype=bool)
     bad = None

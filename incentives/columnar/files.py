@@ -8,6 +8,7 @@ with the data loaders, which name the row and column of every problem.
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pyarrow.csv as pacsv
 from dsl.types import T
 from incentives.engine import ir
 from incentives.engine.result import AwardResult, ComponentResult, PayeeResult
+from incentives.sales import tables
 
 NUMERIC = (T.MONEY, T.NUMBER, T.PERCENT, T.COUNT)
 _TRUE = {"true", "yes", "y", "1"}
@@ -26,18 +28,31 @@ _FALSE = {"false", "no", "n", "0"}
 
 
 def read_table(path: Path, types: dict[str, T]) -> pa.Table | None:
+    """The file as a typed table, or None where the data loaders should read it (and name what is
+    wrong).  The file is read by the loaders' own reader first: the same size limit, and the same
+    refusal of pipes, devices and directories."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        return None
+    data = pa.py_buffer(tables.read_data(path))
     if suffix == ".parquet":
         import pyarrow.parquet as pq
-        return pq.read_table(path)
-    if suffix != ".csv":
-        return None
+        try:
+            return pq.read_table(pa.BufferReader(data))
+        except (pa.ArrowInvalid, OSError):
+            return None
     try:
-        names = pacsv.open_csv(path).schema.names
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        names = pacsv.open_csv(pa.BufferReader(data)).schema.names
+        if len(set(names)) != len(names) or not names:
+            return None
+        table = pacsv.read_csv(pa.BufferReader(data), convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names}, strings_can_be_null=True))
     except (pa.ArrowInvalid, OSError):
         return None
+    limit = csv.field_size_limit()
+    for col in table.columns:  # a cell the csv module would refuse: the loaders say where
+        if len(col) and (pc.max(pc.utf8_length(col)).as_py() or 0) > limit:
+            return None
     columns = []
     for name in table.column_names:
         col = table.column(name).combine_chunks()

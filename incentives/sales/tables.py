@@ -66,6 +66,11 @@ def _read(path: str | Path, limit: int, what: str) -> bytes:
     return read_file(path, limit, what, DataFileError)
 
 
+def read_data(path: str | Path) -> bytes:
+    """A data file's bytes, within the size limit (`MAX_DATA_BYTES`), refusing what is not a file."""
+    return _read(path, MAX_DATA_BYTES, "the data file")
+
+
 def _fail(path: str | Path, where: str, message: str) -> DataError:
     return DataError([Problem.at(str(path), where, message)])
 
