@@ -1,5 +1,5 @@
 """Aggregates per group over columns: sum, count, average, min and max of a value per payee (or per
-team), by one stable sort on the group and `reduceat`, exact in int64 where the sum fits."""
+team), by unbuffered `ufunc.at` on the group's index (no sort), exact in int64 where the sum fits."""
 
 from __future__ import annotations
 
@@ -18,55 +18,55 @@ def _any_by(index: np.ndarray, flags: np.ndarray, n: int) -> np.ndarray:
 
 # ---- aggregates ----
 def aggregate(agg: str, value: Number | None, group: np.ndarray, keep: np.ndarray | None, n: int) -> Number:
-    """sum, count, average, min, max of value per group (0..n-1) over the rows kept; 0 for none."""
-    rows = np.arange(len(group)) if keep is None else np.flatnonzero(keep)
-    g = group[rows]
+    """sum, count, average, min, max of value per group (0..n-1) over the rows kept; 0 for none.
+    Unbuffered ufunc.at adds in int64 (exact where the bound says the sums fit), no sort."""
+    rows = None if keep is None else np.flatnonzero(keep)
+    g = group if rows is None else group[rows]
     counts = np.bincount(g, minlength=n).astype(np.int64)
     if agg == "count":
         return Num(counts, 0)
     if value is None:
         raise Unsupported(None, f"a measure `{agg}` with nothing to take")
     value = V.full(len(group), value) if np.ndim(value.v if isinstance(value, Num) else value.x) == 0 else value
-    order = np.argsort(g, kind="stable")
-    gs = g[order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if len(gs) else np.zeros(0, dtype=np.int64)
-    owners = gs[starts] if len(gs) else np.zeros(0, dtype=np.int64)
     bad = None
     if value.bad is not None:
         bad = _any_by(group, value.bad & (keep if keep is not None else True), n)
     if agg in ("sum", "average"):
-        total = _group_sum(value, rows[order], starts, owners, n)
+        total = _group_sum(value, rows, g, counts, n)
         if agg == "sum":
             return V.with_bad(total, bad)
         has = counts > 0
         avg = V.div(total, Num(np.where(has, counts, 1), 0))
         return V.with_bad(V.where(has, avg, V.zeros(n)), bad)
     f = np.minimum if agg == "min" else np.maximum
+    has = counts > 0
     if isinstance(value, Num):
-        out = np.zeros(n, dtype=np.int64)
-        if len(gs):
-            out[owners] = f.reduceat(np.asarray(value.v)[rows[order]], starts)
-        return Num(out, value.scale, bad)
-    x, e = np.zeros(n), np.zeros(n)
-    if len(gs):
-        x[owners] = f.reduceat(value.x[rows[order]], starts)
-        e[owners] = np.maximum.reduceat(value.e[rows[order]], starts)
-    return Approx(x, e, bad)
+        v = np.asarray(value.v) if rows is None else np.asarray(value.v)[rows]
+        fill = np.iinfo(np.int64).max if agg == "min" else np.iinfo(np.int64).min
+        out = np.full(n, fill, dtype=np.int64)
+        f.at(out, g, v)
+        return Num(np.where(has, out, 0), value.scale, bad, value.hi)
+    x = value.x if rows is None else value.x[rows]
+    e = value.e if rows is None else value.e[rows]
+    ox = np.full(n, np.inf if agg == "min" else -np.inf)
+    f.at(ox, g, x)
+    oe = np.zeros(n)
+    np.maximum.at(oe, g, e)
+    return Approx(np.where(has, ox, 0.0), oe, bad)
 
 
-def _group_sum(value: Number, picked: np.ndarray, starts: np.ndarray, owners: np.ndarray, n: int) -> Number:
+def _group_sum(value: Number, rows: np.ndarray | None, g: np.ndarray, counts: np.ndarray, n: int) -> Number:
     if isinstance(value, Num):
-        v = np.asarray(value.v)[picked]
+        v = np.asarray(value.v) if rows is None else np.asarray(value.v)[rows]
         if value.maxabs() * max(len(v), 1) < V.SAFE:
             out = np.zeros(n, dtype=np.int64)
-            if len(v):
-                out[owners] = np.add.reduceat(v, starts)
-            return Num(out, value.scale)
+            np.add.at(out, g, v)
+            return Num(out, value.scale)  # its bound: worked out from the sums when asked (few rows)
     a = V.approx(value)
-    x, e = np.zeros(n), np.zeros(n)
-    if len(picked):
-        xs, es = a.x[picked], a.e[picked]
-        x[owners] = np.add.reduceat(xs, starts)
-        sizes = np.diff(np.r_[starts, len(picked)])
-        e[owners] = np.add.reduceat(es, starts) + np.add.reduceat(np.abs(xs), starts) * V.EPS * (sizes + 1)
-    return Approx(x, e)
+    xs = a.x if rows is None else a.x[rows]
+    es = a.e if rows is None else a.e[rows]
+    x, e, mag = np.zeros(n), np.zeros(n), np.zeros(n)
+    np.add.at(x, g, xs)
+    np.add.at(e, g, es)
+    np.add.at(mag, g, np.abs(xs))
+    return Approx(x, e + mag * V.EPS * (counts + 1))

@@ -25,6 +25,8 @@ from .expr import Frame, Unsupported, constant
 from .tables import _array, numeric_column
 from .values import Day, Flag, Num, Text, Value
 
+KINDS = ("owner", "split", "overlay", "rollup")
+OWNER, SPLIT, OVERLAY, ROLLUP = range(4)
 DEFAULTS = {"status": "won", "product": "", "product_line": "", "customer": "", "new_customer": False,
             "currency": None}
 
@@ -35,7 +37,20 @@ class Deals:
     columns: dict[str, Value]
     ids: pa.Array
     owner: np.ndarray  # row of the owner in the people table
-    order: np.ndarray  # each record's place in date order, then id (the order running totals take)
+    dates: pa.Array
+
+    @property
+    def order(self) -> np.ndarray:
+        """Each record's place in date order, then id: the order running totals take (worked out once,
+        only for a plan with running totals)."""
+        got = self.__dict__.get("_order")
+        if got is None:
+            by_date = pc.sort_indices(pa.table({"date": self.dates.cast(pa.date32()), "id": self.ids}),
+                                      sort_keys=[("date", "ascending"), ("id", "ascending")]).to_numpy()
+            got = np.empty(self.n, dtype=np.int64)
+            got[by_date] = np.arange(self.n)
+            self.__dict__["_order"] = got
+        return got
 
 
 def _column(arr: pa.Array, name: str, t: T, optional: bool = False) -> Value:
@@ -88,7 +103,7 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
     if missing:
         raise DataError([Problem(f"{what}: missing column `{missing[0]}`", code="data", field=missing[0])])
     ids = _array(table.column("id")).cast(pa.string())
-    owners = pc.utf8_trim_whitespace(_array(table.column("owner")).cast(pa.string()))
+    owners = _array(table.column("owner")).cast(pa.string())
     owner = _rows_of(owners, people)
     if (owner < 0).any():
         i = int(np.flatnonzero(owner < 0)[0])
@@ -121,17 +136,18 @@ def read_records(plan: ir.Plan, table: pa.Table, people: pa.Array, what: str, re
         raise Unsupported(None, "deals in another currency")
     if plan.deal_columns & {"id", "owner"} or plan.activity_columns & {"id", "owner"}:
         columns["id"] = Text(np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object))
-        columns["owner"] = Text(np.asarray(owners.to_numpy(zero_copy_only=False), dtype=object))
-    by_date = pc.sort_indices(pa.table({"date": _array(table.column("date")).cast(pa.date32()), "id": ids}),
-                              sort_keys=[("date", "ascending"), ("id", "ascending")]).to_numpy()
-    order = np.empty(len(ids), dtype=np.int64)
-    order[by_date] = np.arange(len(ids))
-    return Deals(len(ids), columns, ids, owner, order)
+        columns["owner"] = Text(np.asarray(pc.utf8_trim_whitespace(owners).to_numpy(zero_copy_only=False),
+                                           dtype=object))
+    return Deals(len(ids), columns, ids, owner, _array(table.column("date")))
 
 
 def _rows_of(keys: pa.Array, values: pa.Array) -> np.ndarray:
-    """The row of each key in values (-1 where there is none): one hash join, no Python loop."""
-    return pc.index_in(keys, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    """The row of each key in values (-1 where there is none): hash joins, no Python loop.  The keys
+    are dictionary-encoded first: a million deals name a few thousand owners, looked up once each."""
+    encoded = keys.dictionary_encode()
+    found = pc.index_in(pc.utf8_trim_whitespace(encoded.dictionary), value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+    return found.astype(np.int64)[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)] if len(found) else \
+        np.full(len(keys), -1, dtype=np.int64)
 
 
 @dataclass
@@ -140,7 +156,7 @@ class Credited:
     deal: np.ndarray  # row in the deals table
     payee: np.ndarray  # row in the people table
     share: Num
-    kind: np.ndarray  # object: owner, split, overlay, rollup
+    kind: np.ndarray  # int8 codes into KINDS: owner, split, overlay, rollup
     deals: Deals
 
 
@@ -148,7 +164,7 @@ def owned(records: Deals) -> Credited:
     """Activities: each credited to its owner only."""
     n = records.n
     return Credited(n, np.arange(n), records.owner, Num(np.ones(n, dtype=np.int64), 0),
-                    np.full(n, "owner", dtype=object), records)
+                    np.full(n, OWNER, dtype=np.int8), records)
 
 
 def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Array, org) -> Credited:
@@ -165,7 +181,7 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
             raise DataError([Problem("splits: the plan's `crediting` block does not use these rows; add `splits` "
                                      "or `overlays` to it, or leave the rows out", code="data")])
         d = _rows_of(_array(splits.column("deal")).cast(pa.string()), deals.ids)
-        who = _rows_of(pc.utf8_trim_whitespace(_array(splits.column("person")).cast(pa.string())), people)
+        who = _rows_of(_array(splits.column("person")).cast(pa.string()), people)
         if (d < 0).any() or (who < 0).any():
             raise Unsupported(None, "split rows naming an unknown deal or person (the row run names them)")
         share, odd = numeric_column(_array(splits.column("share")), "share")
@@ -176,7 +192,7 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
         deal_rows.append(d[is_split])
         payees.append(who[is_split])
         shares.append(Num(np.asarray(share.v)[is_split], share.scale))
-        kinds.append(np.full(int(is_split.sum()), "split", dtype=object))
+        kinds.append(np.full(int(is_split.sum()), SPLIT, dtype=np.int8))
         taken = np.zeros(deals.n, dtype=np.int64)
         np.add.at(taken, d[is_split], np.asarray(share.v)[is_split])
         rest = V.TEN[share.scale] - taken
@@ -184,17 +200,17 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
         deal_rows.append(np.flatnonzero(remainder))
         payees.append(deals.owner[remainder])
         shares.append(Num(rest[remainder], share.scale))
-        kinds.append(np.full(int(remainder.sum()), "owner", dtype=object))
+        kinds.append(np.full(int(remainder.sum()), OWNER, dtype=np.int8))
         over = kind == "overlay"
         deal_rows.append(d[over])
         payees.append(who[over])
         shares.append(Num(np.asarray(share.v)[over], share.scale))
-        kinds.append(np.full(int(over.sum()), "overlay", dtype=object))
+        kinds.append(np.full(int(over.sum()), OVERLAY, dtype=np.int8))
     whole = ~split_deals
     deal_rows.insert(0, np.flatnonzero(whole))
     payees.insert(0, deals.owner[whole])
     shares.insert(0, V.full(int(whole.sum()), one))
-    kinds.insert(0, np.full(int(whole.sum()), "owner", dtype=object))
+    kinds.insert(0, np.full(int(whole.sum()), OWNER, dtype=np.int8))
     share = shares[0]
     for s in shares[1:]:
         share = _concat(share, s)
@@ -212,7 +228,7 @@ def credit(plan: ir.Plan, deals: Deals, splits: pa.Table | None, people: pa.Arra
             up_deal.append(cur_deal)
             up_payee.append(cur)
             up_share.append(cur_share)
-        kind = np.concatenate([kind] + [np.full(len(x), "rollup", dtype=object) for x in up_deal[1:]])
+        kind = np.concatenate([kind] + [np.full(len(x), ROLLUP, dtype=np.int8) for x in up_deal[1:]])
         deal, payee = np.concatenate(up_deal), np.concatenate(up_payee)
         share = up_share[0]
         for s in up_share[1:]:
@@ -245,7 +261,7 @@ class DealFrame(Frame):
         if name == "share":
             return rows.share
         if name == "credit":
-            return Text(rows.kind)
+            return Text(np.array(KINDS, dtype=object)[rows.kind])
         base = name.removeprefix("deal_")
         col = rows.deals.columns.get(base)
         if col is None:
