@@ -15,15 +15,16 @@ import re
 import secrets
 import stat
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, NoReturn
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 
 from dsl import PlanError
 from dsl.source import InputFileError, Source, check_file
-
 from incentives.engine.compiled import CompiledPlan
 from incentives.plan import compile_source
 
@@ -180,3 +181,20 @@ def write_output(path: Path, text: str, what: str = "the output") -> None:
         except OSError:
             pass
         fail(f"{path}: cannot write {what}: {e.strerror or e}")
+
+
+@contextmanager
+def reported(current: Callable[[], CompiledPlan]) -> Iterator[None]:
+    """A run's problems as every command reports them: a file that cannot be read (exit 2, before bad
+    data: it is one), bad data (3), a payee that cannot be evaluated (4, with the plan excerpt of
+    `current()`, the plan being run when it happened)."""
+    from incentives.errors import DataError, EvaluationError
+    try:
+        yield
+    except InputFileError as e:
+        file_problems(e)
+    except DataError as e:
+        problems(e.problems, EXIT_DATA)
+    except EvaluationError as e:
+        say(e.diagnostic().render(current().source), lines=True)
+        raise typer.Exit(EXIT_EVAL)

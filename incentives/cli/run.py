@@ -10,12 +10,10 @@ from typing import Annotated
 
 import typer
 
-from dsl.source import InputFileError
 from incentives.engine.calendar import parse_period as parse_one_period
 from incentives.engine.calendar import periods_covering
 from incentives.engine.compiled import CompiledPlan
 from incentives.engine.period import period_values
-from incentives.errors import DataError, EvaluationError
 from incentives.explain.build import explain, statements
 from incentives.explain.render import (
     RENDERERS,
@@ -34,14 +32,12 @@ from incentives.time.versions import fits
 
 from .common import (
     EXIT_DATA,
-    EXIT_EVAL,
     EXIT_USAGE,
     check_output,
     compile_plan,
     fail,
-    file_problems,
     out,
-    problems,
+    reported,
     say,
     shown,
     write_output,
@@ -135,7 +131,7 @@ def run(plans: Annotated[list[Path], typer.Argument(
         _check_dir(output_dir)
     runs, breakdowns = [], []
     compiled = compiled_all[0]
-    try:
+    with reported(lambda: compiled):
         for compiled in compiled_all:
             results, people = evaluate_with(_evaluate, engine, compiled, data, deals, splits, mapping, period,
                                             trace, activities, payee)
@@ -147,13 +143,6 @@ def run(plans: Annotated[list[Path], typer.Argument(
             runs.append((compiled, results))
             if trace:
                 breakdowns += [explain(compiled, r, people.get(r.payee)) for r in results]
-    except InputFileError as e:  # missing, a directory, a FIFO, a device, too large (before DataError: it is one)
-        file_problems(e)
-    except DataError as e:
-        problems(e.problems, EXIT_DATA)
-    except EvaluationError as e:
-        say(e.diagnostic().render(compiled.source), lines=True)
-        raise typer.Exit(EXIT_EVAL)
     if output_dir is not None:
         _write_statements(output_dir, format, breakdowns, len(runs))
         return
