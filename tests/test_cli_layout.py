@@ -16,7 +16,7 @@ from incentives.cli.app import EXIT_DATA, EXIT_EVAL, EXIT_PLAN, EXIT_USAGE, app
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "incentives" / "cli"
 COMMANDS = {"check": "check", "run": "run", "fmt": "fmt", "test": "test", "schema": "schema", "ledger": "ledger",
-            "serve": "serve", "db": "serve", "token": "serve"}
+            "serve": "serve", "db": "serve", "token": "serve", "simulate": "simulate", "diff": "simulate"}
 
 
 def test_every_command_has_its_own_module():

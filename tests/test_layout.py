@@ -15,11 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the layers, lowest first: a module may import from its own layer or a lower one
 LAYERS = ["dsl", "incentives.errors", "incentives.engine", "incentives.sales", "incentives.columnar",
           "incentives.explain",
-          "incentives.plan", "incentives.time", "incentives", "incentives.plantest", "incentives.service",
+          "incentives.plan", "incentives.time", "incentives.simulate", "incentives", "incentives.plantest", "incentives.service",
           "incentives.cli"]
 PACKAGES = ["dsl", "incentives", "incentives.engine", "incentives.sales", "incentives.explain",
             "incentives.plantest", "incentives.cli", "incentives.time",
-            "incentives.service", "incentives.service.routes", "incentives.columnar"]
+            "incentives.service", "incentives.service.routes", "incentives.columnar",
+            "incentives.simulate"]
 MAX_LINES = 500
 
 

@@ -1,6 +1,7 @@
 """The `incentives` typer application: the commands registered, and `main`, the console script.
 
-Each command lives in its own module (`check`, `run`, `fmt`, `test`, `schema`, `ledger`); the exit codes
+Each command lives in its own module (`check`, `run`, `fmt`, `test`, `schema`, `ledger`, `serve`,
+`simulate` with `diff`); the exit codes
 and the shared printing are in `common` (re-exported here for scripts and tests).
 """
 
@@ -11,7 +12,7 @@ import sys
 
 import typer
 
-from . import check, fmt, ledger, run, schema, serve, test
+from . import check, fmt, ledger, run, schema, serve, simulate, test
 from .common import EXIT_DATA, EXIT_EVAL, EXIT_INTERNAL, EXIT_OK, EXIT_PLAN, EXIT_USAGE, say
 
 __all__ = ["EXIT_DATA", "EXIT_EVAL", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PLAN", "EXIT_USAGE", "app", "main"]
@@ -28,6 +29,8 @@ app.command("test")(test.test_)
 app.command()(schema.schema)
 app.add_typer(ledger.app, name="ledger")
 app.command()(serve.serve)
+app.command()(simulate.simulate)
+app.command()(simulate.diff)
 app.add_typer(serve.db_app, name="db")
 app.add_typer(serve.token_app, name="token")
 

@@ -87,6 +87,7 @@ class MonteCarlo:
     distribution: str
     costs: list[Decimal]
     budget: Decimal | None
+    clipped: int = 0  # drawn revenues moved to the end of the input's declared range
 
     def percentile(self, p: float) -> Decimal:
         ordered = sorted(self.costs)
@@ -105,8 +106,11 @@ class MonteCarlo:
 
 def monte_carlo(people: pa.Table, revenue: str, quota: str, dist: Distribution, draws: int, seed: int,
                 run: Callable[[pa.Table], pa.Table], batched: bool, budget: Decimal | None = None,
-                progress: Callable[[int], None] | None = None, batch_rows: int = 2_000_000) -> MonteCarlo:
-    """`run(table) -> amounts table`; batched: many draws in one table (payees independent)."""
+                progress: Callable[[int], None] | None = None, batch_rows: int = 2_000_000,
+                limits: tuple[Decimal, Decimal] | None = None) -> MonteCarlo:
+    """`run(table) -> amounts table`; batched: many draws in one table (payees independent).
+    limits: the revenue input's declared range: a drawn revenue outside it is moved to its end (the
+    plan says no revenue lies beyond it), and how many were is counted (`clipped`)."""
     if draws < 1:
         raise DataError([Problem("--draws: at least 1", code="data", field="draws")])
     n = people.num_rows
@@ -114,12 +118,17 @@ def monte_carlo(people: pa.Table, revenue: str, quota: str, dist: Distribution, 
     q = people.column(quota).cast(pa.float64()).to_numpy(zero_copy_only=False)
     per_batch = max(1, batch_rows // max(n, 1)) if batched else 1
     costs: list[Decimal] = []
-    done = 0
+    done = clipped = 0
     base = people.drop_columns([revenue]) if revenue in people.column_names else people
     while done < draws:
         k = min(per_batch, draws - done)
         att = dist.draw(rng, k * n)
-        cents = np.round(np.tile(q, k) * att * 100).astype(np.int64)
+        cents = np.round(np.tile(q, k) * att * 100)
+        if limits is not None:
+            lo, hi = float(limits[0] * 100), float(limits[1] * 100)
+            clipped += int(np.count_nonzero((cents < lo) | (cents > hi)))
+            cents = np.clip(cents, lo, hi)
+        cents = cents.astype(np.int64)
         table = pa.concat_tables([base] * k) if k > 1 else base
         if k > 1:
             ids = pc.binary_join_element_wise(table.column("id").cast(pa.string()),
@@ -133,4 +142,4 @@ def monte_carlo(people: pa.Table, revenue: str, quota: str, dist: Distribution, 
         done += k
         if progress is not None:
             progress(k)
-    return MonteCarlo(draws, seed, dist.describe(), costs, budget)
+    return MonteCarlo(draws, seed, dist.describe(), costs, budget, clipped)

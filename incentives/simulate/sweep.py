@@ -17,7 +17,6 @@ import pyarrow as pa
 from incentives.errors import DataError, Problem
 
 
-
 @dataclass
 class Axis:
     name: str  # a parameter, or COLUMN* for a multiplier of a column
@@ -63,7 +62,7 @@ def parse_axis(text: str) -> Axis:
 def sweep(axes: list[Axis], run: Callable[[pa.Table, dict[str, Decimal]], Decimal], people: pa.Table,
           params: dict[str, Decimal], check_params: Callable[[dict], dict], progress=None) -> list[dict[str, Any]]:
     """Every point of the grid: the axes' values and the cost; `run(table, params)` gives the cost."""
-    from .scenario import Change, apply_changes  # noqa: PLC0415 (scenarios build on this module's axes)
+    from .scenario import Change, apply_changes
     if not 1 <= len(axes) <= 2:
         raise DataError([Problem("a sweep takes one or two axes", code="data", field="sweep")])
     grid: list[dict[str, Decimal]] = [{}]
@@ -79,7 +78,13 @@ def sweep(axes: list[Axis], run: Callable[[pa.Table, dict[str, Decimal]], Decima
             else:
                 p[axis.name] = point[axis.name]
         checked = check_params(p) if p else {}
-        out.append({**point, "cost": run(table, checked)})
+        try:
+            cost = run(table, checked)
+        except DataError as e:
+            shown = ", ".join(f"{k}={v}" for k, v in point.items())
+            raise DataError([Problem(f"sweep point {shown}: the plan refuses its values:", code="sweep"),
+                             *e.problems]) from None
+        out.append({**point, "cost": cost})
         if progress is not None:
             progress()
     return out
