@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from incentives.errors import DataError, Problem
 
-from ..columnar.tables import decimal_array
+from ..columnar.tables import decimal_array, decimal_ints
 
 ZERO = Decimal(0)
 
@@ -130,15 +130,16 @@ def monte_carlo(people: pa.Table, revenue: str, quota: str, dist: Distribution, 
             cents = np.clip(cents, lo, hi)
         cents = cents.astype(np.int64)
         table = pa.concat_tables([base] * k) if k > 1 else base
-        if k > 1:
-            ids = pc.binary_join_element_wise(table.column("id").cast(pa.string()),
-                                              pa.array(np.repeat(np.arange(k), n).astype(str)), "#")
+        if k > 1:  # each draw's payees their own rows: ids made unique by Arrow's own cast (no Python strings)
+            ids = pc.cast(pa.array(np.arange(k * n, dtype=np.int64)), pa.string())
             table = table.set_column(table.column_names.index("id"), "id", ids)
         table = table.append_column(revenue, decimal_array(cents, 2))
-        totals = run(table).column("total")
-        for j in range(k):
-            part = totals.slice(j * n, n)
-            costs.append(Decimal(pc.sum(part).as_py() or 0))
+        totals = run(table).column("total").combine_chunks()
+        ints, scale, odd = decimal_ints(totals)
+        if odd.any() or (n and int(np.abs(ints).max()) * n >= 2 ** 62):  # sums past int64: exactly, one by one
+            costs.extend(Decimal(pc.sum(totals.slice(j * n, n)).as_py() or 0) for j in range(k))
+        else:
+            costs.extend(Decimal(int(s)).scaleb(-scale) for s in ints.reshape(k, n).sum(axis=1))
         done += k
         if progress is not None:
             progress(k)
