@@ -77,7 +77,7 @@ def main() -> None:
         name = next(iter(params))
         decl = params[name]
         lo, hi = (decl.range if getattr(decl, "range", None) else (decl.default / 2, decl.default * 2))
-        step = (Decimal(hi) - Decimal(lo)) / 99
+        step = ((Decimal(hi) - Decimal(lo)) / 100).quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
         t0 = time.perf_counter()
         sim.sweep([parse_axis(f"{name}={lo}:{Decimal(lo) + step * 99}:{step}")])
         param = (name, time.perf_counter() - t0)
