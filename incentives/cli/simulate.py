@@ -132,6 +132,8 @@ def _text(sim) -> str:
                      + (f"  change {'+' if change > 0 else ''}{numbers.money(change, d)}{pct}" if f is not sim.figures
                         else "") + cos)
         comps = ", ".join(f"{k} {numbers.money(v, d)}" for k, v in f["by_component"].items())
+        if f["awards_cash"]:
+            comps += f"; awards (cash equivalent) {numbers.money(f['awards_cash'], d)}"
         lines.append(f"      {comps}; P50 {numbers.money(f['percentiles']['p50'], d)}, "
                      f"P90 {numbers.money(f['percentiles']['p90'], d)}")
         for notice in f["notices"]:
