@@ -13,7 +13,13 @@ Owns:
 """
 
 from .api import Simulation, simulate
-from .scenario import CheckedScenario, Scenario, ScenarioError, load_scenario, parse_scenario
+from .scenario import (
+           CheckedScenario,
+           Scenario,
+           ScenarioError,
+           load_scenario,
+           parse_scenario,
+)
 
 __all__ = ["CheckedScenario", "Scenario", "ScenarioError", "Simulation", "load_scenario", "parse_scenario",
            "simulate"]
