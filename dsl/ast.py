@@ -14,7 +14,7 @@ from typing import Iterator, Union
 
 from .source import Source, Span
 from .ast_more import ActivitiesDecl, IsMissing, Rule, RulesDecl  # noqa: F401 - nodes of later constructs
-from .ast_more import ClawbackDecl, DrawDecl  # noqa: F401 - pay across periods
+from .ast_more import ClawbackDecl, DrawDecl, ParamDecl  # noqa: F401 - pay across periods, parameters
 
 #: The span of a node made by code rather than parsed from text.
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
@@ -458,7 +458,7 @@ class ContestDecl:
 
 Decl = Union[PlanHeader, InputDecl, LetDecl, TableDecl, CurveDecl, ComponentDecl, AwardDecl, PayoutDecl,
              ExampleDecl, PropertyDecl, DealsDecl, CreditingDecl, MeasureDecl, ContestDecl, ActivitiesDecl,
-             DrawDecl, ClawbackDecl]
+             DrawDecl, ClawbackDecl, ParamDecl]
 
 
 @dataclass

@@ -89,3 +89,15 @@ class ClawbackDecl:
     straight: Any = None  # straight line over N days from the close
     forgive: list[Any] = field(default_factory=list)
     span: Span = _span()
+
+
+@dataclass
+class ParamDecl:
+    """`param NAME = VALUE [range LO to HI] ["description"]`: a named value of the plan (its default is
+    VALUE) that a what-if scenario may change, within the range when one is declared."""
+
+    name: Any  # an Ident
+    value: Any  # an Expr: a constant
+    range: tuple[Any, Any] | None = None
+    description: str | None = None
+    span: Span = _span()

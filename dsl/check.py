@@ -15,6 +15,7 @@ from typing import Any
 from . import ast
 from .check_bands import TIER_KINDS, BandChecker
 from .check_numbers import check_literals
+from .check_params import ParamInfo, check_params
 from .check_expr import BUILTINS, CONTEST_RESULTS, ROUNDING_MODES, ExprChecker, Scope, fold
 from .check_tables import check_table, check_table_keys
 from .check_rules import check_rules, optional_columns
@@ -85,6 +86,7 @@ class CheckedPlan:
     fx: str = "close"  # which date picks a deal's currency rate: close or period_end
     draws: list[ast.DrawDecl] = field(default_factory=list)
     clawbacks: list[ast.ClawbackDecl] = field(default_factory=list)
+    params: dict[str, ParamInfo] = field(default_factory=dict)  # `param` declarations, by name
 
     @property
     def reads_deals(self) -> bool:
@@ -119,17 +121,19 @@ class _Checker:
         self.exprs = ExprChecker(self.currency, self.errors, self.warnings)
         self.bands = BandChecker(self.exprs, self.errors, self.warnings)
         self._unique_names()
+        params = check_params(plan.of_type(ast.ParamDecl), self.exprs, self.errors)
+        self.fixed = {name: p.type for name, p in params.items()}  # what tables, curves and prizes may read
 
         tables = {d.name.text: d for d in plan.of_type(ast.TableDecl)}
         for t in tables.values():
-            check_table(t, self.exprs, self.errors)
+            check_table(t, self.exprs, self.errors, self.fixed)
         curves = {d.name.text: d for d in plan.of_type(ast.CurveDecl)}
         curve_types = {name: self._curve(c) for name, c in curves.items()}
 
         inputs = {d.name.text: self._input(d) for d in plan.of_type(ast.InputDecl)}
         check_prorated(plan.of_type(ast.InputDecl), self.errors)
         check_dated_lets(plan.of_type(ast.LetDecl), self.errors)
-        values: dict[str, T] = {**PERIOD_NAMES, **{name: info.type for name, info in inputs.items()}}
+        values: dict[str, T] = {**PERIOD_NAMES, **self.fixed, **{name: info.type for name, info in inputs.items()}}
         self.fields = deal_fields(plan.of_type(ast.DealsDecl), self.errors)
         field_infos = {f.name.text: self._input(f) for d in plan.of_type(ast.DealsDecl)[:1] for f in d.fields
                        if f.name.text in self.fields}
@@ -154,7 +158,7 @@ class _Checker:
 
         for c in contests:
             check_contest(c, replace(scope, where="in a contest"), self.exprs, self.errors,
-                          currency_digits(self.currency))
+                          currency_digits(self.currency), params)
         ranked = Scope({**values, **self.pay_measures}, tables, curve_types, "here", scope.components, all_contests,
                        all_contests)
         # pools are shared out before anyone is ranked or paid: no contest results, no measures of pay
@@ -202,7 +206,7 @@ class _Checker:
         check_table_keys(self.exprs.table_calls, inputs, self.errors)
 
         if not self.errors:
-            self.warnings.extend(lint(plan, inputs, self.exprs.types, self.currency))
+            self.warnings.extend(lint(plan, inputs, self.exprs.types, self.currency, params))
         if self.errors:
             self.errors.sort(key=lambda d: (d.span.line, d.span.column))
             raise PlanError(self.errors + self.warnings, plan.source)
@@ -216,6 +220,7 @@ class _Checker:
             measures=measures, contests=contests, deal_field_infos=field_infos,
             activity_fields=self.activity_fields, activity_field_infos=activity_infos,
             partial=header["partial"], days=header["days"], fx=header["fx"], draws=draws, clawbacks=clawbacks,
+            params=params,
             warnings=sorted(self.warnings, key=lambda d: (d.span.line, d.span.column)),
         )
 
@@ -376,7 +381,7 @@ class _Checker:
 
     def _curve(self, c: ast.CurveDecl) -> T:
         base = ast.Name("attainment", c.name.span)
-        t = self.bands.check(c.bands, base, T.PERCENT, "curve", Scope({}, where="in a curve"))
+        t = self.bands.check(c.bands, base, T.PERCENT, "curve", Scope(self.fixed, where="in a curve", fixed=True))
         return T.PERCENT if t is T.ERROR else t
 
     # ---- components ----
@@ -480,11 +485,6 @@ class _Checker:
             self.exprs.expect(a.when, scope, {T.BOOL}, "an award's condition")
         if a.value is not None:
             self.exprs.expect(a.value, scope, {T.MONEY}, "an award's cash-equivalent value")
-
-def _names(e) -> list[str]:
-    """The names an expression uses, in the order they are written."""
-    return [n.id for n in ast.walk(e) if isinstance(n, ast.Name)]
-
 
 def _step_word(step) -> str:
     return "cap" if isinstance(step, ast.CapStep) else "floor"

@@ -51,6 +51,7 @@ class Scope:
     contests: frozenset[str] = frozenset()  # contests whose results (rank, prize, competitors) may be used
     all_contests: frozenset[str] = frozenset()  # every contest, to explain where results may be used
     later: dict[str, tuple[str, str]] = field(default_factory=dict)  # known only later: name -> (why, where usable)
+    fixed: bool = False  # constants only, and the plan's params (values holds them): tables, curves, prizes
 
 
 def literal_type(lit: ast.Literal) -> T:
@@ -196,8 +197,9 @@ class ExprChecker:
         known = list(scope.values)
         close = difflib.get_close_matches(e.id, known, n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
-        if not known:
-            return self.error(e, f"`{e.id}` cannot be used {scope.where}: only constants are allowed", "name")
+        if not known or scope.fixed:
+            allowed = "only constants and params are allowed" if known else "only constants are allowed"
+            return self.error(e, f"`{e.id}` cannot be used {scope.where}: {allowed}", "name", hint)
         return self.error(e, f"unknown name `{e.id}`", "name", hint)
 
     def _binary(self, e: ast.Binary, scope: Scope) -> T:

@@ -175,8 +175,9 @@ POOL_GROUPS = ("all", "team")
 
 
 def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: list[Diagnostic],
-                  minor_units: int = 2) -> None:
-    """Rank by a number or money, among all or the team; ties shared, split or broken by values."""
+                  minor_units: int = 2, params: dict | None = None) -> None:
+    """Rank by a number or money, among all or the team; ties shared, split or broken by values.
+    Prizes are constants or read the plan's params (`params`: `ParamInfo` by name)."""
     if c.rank_by is None:
         _error(errors, c.name, f"contest `{c.name.text}` needs `rank by ...`: the value people are ranked by",
                "contest")
@@ -196,9 +197,12 @@ def check_contest(c: ast.ContestDecl, scope: Scope, exprs: ExprChecker, errors: 
                                    "`split` take none", "contest")
         for b in c.tie_breakers:
             exprs.expect(b, scope, set(NUMERIC), "a tie-breaker")
+    params = params or {}
+    fixed = Scope({n: info.type for n, info in params.items()}, fixed=True,
+                  where="in a prize: prizes are constants" + (" or params" if params else ""))
     for p in c.prizes:
-        if exprs.expect(p, Scope({}, where="in a prize: prizes are constants"), {T.MONEY}, "a prize") == T.MONEY:
-            value = fold(p)
+        if exprs.expect(p, fixed, {T.MONEY}, "a prize") == T.MONEY:
+            value = params[p.id].default if isinstance(p, ast.Name) and p.id in params else fold(p)
             if value is not None and value != value.quantize(Decimal(1).scaleb(-minor_units)):
                 _error(errors, p, f"a prize is a whole number of the currency's minor unit "
                                   f"({minor_units} decimal places)", "contest")

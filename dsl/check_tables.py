@@ -24,8 +24,9 @@ def _error(errors: list[Diagnostic], node, message: str, code: str, hint: str | 
     errors.append(Diagnostic(node.span, message, code, hint=hint))
 
 
-def check_table(d: ast.TableDecl, exprs: ExprChecker, errors: list[Diagnostic]) -> None:
-    """Key types, row shapes, duplicate rows and value types of a table declaration."""
+def check_table(d: ast.TableDecl, exprs: ExprChecker, errors: list[Diagnostic], params: dict | None = None) -> None:
+    """Key types, row shapes, duplicate rows and value types of a table declaration.  Values are
+    constants, or read the plan's params (`params`: their types by name)."""
     for key, key_type in d.keys:
         if key_type.text not in KEY_TYPES:
             _error(errors, key_type, f"a table key must be {', '.join(KEY_TYPES)}; not `{key_type.text}`", "table")
@@ -33,7 +34,7 @@ def check_table(d: ast.TableDecl, exprs: ExprChecker, errors: list[Diagnostic]) 
     if vt is None:
         _error(errors, d.value_type, f"unknown type `{d.value_type.text}`", "type",
                    hint="types are " + ", ".join(INPUT_TYPES))
-    empty = Scope({}, where="in a table")
+    empty = Scope(dict(params or {}), where="in a table", fixed=True)
     seen: dict[tuple, ast.TableRow] = {}
     for row in d.rows:
         if len(row.keys) != len(d.keys):

@@ -105,7 +105,7 @@ class _Printer:
         return "\n".join(align(self.lines, self.trail, self.source)) + "\n"
 
     def _blank_between(self, a, b) -> bool:
-        one_liners = (ast.InputDecl, ast.LetDecl, ast.MeasureDecl)
+        one_liners = (ast.InputDecl, ast.LetDecl, ast.MeasureDecl, ast.ParamDecl)
         if type(a) is type(b) and isinstance(a, one_liners):
             between = range(a.span.end_line + 1, b.span.line)
             return any(not self.source.line_text(n).strip() for n in between)
@@ -172,6 +172,8 @@ class _Printer:
                       d.span.line, d.span.end_line)
         elif isinstance(d, ast.InputDecl):
             self.emit(self.input_text(d, "input"), d.span.line, d.span.end_line)
+        elif isinstance(d, ast.ParamDecl):
+            self.emit(param_text(d), d.span.line, d.span.end_line)
         elif isinstance(d, ast.LetDecl) and d.dated:
             dated = [x for date, value in d.dated for x in (Line(), f"from {date.text}: ", expr_doc(value))]
             self.emit(clause(f"let {d.name.text} = ", expr_doc(d.base), *dated,
@@ -343,6 +345,15 @@ class _Printer:
             otherwise = expr_doc(i.otherwise) if i.otherwise is not None else "0%"
             self.emit(clause("gate ", expr_doc(i.cond), Line(gap(i.cond, i.otherwise)), "else ", otherwise,
                              *labelled(i.label)), i.span.line, i.span.end_line)
+
+
+def param_text(d: ast.ParamDecl) -> Group:
+    """`param NAME = VALUE [range LO to HI] ["description"]`: too long, the range and the description
+    go on continuation lines; a comment between the parts stays there."""
+    last = d.range[1] if d.range is not None else d.value
+    span = [Line(gap(d.value, d.range[0])), "range ", expr_doc(d.range[0]), " to ", expr_doc(d.range[1])] \
+        if d.range is not None else []
+    return clause(f"param {d.name.text} = ", expr_doc(d.value), *span, *described(d.description, last, d))
 
 
 def clause(*parts) -> Group:

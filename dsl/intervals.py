@@ -2,7 +2,9 @@
 
 `Bounds(plan).of(expr)` gives the smallest and largest value an expression can
 take when every input stays within its declared range (None where that cannot
-be known: an input without a range, a table lookup, a date).  `possible(cond)`
+be known: an input without a range, a table lookup, a date).  A plan parameter
+(`param`) may take any value of its declared range (its own value if it has
+none): a scenario may change it.  `possible(cond)`
 gives which truth values a condition can take.  The lint uses both to find
 bands that can never be reached, gates and awards that can never pass, and
 marginal tiers whose bounded last band the base can pass.
@@ -34,9 +36,10 @@ def _hull(values) -> Interval:
 
 
 class Bounds:
-    def __init__(self, inputs: dict, lets: dict[str, ast.Expr]):
+    def __init__(self, inputs: dict, lets: dict[str, ast.Expr], params: dict[str, tuple] | None = None):
         self.inputs = inputs
         self.lets = lets
+        self.params = params or {}  # name -> (lowest, highest)
         self.memo: dict[str, Interval | None] = {}
 
     def of(self, e: ast.Expr) -> Interval | None:
@@ -72,6 +75,8 @@ class Bounds:
         return None
 
     def _name(self, name: str) -> Interval | None:
+        if name in self.params:
+            return Interval(*self.params[name])
         info = self.inputs.get(name)
         if info is not None:
             if info.type in (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT):

@@ -1,7 +1,7 @@
 """Lint: warnings about plans that check but probably do not say what was meant.
 
-* an input or definition that nothing uses (a definition with a description is
-  there to be shown in the breakdown, and counts as used);
+* an input, param or definition that nothing uses (a definition with a
+  description is there to be shown in the breakdown, and counts as used);
 * marginal tiers whose last band has an upper bound the base can pass: nothing
   is paid above it;
 * a band that can never be reached, a gate that can never pass, an award that
@@ -32,8 +32,14 @@ def _warn(out: list[Diagnostic], node, message: str, code: str, hint: str | None
 
 
 def _names(node, out: set[str]) -> set[str]:
-    """Every name an AST node (or list of nodes) refers to."""
-    out.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+    """Every name an AST node (or list of nodes) refers to: values, and the tables and curves it calls."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Call):
+            out.add(n.func.text)
+        elif isinstance(n, ast.Kpi) and n.curve is not None:
+            out.add(n.curve.text)
     return out
 
 
@@ -52,11 +58,15 @@ class _Show:
         return f"{text} {self.currency}" if t == T.MONEY and self.currency else text
 
 
-def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str | None = None) -> list[Diagnostic]:
+def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str | None = None,
+         params: dict | None = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     show = _Show(types or {}, currency)
     lets = {d.name.text: d for d in plan.of_type(ast.LetDecl)}
-    bounds = Bounds(inputs, {name: d.expr for name, d in lets.items()})
+    params = params or {}
+    # a param may take any value of its range (a scenario may change it): warnings hold for all of them
+    bounds = Bounds(inputs, {name: d.expr for name, d in lets.items()},
+                    {name: p.reach for name, p in params.items() if p.reach is not None})
     payers = [*plan.of_type(ast.ComponentDecl), *plan.of_type(ast.AwardDecl), *plan.of_type(ast.PayoutDecl),
               *plan.of_type(ast.ContestDecl), *plan.of_type(ast.MeasureDecl), *plan.of_type(ast.DrawDecl),
               *plan.of_type(ast.ClawbackDecl)]
@@ -72,6 +82,9 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     deps = {name: [d.expr] for name, d in lets.items()}
     deps.update({r.name.text: [[(x.cond, x.value) for x in r.rules], r.default]
                  for r in plan.of_type(ast.RulesDecl)})
+    # a table's rows and a curve's bands may read params
+    deps.update({t.name.text: [[r.value for r in t.rows], t.default] for t in plan.of_type(ast.TableDecl)})
+    deps.update({c.name.text: [c.bands] for c in plan.of_type(ast.CurveDecl)})
     frontier = list(used)
     while frontier:
         name = frontier.pop()
@@ -82,6 +95,10 @@ def lint(plan: ast.Plan, inputs: dict, types: dict | None = None, currency: str 
     for name, info in inputs.items():
         if name not in used:
             _warn(out, info.decl.name, f"input `{name}` is never used by the plan's components, awards or properties",
+                  "unused")
+    for name, p in params.items():
+        if name not in used:
+            _warn(out, p.decl.name, f"param `{name}` is never used by the plan's components, awards or properties",
                   "unused")
     for name, d in lets.items():
         if name not in used:
@@ -170,7 +187,9 @@ def _ranges(bounds: Bounds, cond: ast.Expr, show: _Show) -> str:
         if isinstance(n, ast.Name) and n.id not in seen:
             seen.add(n.id)
             b = bounds.of(n)
-            if b is not None:
+            if b is not None and b.lo == b.hi:
+                parts.append(f"`{n.id}` is {show(b.lo, n)}")
+            elif b is not None:
                 parts.append(f"`{n.id}` is from {show(b.lo, n)} to {show(b.hi, n)}")
     return "; ".join(sorted(parts)) or "the condition is always false"
 

@@ -121,3 +121,8 @@ class TestsToAst(TimeToAst):
         default = rest.pop()
         return ast.RulesDecl(self.ident(name), self.ident(typ), [r for r in rest if isinstance(r, ast.Rule)],
                              default[1] if default is not None else None, self.text(desc), self.mspan(meta))
+
+    def param_decl(self, meta, children):
+        name, value, lo, hi, desc = children
+        return ast.ParamDecl(self.ident(name), value, (lo, hi) if lo is not None else None, self.text(desc),
+                             self.mspan(meta))

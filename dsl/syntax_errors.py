@@ -23,7 +23,7 @@ from .diagnostics import Diagnostic
 from .grammar import parser
 from .source import Source, Span
 
-TOP_KEYWORDS = ("plan", "input", "let", "table", "curve", "component", "award", "payout", "example", "property",
+TOP_KEYWORDS = ("plan", "input", "let", "param", "table", "curve", "component", "award", "payout", "example", "property",
                 "deals", "activities", "crediting", "measure", "contest", "draw", "clawback")
 
 

@@ -6,6 +6,7 @@ to the engine (`incentives.engine`) and the sales layer (`incentives.sales`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import warnings
@@ -25,6 +26,7 @@ from incentives.engine.schedule import population_lines
 from incentives.errors import DataError, EvaluationError, Problem
 from incentives.sales import activities as activity_records, records
 from incentives.sales.inputs import check_inputs
+from incentives.sales.params import check_params as _check_params
 from incentives.sales.population import Population, parse_period
 from incentives.sales.records import Person, Sales
 from incentives.sales.tables import Mapping, load_mapping
@@ -61,10 +63,24 @@ class Plan(CompiledPlan):
     def __reduce__(self):
         return (_unpickle, (self.source.name, self.source.text, self.hash))
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The plan's parameters (`param NAME = VALUE [range LO to HI]`) by name: each an `ir.Param` with
+        its name, type, default, range (or None), description and span."""
+        return self.ir.params
+
+    def check_params(self, params: MappingT[str, Any] | None) -> dict[str, Any]:
+        """Values for the plan's parameters (Decimal, int, or text such as "22%" or "30_000 USD"), parsed
+        and checked against each param's type and range.  A DataError names every param that is unknown,
+        of the wrong type or out of range.  The params not given keep their defaults."""
+        return _check_params(self.ir, params)
+
     def run(self, values: MappingT[str, Any], payee: str = "", period: str | Period | None = None,
-            trace: bool = False, alone: bool = False, days_active: int | None = None) -> PayeeResult:
+            trace: bool = False, alone: bool = False, days_active: int | None = None,
+            params: MappingT[str, Any] | None = None) -> PayeeResult:
         """Evaluate one payee from its input values (Decimal, int, text, dates, or their text as in a
-        data file; floats are refused).  A DataError names any input that does not fit.
+        data file; floats are refused).  A DataError names any input that does not fit.  params: values
+        of the plan's parameters for this run (see `check_params`); the others keep their defaults.
 
         days_active: the payee's days on the plan in the period (a mid-period hire), which sets
         `participation` and prorates `prorated` inputs; the whole period when not given.
@@ -86,7 +102,14 @@ class Plan(CompiledPlan):
                 raise DataError([Problem(f"{'payee ' + payee if payee else 'inputs'}: input {name}: a measure "
                                          f"taken over people or deals: give its value, or use plan.run_population",
                                          code="data", field=name, payee=payee or None) for name in missing])
+        given = self.check_params(params)
+        misplaced = [name for name in values if name in self.ir.params]
+        if misplaced:
+            raise DataError([Problem(f"inputs: {name}: a param of the plan, not an input: give it with "
+                                     f"params={{{name!r}: ...}}", code="data", field=name, payee=payee or None)
+                             for name in misplaced])
         checked = check_inputs(dict(values), self.ir.givable, payee)
+        checked.update(given)
         bounds = self._bounds(period)
         if bounds is not None:
             days = None
@@ -115,8 +138,10 @@ class Plan(CompiledPlan):
                        splits: str | Path | MappingT[str, list] | None = None,
                        period: str | Period | None = None, mapping: str | Path | None = None,
                        trace: bool = False,
-                       activities: str | Path | Sequence[dict[str, Any]] | None = None) -> "PopulationResult":
+                       activities: str | Path | Sequence[dict[str, Any]] | None = None,
+                       params: MappingT[str, Any] | None = None) -> "PopulationResult":
         """Evaluate every person over their credited deals: crediting, measures, contests, pools.
+        params: values of the plan's parameters for this run, put in every person's values.
 
         people, deals, splits, activities: paths to .csv, .json or .parquet files, or what
         `load_people`, `load_deals`, `load_splits` and `load_activities` return (or a whole `Sales`).
@@ -134,12 +159,17 @@ class Plan(CompiledPlan):
             # rows from files were checked by their loaders: only what was built in Python is checked here
             _check_sales(sales, people=isinstance(people, MappingT), deals=not isinstance(deals, (str, Path)),
                          activities=not isinstance(activities, (str, Path)))
+        given = self.check_params(params)
+        if given:  # new Person records: the ones given stay as they were
+            sales = dataclasses.replace(sales, people={pid: dataclasses.replace(p, values={**p.values, **given})
+                                                       for pid, p in sales.people.items()})
         bounds = self._bounds(period)
         results = Population(self, sales, bounds).run(trace)
         return PopulationResult(self, results, bounds)
 
     def run_table(self, table: Any, deals: Any = None, splits: Any = None, period: str | Period | None = None,
-                  engine: str = "columnar", activities: Any = None, explain: Sequence[str] = ()) -> "TableResult":
+                  engine: str = "columnar", activities: Any = None, explain: Sequence[str] = (),
+                  params: MappingT[str, Any] | None = None) -> "TableResult":
         """Evaluate a whole table of payees at once with the columnar evaluator: a pyarrow Table or
         a polars DataFrame, one row per payee (`id` and the plan's inputs; `team` and `manager` for
         a population plan), and for plans over deals a deals table (and a splits table; an activities
@@ -152,13 +182,17 @@ class Plan(CompiledPlan):
         cannot decide exactly (`.row_payees`).
 
         explain: payee ids whose breakdowns to build (`.breakdowns`, by id): the row evaluator traces
-        them, and their amounts are checked against the table's (a difference is a bug, raised)."""
+        them, and their amounts are checked against the table's (a difference is a bug, raised).
+
+        params: values of the plan's parameters for this run (see `check_params`), the same for every
+        payee; the others keep their defaults."""
         from incentives.columnar.api import run_table, traced
         from incentives.explain.build import explain as explain_one
         if engine not in ("columnar", "row"):
             raise ValueError(f"engine: expected columnar or row, got {engine!r}")
+        given = self.check_params(params)
         bounds = self._bounds(period)
-        result = run_table(self, table, deals, splits, bounds, engine, activities)
+        result = run_table(self, table, deals, splits, bounds, engine, activities, given)
         if explain:
             rows = {r["id"]: r for r in result.table.filter(
                 pc.is_in(result.table.column("id"), pa.array(list(explain), pa.string()))).to_pylist()}
@@ -166,7 +200,7 @@ class Plan(CompiledPlan):
             if unknown:
                 raise DataError([Problem(f"explain: no payee with id {', '.join(unknown[:5])}", code="data",
                                          field="explain")])
-            for r, person in traced(self, table, deals, splits, bounds, activities, list(explain)):
+            for r, person in traced(self, table, deals, splits, bounds, activities, list(explain), given):
                 row = rows[r.payee]
                 if r.total != row["total"] or any(c.amount != row[c.name] for c in r.components):
                     raise RuntimeError(f"internal error: payee {r.payee}: the breakdown ({r.total}) and the columnar "

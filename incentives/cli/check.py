@@ -44,7 +44,8 @@ def check(plans: Annotated[list[Path], typer.Argument(help="Plan files to check.
             for w in warnings:
                 say(w.render(source), lines=True)
             p = plan.ir
-            out(shown(f"ok  {path}: {p.name!r} ({p.currency}, {p.period}): {len(p.inputs)} inputs, "
+            params = f"{len(p.params)} params, " if p.params else ""
+            out(shown(f"ok  {path}: {p.name!r} ({p.currency}, {p.period}): {len(p.inputs)} inputs, {params}"
                       f"{len(p.components)} components, {len(p.awards)} awards") + "\n")
     if format == CheckFormat.json:
         out(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

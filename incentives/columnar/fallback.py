@@ -29,8 +29,8 @@ from .values import Flag
 
 
 def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-                   why: list[tuple[Any, str]], activities: Any = None) -> TableResult:
-    results, _ = population_results(plan, people, deals, splits, period, activities)
+                   why: list[tuple[Any, str]], activities: Any = None, params: dict | None = None) -> TableResult:
+    results, _ = population_results(plan, people, deals, splits, period, activities, params=params)
     ids = pa.array([r.payee for r in results], type=pa.string())
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}
@@ -40,8 +40,10 @@ def row_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any
 
 
 def population_results(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-                       activities: Any = None, trace: bool = False) -> tuple[list[PayeeResult], Sales]:
-    """The row population run's results over the tables (traced, if asked), and its sales data."""
+                       activities: Any = None, trace: bool = False,
+                       params: dict | None = None) -> tuple[list[PayeeResult], Sales]:
+    """The row population run's results over the tables (traced, if asked), and its sales data; the
+    values of plan parameters in `params` go into every person's values (the rest keep their defaults)."""
     p = plan.ir
     with tempfile.TemporaryDirectory(prefix="incentives-") as tmp:
         paths = {}
@@ -54,6 +56,8 @@ def population_results(plan: CompiledPlan, people: pa.Table, deals: Any, splits:
         if "activities" in paths:
             sales.activities = load_activities(paths["activities"], p.activity_fields, sales.people, None,
                                                p.activity_columns, p.activity_field_infos)
+        for person in sales.people.values():
+            person.values.update(params or {})
         with localcontext(CONTEXT):
             results = Population(plan, sales, period).run(trace)
     return results, sales

@@ -36,7 +36,7 @@ from .deal_tiers import deal_tiers
 from .expr import Frame, Unsupported
 from .fallback import row_population
 from .lines import Lines
-from .run import Period, TableResult, build_table, evaluate, set_period
+from .run import Period, TableResult, build_table, evaluate, set_params, set_period
 from .tables import _array, as_arrow, read_columns
 from .values import Approx, Num, Number
 
@@ -48,18 +48,18 @@ def unsupported(plan: ir.Plan) -> list[tuple[Any, str]]:
 
 
 def run_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-                   engine: str, activities: Any = None) -> TableResult:
+                   engine: str, activities: Any = None, params: dict | None = None) -> TableResult:
     why = unsupported(plan.ir) if engine != "row" else [(None, "engine=row")]
     if why:
-        return row_population(plan, people, deals, splits, period, why, activities)
+        return row_population(plan, people, deals, splits, period, why, activities, params)
     try:
-        return _columnar(plan, people, deals, splits, period, activities)
+        return _columnar(plan, people, deals, splits, period, activities, params)
     except Unsupported as u:
-        return row_population(plan, people, deals, splits, period, [(u.span, u.what)], activities)
+        return row_population(plan, people, deals, splits, period, [(u.span, u.what)], activities, params)
     except _Undecided as u:
         return row_population(plan, people, deals, splits, period,
                               [(None, (f"{u.count} payee(s) whose amounts could not be decided exactly (in a "
-                                      f"population, payees depend on each other)"))])
+                                      f"population, payees depend on each other)"))], params=params)
 
 
 class _Undecided(Exception):
@@ -68,10 +68,11 @@ class _Undecided(Exception):
 
 
 def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, period: Period | None,
-              activities: Any = None) -> TableResult:
+              activities: Any = None, params: dict | None = None) -> TableResult:
     p = plan.ir
     hand_over = np.zeros(people.num_rows, dtype=bool)
     ids, env = read_columns(people, dict(p.inputs), hand_over=hand_over)
+    set_params(p, env, params)
     if hand_over.any():
         raise Unsupported(None, "values too large for int64 columns")
     n = len(ids)

@@ -90,6 +90,12 @@ def set_period(plan: ir.Plan, env: dict[str, Value], n: int, period: Period | No
             env[name] = V.where(all_days, env[name], scaled)  # on the plan all period: as given
 
 
+def set_params(plan: ir.Plan, env: dict[str, Value], params: dict | None) -> None:
+    """Every plan parameter, one value for all rows: the run's value if it gives one, else the default."""
+    for name, p in plan.params.items():
+        env[name] = constant((params or {}).get(name, p.default))
+
+
 def days_active(table: pa.Table, plan: ir.Plan, period: Period | None) -> Num | None:
     """The `days_active` column, if the table has one: whole days from 0 to the period's days."""
     if "days_active" not in table.column_names:
@@ -203,11 +209,13 @@ def build_table(plan: ir.Plan, ids: pa.Array, amounts: dict[str, Num], total: Nu
     return pa.table(columns)
 
 
-def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> TableResult:
-    """A plan whose payees do not depend on each other, over a table of payees."""
+def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None, params: dict | None = None) -> TableResult:
+    """A plan whose payees do not depend on each other, over a table of payees (with the values of the
+    plan parameters `params` gives, the defaults for the others)."""
     ir_plan = plan.ir
     hand_over = np.zeros(table.num_rows, dtype=bool)
     ids, env = read_columns(table, dict(ir_plan.givable), hand_over=hand_over)
+    set_params(ir_plan, env, params)
     active = days_active(table, ir_plan, period)
     if active is not None:
         env["days_active"] = active
@@ -217,16 +225,16 @@ def run_people(plan: CompiledPlan, table: pa.Table, period: Period | None) -> Ta
         frame = Frame(ir_plan, n, env)
         amounts, total, awards, bad = evaluate(ir_plan, frame)
     except Unsupported as u:
-        return row_run(plan, table, ids, period, [(u.span, u.what)])
+        return row_run(plan, table, ids, period, [(u.span, u.what)], params)
     bad |= hand_over
     rows = np.flatnonzero(bad)
-    fixes = {int(i): r for i, r in zip(rows, _row_results(plan, table, ids, rows, period))}
+    fixes = {int(i): r for i, r in zip(rows, _row_results(plan, table, ids, rows, period, params=params))}
     return TableResult(build_table(ir_plan, ids, amounts, total, awards, fixes), "columnar",
                        row_payees=[ids[int(i)].as_py() for i in rows])
 
 
 def _row_results(plan: CompiledPlan, table: pa.Table, ids: pa.Array, rows: np.ndarray,
-                 period: Period | None, trace: bool = False) -> list[PayeeResult]:
+                 period: Period | None, trace: bool = False, params: dict | None = None) -> list[PayeeResult]:
     """The row evaluator's results for some rows of the table, read from the table afresh by the data
     loader's parser (exactly the values a data file with these rows would give)."""
     from incentives.engine.period import period_values
@@ -243,15 +251,16 @@ def _row_results(plan: CompiledPlan, table: pa.Table, ids: pa.Array, rows: np.nd
         if period is not None:
             active = record.get("days_active")
             period_values(plan.ir, values, *period, (whole, int(active)) if active is not None else None)
+        values.update(params or {})  # the params not given keep their defaults (`Evaluator.prepare`)
         out.append(plan.evaluator.run(values, ids[int(i)].as_py(), trace))
     return out
 
 
 def row_run(plan: CompiledPlan, table: pa.Table, ids: pa.Array, period: Period | None,
-            why: list[tuple[Any, str]]) -> TableResult:
+            why: list[tuple[Any, str]], params: dict | None = None) -> TableResult:
     """The whole run by the row evaluator (a line the columnar evaluator does not do)."""
     rows = np.arange(len(ids))
-    results = _row_results(plan, table, ids, rows, period)
+    results = _row_results(plan, table, ids, rows, period, params=params)
     n = len(ids)
     amounts = {c.name: V.zeros(n) for c in plan.ir.components}
     awards = {a.name: (Flag(np.zeros(n, dtype=bool)), V.zeros(n) if a.value is not None else None)

@@ -50,7 +50,10 @@ class Evaluator:
         self.round_line = self.round if point == "line" else _same
         self.round_component = self.round if point in ("line", "component") else _same
         self.lets = [(let.name, c(let.expr)) for let in plan.lets]
-        self.defaults = {name: info.default for name, info in plan.givable.items() if info.has_default}
+        # the params' defaults too: a run (a scenario) that gives a param's value overrides its default
+        self.params = {name: p.default for name, p in plan.params.items()}
+        self.defaults = {**self.params,
+                         **{name: info.default for name, info in plan.givable.items() if info.has_default}}
         self.required = [(name, info.decl.span) for name, info in plan.inputs.items() if not info.has_default]
         self.components = [(comp, [self._item(i) for i in comp.items]) for comp in plan.components]
         self.payout = [self._item(i) for i in plan.payout]
@@ -85,7 +88,8 @@ class Evaluator:
 
     def prepare(self, inputs: dict[str, Any], context: PayeeContext = ALONE,
                 lets: Collection[str] | None = None) -> Values:
-        """The payee's values: inputs with defaults, and every definition (before any component);
+        """The payee's values: inputs with defaults, params (their defaults unless the values give
+        them), and every definition (before any component);
         the context holds what other payees' data gives this one (deals, contests, pools).  With
         `lets`, only the definitions named there are worked out (in the plan's order): a population
         run works out some before the measures of team and reports, and gives them as inputs."""

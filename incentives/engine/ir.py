@@ -77,8 +77,22 @@ class Const:
 class Var:
     name: str
     type: T
-    kind: str  # input, let or component
+    kind: str  # input, let, param, component, deal, measure, period or result
     src: Any = _src()
+
+
+@dataclass(frozen=True)
+class Param:
+    """`param NAME = VALUE [range LO to HI]`: a value of the plan a scenario may change.  It is read
+    from the payee's values like an input; `Evaluator.prepare` puts the default in where a run gives
+    no other (so one compiled plan serves every scenario)."""
+
+    name: str
+    type: T
+    default: Any  # a Decimal for money, percentages and numbers
+    range: tuple[Any, Any] | None
+    description: str | None
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -449,6 +463,7 @@ class Plan:
     fx: str = "close"  # a deal's currency rate is the one at its close, or at the period's end
     draw: Any = None  # ir_time.Draw
     clawbacks: tuple = ()  # ir_time.Clawback, in the order written
+    params: dict[str, Param] = field(default_factory=dict)  # the plan's parameters, by name, as written
 
     @property
     def reads_activities(self) -> bool:

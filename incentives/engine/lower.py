@@ -24,7 +24,7 @@ from .ir_time import Clawback, Draw
 
 from .ir import (Award, Expr, Item, Band, Cap, Component, Cond, Const, Contest, CreditRow, CurveApply, Example, ExampleSales,
                  Expectation, Floor, Func, Gate, InSet, IsMissing, Kpi, Law, Let, Lookup, Measure, Multiplier, Op, Pay,
-                 Plan, Pool, Property, Record, RuleCase, RuleRef, Rules, Scorecard, Table, Tiers, Var, walk)
+                 Param, Plan, Pool, Property, Record, RuleCase, RuleRef, Rules, Scorecard, Table, Tiers, Var, walk)
 
 
 class _Lower:
@@ -44,6 +44,7 @@ class _Lower:
             return IsMissing(e.operand.id, e.negated, T.BOOL, e)
         if isinstance(e, ast.Name):
             kind = ("input" if e.id in self.c.inputs else "let" if e.id in self.lets
+                    else "param" if e.id in self.c.params
                     else "component" if e.id in self.components else "deal" if e.id in self.c.deal_fields or e.id in self.c.activity_fields
                     else "measure" if e.id in self.c.measures
                     else "period" if e.id in PERIOD_NAMES else "result")
@@ -167,6 +168,8 @@ class _Lower:
             partial=c.partial, days=c.days, fx=c.fx,
             draw=self.draw(c.draws[0]) if c.draws else None,
             clawbacks=tuple(self.clawback(k) for k in c.clawbacks),
+            params={name: Param(name, p.type, p.default, p.range, p.decl.description, p.decl.span)
+                    for name, p in c.params.items()},
         )
 
     def draw(self, d: ast.DrawDecl) -> Draw:

@@ -68,8 +68,9 @@ def plan_constants(plan: ir.Plan, t: T) -> set[Decimal]:
     """The plan's constants that can stand for a value of type t (money for money, ...)."""
     wanted = {T.MONEY} if t == T.MONEY else {T.PERCENT, T.NUMBER, T.COUNT}
     parts = [plan.lets, plan.components, plan.awards, plan.payout, plan.curves, plan.tables]
-    return {n.value for n in ir.walk(parts)
-            if isinstance(n, ir.Const) and n.type in wanted and isinstance(n.value, Decimal)}
+    params = {p.default for p in plan.params.values() if p.type in wanted and isinstance(p.default, Decimal)}
+    return params | {n.value for n in ir.walk(parts)
+                     if isinstance(n, ir.Const) and n.type in wanted and isinstance(n.value, Decimal)}
 
 
 def inputs_strategy(plan: ir.Plan) -> st.SearchStrategy[dict]:

@@ -92,7 +92,8 @@ class Population:
         self.own_activities = by_owner(sales.activities, sales.people)  # credited to their owner only
 
     def _base(self, pid: str) -> dict[str, Any]:
-        values = dict(self.sales.people[pid].values)
+        # the params' defaults where the person's values do not give them: measures may read params
+        values = {**self.plan.evaluator.params, **self.sales.people[pid].values}
         if self.period is not None:
             period_values(self.plan.ir, values, *self.period, self.days.get(pid))
         return values
@@ -262,7 +263,9 @@ class Population:
         for c in self.plan.ir.contests:
             score, qualify = fns(c.rank_by), fns.opt(c.qualify)
             breakers = [fns(b) for b in c.tie_breakers]
-            prizes = [fns(p)({}) for p in c.prizes]
+            # prizes are constants or params, which are the same for everyone: anyone's values give them
+            anyone = next(iter(values.values()), {})
+            prizes = [fns(p)(anyone) for p in c.prizes] if values else []
             for members in self._partition(c.among):
                 entrants = {}
                 for q in members:  # only qualified entrants are scored: `qualify` may guard the score

@@ -40,7 +40,7 @@ KEYWORDS = ("plan", "currency", "period", "effective", "rounding", "at", "input"
             "value", "payout", "example", "given", "expect", "no", "person", "split", "overlay", "people",
             "deals", "splits", "property", "over", "assume", "always", "monotone", "if", "then", "or",
             "and", "not", "of", "true", "false", "contest", "rank", "qualify", "ties", "prizes", "places",
-            "crediting", "measure", "field", "total", "subtotal", "min", "max", "round")
+            "crediting", "measure", "field", "total", "subtotal", "min", "max", "round", "param")
 OPERATORS = ("+", "-", "*", "/", "(", ")", "{", "}", ",", ":", "=", ">=", "<=", "==", "!=", ">", "<", "%",
              '"', "#", "\\", ".", "..")
 ODD_TEXT = ("é", "ß", "名", "Ω", "\u0301", "\u200f", "\u202e", "\u200b", "\ufeff", "\ud800", "\udfff",
