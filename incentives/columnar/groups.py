@@ -59,7 +59,7 @@ def run_population(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any
     except _Undecided as u:
         return row_population(plan, people, deals, splits, period,
                               [(None, (f"{u.count} payee(s) whose amounts could not be decided exactly (in a "
-                                      f"population, payees depend on each other)"))], params=params)
+                                      f"population, payees depend on each other)"))], activities, params)
 
 
 class _Undecided(Exception):
