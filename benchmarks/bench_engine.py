@@ -20,7 +20,8 @@ deterministically from --seed:
 
 Timings use time.perf_counter; cheap passes take the best of --repeat runs.
 The garbage collector stays enabled (as in production) and is run before each
-pass.  Nothing is asserted: the figures depend on the machine.
+pass; the time spent in it during each timed pass is reported too.  Nothing
+is asserted: the figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -115,15 +116,42 @@ def make_payees(n: int, seed: int) -> list[tuple[str, dict[str, Decimal]]]:
 
 
 # ---- measuring --------------------------------------------------------------
-def timed(fn, repeat: int):
-    """Best wall time of `repeat` runs of fn() (after a gc.collect each), and the last result."""
+class GcClock:
+    """Wall time spent in the cyclic garbage collector while installed (through gc.callbacks)."""
+
+    def __init__(self):
+        self.seconds, self._start = 0.0, 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+
+
+GC_SECONDS: dict[str, float] = {}  # pass -> seconds in the collector during its best run
+
+
+def timed(fn, repeat: int, name: str = ""):
+    """Best wall time of `repeat` runs of fn() (after a gc.collect each), and the last result; the
+    collector's share of the best run is noted in GC_SECONDS[name]."""
     best, result = float("inf"), None
     for _ in range(repeat):
         result = None
         gc.collect()
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
+        with GcClock() as clock:
+            t = time.perf_counter()
+            result = fn()
+            took = time.perf_counter() - t
+        if took < best:
+            best, GC_SECONDS[name] = took, clock.seconds
     return best, result
 
 
@@ -252,9 +280,9 @@ def main(argv=None) -> int:
     baseline_many(rows[:200])
 
     # (a) evaluation only
-    ta, results = timed(lambda: plan.evaluator.run_many(rows, trace=False), args.repeat)
+    ta, results = timed(lambda: plan.evaluator.run_many(rows, trace=False), args.repeat, "a")
     # (d) baseline, and the exact comparison of totals
-    td, base_totals = timed(lambda: baseline_many(rows), args.repeat)
+    td, base_totals = timed(lambda: baseline_many(rows), args.repeat, "d")
     mismatches = [(p, r.total, b) for (p, _), r, b in zip(rows, results, base_totals)
                   if r.total != b or str(r.total) != str(b)]
     engine_sum = sum((r.total for r in results), Decimal(0))
@@ -266,14 +294,15 @@ def main(argv=None) -> int:
                       else 4] += 1
     del results, base_totals
     # (b) and (c): one pass each (they are the expensive ones)
-    tb, traced = timed(lambda: explain_all(plan, rows), 1)
+    tb, traced = timed(lambda: explain_all(plan, rows), 1, "b")
     del traced
-    tc, json_bytes = timed(lambda: explain_render_all(plan, rows), 1)
+    tc, json_bytes = timed(lambda: explain_render_all(plan, rows), 1, "c")
 
     fig["throughput"] = {
         "a_evaluate": n / ta, "b_trace_explain": n / tb, "c_trace_explain_json": n / tc, "d_baseline": n / td,
     }
     fig["seconds"] = {"a": ta, "b": tb, "c": tc, "d": td}
+    fig["gc_seconds"] = dict(GC_SECONDS)
     fig["us_per_payee"] = {k: s / n * 1e6 for k, s in fig["seconds"].items()}
     fig["ratios"] = {"a_over_baseline": (n / ta) / (n / td), "b_over_a": (n / tb) / (n / ta),
                      "c_over_a": (n / tc) / (n / ta)}
@@ -321,6 +350,8 @@ def report(fig: dict, mismatches) -> str:
         f"({fig['seconds']['c']:.2f} s, {fig['json_bytes_per_payee']:,.0f} bytes of JSON/payee)",
         f"  (d) hand-written Decimal baseline    {fmt_rate(th['d_baseline'])}  {us['d']:8.1f} us/payee  "
         f"({fig['seconds']['d']:.2f} s)",
+        "  of which in the garbage collector:   " + ", ".join(
+            f"({k}) {fig['gc_seconds'][k]:.2f} s ({fig['gc_seconds'][k] / fig['seconds'][k]:.0%})" for k in "abcd"),
         "",
         "Ratios (of payees per second)",
         f"  (a)/(baseline) = {r['a_over_baseline']:.3f}   (the engine takes {1 / r['a_over_baseline']:.1f}x "

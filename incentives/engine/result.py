@@ -16,6 +16,44 @@ from dsl.source import Span
 from . import ir
 
 
+class _Unused(list):
+    """The empty list every traced line shares for the parts it has none of (a pay line's bands,
+    KPIs and deals), and every payee result for the measures and contests only a population run
+    gives it: one object for all, so a result allocates nothing for them, and fewer objects are
+    kept for the garbage collector to walk.  Being shared, it cannot be changed (a population run
+    gives a payee lists of its own)."""
+
+    __slots__ = ()
+
+    def _unchangeable(self, *args, **kwargs):
+        raise TypeError("this empty list is shared by every result that has none: it cannot be changed; "
+                        "give the result a list of its own")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _unchangeable
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _unchangeable
+
+    def __hash__(self) -> int:  # shared and never changed, so it can be a dataclass default
+        return 0
+
+    def __reduce__(self):
+        return (_unused, ())
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _unused() -> _Unused:
+    return UNUSED
+
+
+#: The bands, KPIs and deals of a traced line that has none, and the measures and contests of a
+#: payee evaluated alone: `[]`, shared.
+UNUSED = _Unused()
+
+
 @dataclass(slots=True)
 class BandHit:
     """A band that took part in a line: its bounds and value for this payee."""
@@ -88,15 +126,15 @@ class ItemResult:
     amount: Decimal  # a line's own amount; for a step, the change it made
     after: Decimal
     base: Decimal | None = None
-    bands: list[BandHit] = field(default_factory=list)
+    bands: list[BandHit] = UNUSED
     reached: int | None = None
     limit: Decimal | None = None  # a cap or floor's value
     passed: bool | None = None  # a gate
     factor: Decimal | None = None  # a gate's or multiplier's factor, a scorecard's overall factor
     uncapped: Decimal | None = None  # a scorecard's factor before the overall cap
     target: Decimal | None = None
-    kpis: list[KpiResult] = field(default_factory=list)
-    deals: list[DealPay] = field(default_factory=list)
+    kpis: list[KpiResult] = UNUSED
+    deals: list[DealPay] = UNUSED
     pool: PoolShare | None = None
 
     @property
@@ -135,8 +173,8 @@ class PayeeResult:
     subtotal: Decimal = Decimal(0)
     payout_items: list[ItemResult] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
-    measures: list[Any] = field(default_factory=list)  # population runs: population.MeasureTrace
-    contests: list[ContestResult] = field(default_factory=list)
+    measures: list[Any] = UNUSED  # population runs (which give each payee its own list): MeasureTrace
+    contests: list[ContestResult] = UNUSED
 
     def component(self, name: str) -> ComponentResult:
         return next(c for c in self.components if c.name == name)

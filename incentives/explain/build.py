@@ -11,19 +11,38 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, localcontext
 
-from dsl import ast
 from dsl.printer import expr_text, measured_text
 from dsl.types import T
-
 from incentives.engine import ir, numbers
-from incentives.errors import EvaluationError
-from incentives.engine.evaluate import CONTEXT
 from incentives.engine.compiled import CompiledPlan
-from incentives.engine.result import BandHit, ItemResult, PayeeResult
+from incentives.engine.evaluate import CONTEXT
+from incentives.engine.result import ItemResult, PayeeResult
 from incentives.engine.schedule import DealScope
+from incentives.errors import EvaluationError
 
-from .model import (SCHEMA, ActivityLine, Award, Band, Breakdown, Component, ContestOut, CurrencyTotal, DealLine,  # noqa: F401
-                    ExcludedDeal, Item, Kpi, Measure, PeriodInfo, PlanInfo, Statement, Value, Where, where)
+from .lines import parts_of
+from .model import (  # noqa: F401
+    SCHEMA,
+    ActivityLine,
+    Award,
+    Band,
+    Breakdown,
+    Component,
+    ContestOut,
+    CurrencyTotal,
+    DealLine,
+    ExcludedDeal,
+    Item,
+    Kpi,
+    Measure,
+    PeriodInfo,
+    PlanInfo,
+    Statement,
+    Value,
+    Where,
+    construct,
+    where,
+)
 
 
 class Filler:
@@ -73,13 +92,33 @@ class Filler:
         return shown if filled == shown else f"{filled} = {shown}"
 
 
-class _Explainer(Filler):
+_BREAKDOWN_GIVEN = {"plan", "payee", "name", "role", "period", "currency", "inputs", "measures", "contests",
+                    "definitions", "components", "subtotal", "adjustments", "total", "awards", "awards_value"}
+_REASONS = ("status", "period", "condition")
+_new, _set = object.__new__, object.__setattr__
+
+
+def _str_or_none(x) -> bool:
+    return x is None or type(x) is str
+
+
+class _Explainer:
+    """One payee's breakdown: the plan's parts (worked out once per plan) with this payee's values.
+    Models are made with `construct`; values taken from outside the engine (the payee's inputs,
+    the deals' columns, the people table) are checked first, and anything unusual is given to the
+    model to validate, as it was given before."""
+
     def __init__(self, plan: CompiledPlan, result: PayeeResult, person=None):
-        super().__init__(plan, result.values)
+        self.parts = parts_of(plan)
         self.deal_fns = plan.evaluator.deal_compile  # what a measure of an expression took of each deal
         self.plan = plan.ir
         self.result = result
+        self.values = result.values
         self.person = person
+        self.digits = plan.ir.minor_units
+
+    def show(self, v, t: T) -> str:
+        return numbers.value(v, t, self.digits)
 
     def m(self, d: Decimal | None) -> str:
         """An amount for a person: grouped, as in formulas."""
@@ -91,50 +130,94 @@ class _Explainer(Filler):
 
     # ---- the parts of a breakdown ----
     def build(self) -> Breakdown:
-        p, r = self.plan, self.result
-        inputs = [Value(name=name, type=info.type.value, value=numbers.plain(r.values.get(name)),
-                        shown=self.show(r.values.get(name), info.type), description=info.decl.description,
-                        where=where(info.decl.span)) for name, info in p.inputs.items()]
-        definitions = [Value(name=let.name, type=let.expr.type.value, value=numbers.plain(r.values.get(let.name)),
-                             shown=self.show(r.values.get(let.name), let.expr.type), description=let.description,
-                             formula=f"{expr_text(let.expr.src)} = {self.formula(let.expr, r.values.get(let.name), let.expr.type)}",
-                             where=where(let.span)) for let in p.lets]
+        p, r, parts = self.plan, self.result, self.parts
+        values, a = r.values, self.a
+        inputs = [self.value(name, t, values.get(name), description, span)
+                  for name, t, description, span in parts.inputs]
+        definitions = [self.value(name, t, values.get(name), description, span, formula)
+                       for name, t, description, span, formula in parts.lets]
         measures = [self.measure(m) for m in r.measures]
-        declared = {c.name: c for c in p.contests}
-        contests = [ContestOut(name=c.name, label=declared[c.name].label, qualified=c.qualified,
-                               score=None if c.score is None else numbers.plain(c.score), rank=int(c.rank),
-                               tied=c.tied, competitors=int(c.competitors), prize=self.a(c.prize),
-                               where=where(declared[c.name].span)) for c in r.contests]
-        components = [Component(name=c.name, label=c.label, where=where(c.span), amount=self.a(c.amount),
-                                items=[self.item(i) for i in c.items]) for c in r.components]
-        awards = [Award(name=a.name, label=a.label, kind=a.kind, granted=a.granted,
-                        value=self.a(a.value), where=where(a.span)) for a in r.awards]
-        granted = sum((a.value for a in r.awards if a.granted and a.value is not None), Decimal(0))
+        contests = [self.contest(c) for c in r.contests]
+        at = parts.where
+        components = [construct(Component, {"name": c.name, "label": c.label, "where": at(c.span),
+                                            "amount": a(c.amount), "items": [self.item(i) for i in c.items]},
+                                {"name", "label", "where", "amount", "items"}) for c in r.components]
+        awards = [self.award(x) for x in r.awards]
+        granted = sum((x.value for x in r.awards if x.granted and x.value is not None), Decimal(0)) \
+            if r.awards else Decimal(0)
         person = self.person
-        return Breakdown(
-            plan=PlanInfo(name=p.name, file=p.file, currency=p.currency, period=p.period,
-                          rounding=f"{p.rounding_mode} at {p.rounding_point}"),
-            payee=r.payee, name=getattr(person, "name", None) or None, role=getattr(person, "role", None) or None,
-            period=period_info(r.values.get("period_start"), r.values.get("period_end")), currency=p.currency, inputs=inputs, measures=measures, contests=contests,
-            definitions=definitions,
-            components=components,
-            subtotal=self.a(r.subtotal), adjustments=[self.item(i) for i in r.payout_items],
-            total=self.a(r.total), awards=awards, awards_value=self.a(granted),
-        )
+        values = {"schema_": SCHEMA, "plan": parts.plan_info(), "payee": r.payee,
+                  "name": getattr(person, "name", None) or None, "role": getattr(person, "role", None) or None,
+                  "period": period_info(values.get("period_start"), values.get("period_end")),
+                  "currency": p.currency, "inputs": inputs, "measures": measures, "contests": contests,
+                  "definitions": definitions, "components": components, "subtotal": a(r.subtotal),
+                  "adjustments": [self.item(i) for i in r.payout_items], "total": a(r.total), "awards": awards,
+                  "awards_value": a(granted)}
+        if type(values["payee"]) is not str or not _str_or_none(values["name"]) \
+                or not _str_or_none(values["role"]) or type(values["currency"]) is not str:
+            del values["schema_"]
+            return Breakdown(**values)  # validated, as given
+        return construct(Breakdown, values, _BREAKDOWN_GIVEN.copy())
+
+    def value(self, name: str, t: T, v, description, span, formula=None) -> Value:
+        """An input (or, with its formula, a definition) and its value for this payee."""
+        plain, shown = numbers.plain(v), numbers.value(v, t, self.digits)
+        text = None if formula is None else f"{formula[0]} = {formula[1](self.values, v)}"
+        at = self.parts.where(span)
+        if plain is None or type(plain) is str or type(plain) is bool:
+            m = _new(Value)
+            _set(m, "__dict__", {"name": name, "type": t.value, "value": plain, "shown": shown,
+                                 "description": description, "formula": text, "where": at})
+            _set(m, "__pydantic_fields_set__", {"name", "type", "value", "shown", "description", "where"}
+                 if formula is None else {"name", "type", "value", "shown", "description", "formula", "where"})
+            _set(m, "__pydantic_extra__", None)
+            _set(m, "__pydantic_private__", None)
+            return m
+        given = {"name": name, "type": t.value, "value": plain, "shown": shown, "description": description}
+        if formula is not None:
+            given["formula"] = text
+        return Value(**given, where=at)  # not a value of the plan's types: validated, as given
+
+    def item(self, i: ItemResult) -> Item:
+        return self.parts.line(i.node).explain(self, i)
+
+    def contest(self, c) -> ContestOut:
+        declared = {x.name: x for x in self.plan.contests}[c.name]
+        given = {"name": c.name, "label": declared.label, "qualified": c.qualified,
+                 "score": None if c.score is None else numbers.plain(c.score), "rank": int(c.rank), "tied": c.tied,
+                 "competitors": int(c.competitors), "prize": self.a(c.prize), "where": where(declared.span)}
+        if type(c.name) is not str or type(c.qualified) is not bool or type(c.tied) is not int \
+                or not _str_or_none(given["score"]):
+            return ContestOut(**given)
+        return construct(ContestOut, given, set(given))
+
+    def award(self, a) -> Award:
+        given = {"name": a.name, "label": a.label, "kind": a.kind, "granted": a.granted, "value": self.a(a.value),
+                 "where": where(a.span)}
+        if type(a.granted) is not bool:
+            return Award(**given)
+        return construct(Award, given, set(given))
 
     def deal(self, d: dict, pay=None, measured: str | None = None, cls=DealLine, **extra) -> DealLine:
         other = measured not in (None, "amount")
         raw = d.get(measured) if other else None
         missing = isinstance(raw, ir.Missing)  # an empty optional column: shown as missing, never as a number
-        return cls(value=None if missing or not other else numbers.plain(raw),
-                   shown=("missing" if missing else self.show(raw, self.plan.deal_fields.get(measured, T.NUMBER)))
-                   if other else None,
-                   id=str(d["id"]), date=d["date"].isoformat(), deal_amount=self.a(d["deal_amount"]),
-                   share=numbers.plain(d["share"]), credit=d["credit"], via=d.get("via"),
-                   amount=self.a(d["amount"]),
-                   base=None if pay is None else self.a(pay.base), paid=None if pay is None else self.a(pay.amount),
-                   running_before=None if pay is None or pay.running_before is None
-                   else self.a(pay.running_before), **extra)
+        a = self.a
+        value = None if missing or not other else numbers.plain(raw)
+        shown = ("missing" if missing else self.show(raw, self.plan.deal_fields.get(measured, T.NUMBER))) \
+            if other else None
+        values = {"id": str(d["id"]), "date": d["date"].isoformat(), "deal_amount": a(d["deal_amount"]),
+                  "share": numbers.plain(d["share"]), "credit": d["credit"], "via": d.get("via"),
+                  "amount": a(d["amount"]), "value": value, "shown": shown,
+                  "base": None if pay is None else a(pay.base), "paid": None if pay is None else a(pay.amount),
+                  "running_before": None if pay is None or pay.running_before is None else a(pay.running_before)}
+        if extra:
+            values.update(extra)
+        if not (_str_or_none(value) and type(values["date"]) is str and type(values["share"]) is str
+                and type(values["credit"]) is str and _str_or_none(values["via"])
+                and (not extra or (extra.get("reason") in _REASONS and type(extra.get("why")) is str))):
+            return cls(**values)  # not what crediting makes: validated, as given
+        return construct(cls, values, set(values))
 
     def measured(self, d: dict, decl: ir.Measure) -> DealLine:
         """A deal a measure took, with what it took of it: a column other than `amount`, or the value
@@ -143,7 +226,11 @@ class _Explainer(Filler):
             return self.deal(d, None, decl.field)
         with localcontext(CONTEXT):
             x = self.deal_fns(decl.value)(DealScope(self.values, d))
-        return self.deal(d).model_copy(update={"value": numbers.plain(x), "shown": self.show(x, decl.type)})
+        line = self.deal(d)
+        # what line.model_copy(update={"value": ..., "shown": ...}) makes (the update is not validated)
+        values = line.__dict__.copy()
+        values["value"], values["shown"] = numbers.plain(x), self.show(x, decl.type)
+        return construct(type(line), values, line.__pydantic_fields_set__ | {"value", "shown"})
 
     def activity(self, a: dict, decl: ir.Measure) -> ActivityLine:
         """An activity a measure took, with what it took of it (a column, or the measured expression)."""
@@ -153,23 +240,35 @@ class _Explainer(Filler):
                 x = self.deal_fns(decl.value)(DealScope(self.values, a))
         elif decl.field is not None:
             x = a.get(decl.field)
-        return ActivityLine(id=str(a["id"]), date=a["date"].isoformat(), type=str(a.get("type") or ""),
-                            value=None if x is None else numbers.plain(x),
-                            shown=None if x is None else self.show(x, decl.type))
+        values = {"id": str(a["id"]), "date": a["date"].isoformat(), "type": str(a.get("type") or ""),
+                  "value": None if x is None else numbers.plain(x),
+                  "shown": None if x is None else self.show(x, decl.type)}
+        if type(values["date"]) is not str or not _str_or_none(values["value"]):
+            return ActivityLine(**values)  # validated, as given
+        return construct(ActivityLine, values, {"id", "date", "type", "value", "shown"})
 
     def measure(self, m) -> Measure:
-        decl = next(x for x in self.plan.measures if x.name == m.name)
+        decl = self.parts.measures.get(m.name)
+        if decl is None:
+            decl = next(x for x in self.plan.measures if x.name == m.name)
+        formula = self.parts.measure_formula(decl)
+        value, shown = numbers.plain(m.value), self.show(m.value, decl.type)
         if decl.source == "activities":
-            return Measure(name=m.name, description=decl.description, formula=self.measure_formula(decl),
-                           value=numbers.plain(m.value), shown=self.show(m.value, decl.type),
-                           activities=[self.activity(a, decl) for a in m.deals], where=where(decl.span))
-        return Measure(name=m.name, description=decl.description,
-                       formula=self.measure_formula(decl), value=numbers.plain(m.value),
-                       shown=self.show(m.value, decl.type), deals=[self.measured(d, decl) for d in m.deals],
-                       excluded=[self.deal(d, None, decl.field, ExcludedDeal, reason=kind, why=why)
-                                 for d, kind, why in getattr(m, "excluded", ())],
-                       people=[{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
-                               for pid, x in m.people], where=where(decl.span))
+            values = {"name": m.name, "description": decl.description, "formula": formula, "value": value,
+                      "shown": shown, "deals": [], "excluded": [], "people": [],
+                      "activities": [self.activity(a, decl) for a in m.deals], "where": where(decl.span)}
+            given = {"name", "description", "formula", "value", "shown", "activities", "where"}
+        else:
+            values = {"name": m.name, "description": decl.description, "formula": formula, "value": value,
+                      "shown": shown, "deals": [self.measured(d, decl) for d in m.deals],
+                      "excluded": [self.deal(d, None, decl.field, ExcludedDeal, reason=kind, why=why)
+                                   for d, kind, why in getattr(m, "excluded", ())],
+                      "people": [{"id": pid, "value": numbers.plain(x), "shown": self.show(x, decl.type)}
+                                 for pid, x in m.people], "activities": [], "where": where(decl.span)}
+            given = {"name", "description", "formula", "value", "shown", "deals", "excluded", "people", "where"}
+        if type(m.name) is not str or type(value) is not str:
+            return Measure(**{k: values[k] for k in values if k in given})  # validated, as given
+        return construct(Measure, values, given)
 
     @staticmethod
     def measure_formula(decl: ir.Measure) -> str:
@@ -177,154 +276,6 @@ class _Explainer(Filler):
                  f" {measured_text(decl.value.src)}" if decl.value is not None else "")
         cond = f" where {expr_text(decl.where.src)}" if decl.where is not None else ""
         return f"{decl.agg}{field} of {decl.source}{cond}"
-
-    def band(self, b: BandHit) -> Band:
-        x = numbers.plain
-        return Band(number=b.index + 1, lower=x(b.lower), upper=x(b.upper), value=x(b.value),
-                    value_to=x(b.value_to), portion=x(b.portion), amount=self.a(b.amount))
-
-    def item(self, i: ItemResult) -> Item:
-        node = i.node
-        base_t = getattr(getattr(node, "base", None), "type", T.NUMBER)
-        self._value_type = _band_value_type(node)
-        common = dict(kind=i.kind, where=where(i.span), amount=self.a(i.amount), before=self.a(i.before),
-                      after=self.a(i.after))
-        if i.kind == "pool":
-            share = i.pool
-            how = "equally" if node.by is None else f"by {expr_text(node.by.src)}"
-            if share.members == 0:
-                return Item(label=node.label or f"pool among {node.among}", formula="no pool: the payee was "
-                            "evaluated alone; pools are shared in a run over the whole population", **common)
-            group = "whole population" if node.among == "all" else node.among
-            if node.by is None or share.weights == 0:
-                how = "equally" if node.by is None else f"equally ({how} adds up to 0)"
-                formula = f"{self.m(share.amount)} / {share.members} = {self.m(share.share)}"
-            else:
-                formula = (f"{self.m(share.amount)} x {numbers.number(share.weight)} / {numbers.number(share.weights)}"
-                           f" = {self.m(share.share)}")
-            return Item(label=node.label or f"pool {expr_text(node.amount.src)} among {node.among} {how}",
-                        formula=formula, details=[f"the {group}'s pool of {self.m(share.amount)} is shared "
-                                                  f"{how} among {share.members} "
-                                                  f"{'person' if share.members == 1 else 'people'}, "
-                                                  f"exactly to the cent"],
-                        **common)
-        if i.kind == "pay":
-            return Item(label=node.label or expr_text(node.expr.src), formula=self.formula(node.expr, i.amount, T.MONEY),
-                        **common)
-        if i.kind == "tiers" and node.per is not None:
-            return self._deal_tiers(node, i, common)
-        if i.kind == "tiers":
-            bands = [self.band(b) for b in i.bands]
-            formula, details = self._tiers_formula(node, i, base_t)
-            return Item(label=node.label or f"{node.kind} tiers on {expr_text(node.base.src)}",
-                        formula=formula, details=details, tier_kind=node.kind,
-                        base=self.show(i.base, base_t), reached=None if i.reached is None else i.reached + 1,
-                        bands=bands, **common)
-        if i.kind == "scorecard":
-            kpis = [Kpi(name=k.name, label=k.label, weight=numbers.percent(k.weight),
-                        attainment=numbers.percent(k.attainment), curve=k.curve, curved=numbers.percent(k.curved),
-                        cap=None if k.cap is None else numbers.percent(k.cap), factor=numbers.percent(k.factor),
-                        weighted=numbers.percent(k.weighted), amount=self.a(k.amount)) for k in i.kpis]
-            parts = sum((k.amount for k in i.kpis), Decimal(0))
-            capped = i.limit is not None and (i.uncapped > i.limit or parts > i.amount)
-            if not capped and parts == i.amount:
-                formula = " + ".join(self.m(k.amount) for k in i.kpis) + f" = {self.m(i.amount)}"
-            else:
-                cap_text = (f", capped at {numbers.percent(i.limit)} from {numbers.percent(i.uncapped)}"
-                            if capped else "")
-                formula = f"{self.m(i.target)} x {numbers.percent(i.factor)}{cap_text} = {self.m(i.amount)}"
-            details = [f"{k.label or k.name}: attainment {k.attainment}"
-                       + (f" -> {k.curve} {k.curved}" if k.curve else "")
-                       + (f", capped at {k.cap}" if k.cap is not None and k.curved != k.factor else "")
-                       + f"; {k.factor} x weight {k.weight} = {k.weighted} -> {self.m(Decimal(k.amount))}"
-                       for k in kpis]
-            if capped:
-                details.append(f"the overall cap of {numbers.percent(i.limit)} removed "
-                               f"{self.m(parts - i.amount)} from the {self.m(parts)} the KPIs add up to")
-            return Item(label=node.label or "scorecard", formula=formula, details=details, kpis=kpis, **common)
-        if i.kind == "multiplier":
-            where_ = ("no band reached: unchanged" if i.reached is None else
-                      f"{expr_text(node.base.src)} {self.show(i.base, base_t)} is in band {i.reached + 1}")
-            word = "accelerator" if i.factor > 1 else "decelerator" if i.factor < 1 else "multiplier"
-            return Item(label=node.label or f"{word} on {expr_text(node.base.src)}", base=self.show(i.base, base_t),
-                        reached=None if i.reached is None else i.reached + 1,
-                        bands=[self.band(b) for b in i.bands],
-                        formula=f"{self.m(i.before)} x {numbers.number(i.factor)} = {self.m(i.after)} ({where_})",
-                        **common)
-        if i.kind in ("cap", "floor"):
-            limit = self.m(i.limit)
-            if i.amount == 0:
-                formula = f"{self.m(i.before)} is within the {i.kind} of {limit}: unchanged"
-            elif i.kind == "cap":
-                formula = f"capped at {limit}: {self.m(i.before)} - {self.m(-i.amount)} removed = {self.m(i.after)}"
-            else:
-                formula = f"raised to the floor of {limit}: {self.m(i.before)} + {self.m(i.amount)} added = {self.m(i.after)}"
-            source = node.amount.src
-            label = node.label or (i.kind if isinstance(source, ast.Literal) else f"{i.kind} {expr_text(source)}")
-            return Item(label=label, formula=formula, **common)
-        if i.kind == "gate":
-            cond = f"{expr_text(node.cond.src)}: {self.fill(node.cond)}"
-            if i.passed:
-                formula = f"passed ({cond}): unchanged"
-            else:
-                formula = (f"failed ({cond}): {self.m(i.before)} x {numbers.percent(i.factor)} = {self.m(i.after)}")
-            return Item(label=node.label or f"gate {expr_text(node.cond.src)}", formula=formula, passed=i.passed, **common)
-        raise TypeError(i.kind)  # pragma: no cover
-
-    def _deal_tiers(self, node: ir.Tiers, i: ItemResult, common: dict) -> Item:
-        lines, details = [], []
-        for pay in i.deals:
-            lines.append(self.deal(pay.row, pay))
-            parts = " + ".join(f"{self._value_type_show(h.value)} x {self.m(h.portion)}" for h in pay.bands)
-            if pay.running_before is not None:
-                details.append(f"{pay.deal} ({pay.date}): {self.m(pay.base)}, running total "
-                               f"{self.m(pay.running_before)} -> {self.m(pay.running_before + pay.base)}, "
-                               f"pays {self.m(pay.amount)}")
-            else:
-                details.append(f"{pay.deal} ({pay.date}): {self.m(pay.base)}" + (f": {parts}" if parts else "")
-                               + f" = {self.m(pay.amount)}")
-        formula = (" + ".join(self.m(p.amount) for p in i.deals) + f" = {self.m(i.amount)}") if i.deals \
-            else "no deals: 0"
-        mode = "each deal" if node.per == "deal" else "the running total, deal by deal"
-        return Item(label=node.label or f"{node.kind} tiers on {mode}", formula=formula, details=details,
-                    tier_kind=node.kind, deals=lines, **common)
-
-    def _value_type_show(self, v: Decimal) -> str:
-        return self.show(v, self._value_type)
-
-    def _tiers_formula(self, node: ir.Tiers, i: ItemResult, base_t: T) -> tuple[str, list[str]]:
-        b = lambda d: self.show(d, base_t)  # noqa: E731
-        v = self._value_type_show
-        if not i.bands:
-            return f"{expr_text(node.base.src)} {b(i.base)} reaches no band: {self.m(i.amount)}", []
-        if node.kind == "marginal":
-            details = []
-            for h in i.bands:
-                top = i.base if h.upper is None or i.base < h.upper else h.upper
-                details.append(f"band {h.index + 1}: {v(h.value)} x ({b(top)} - {b(h.lower)}) = {self.m(h.amount)}")
-            if len(details) == 1:
-                return details[0].split(": ", 1)[1], details
-            return " + ".join(self.m(h.amount) for h in i.bands) + f" = {self.m(i.amount)}", details
-        h = i.bands[-1]
-        band = f"band {h.index + 1}, from {b(h.lower)}" + (f" to {b(h.upper)}" if h.upper is not None else "")
-        if node.kind == "retroactive":
-            return f"{v(h.value)} x {b(i.base)} = {self.m(i.amount)} ({band})", []
-        if node.kind == "step":
-            return f"{band}, pays {self.m(i.amount)}", []
-        if node.kind == "cumulative":
-            details = [f"band {x.index + 1} from {b(x.lower)}: {self.m(x.value)}" for x in i.bands]
-            return " + ".join(self.m(x.value) for x in i.bands) + f" = {self.m(i.amount)}", details
-        if h.value_to is None or h.upper is None:
-            return f"{band}, pays {self.m(i.amount)}", []
-        return (f"{self.m(h.value)} + ({self.m(h.value_to)} - {self.m(h.value)}) x ({b(min(i.base, h.upper))} - "
-                f"{b(h.lower)}) / ({b(h.upper)} - {b(h.lower)}) = {self.m(i.amount)} ({band})"), []
-
-
-def _band_value_type(node) -> T:
-    bands = getattr(node, "bands", None)
-    if not bands:
-        return T.NUMBER
-    return bands[0].value.type
 
 
 def explain(plan: CompiledPlan, result: PayeeResult, person=None) -> Breakdown:
@@ -345,7 +296,8 @@ def period_info(start, end) -> PeriodInfo | None:
         n = (start.month - 1) // months + 1
         label = {1: f"{start.year}-{start.month:02d}", 3: f"{start.year}-Q{n}", 6: f"{start.year}-H{n}",
                  12: f"{start.year}"}[months]
-    return PeriodInfo(start=start.isoformat(), end=end.isoformat(), label=label)
+    return construct(PeriodInfo, {"start": start.isoformat(), "end": end.isoformat(), "label": label},
+                     {"start", "end", "label"})
 
 
 def statements(breakdowns: list[Breakdown]) -> list[Statement]:

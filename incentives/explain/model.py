@@ -1,6 +1,8 @@
 """The breakdown model: a payee's result explained, as pydantic models whose JSON form is the
 documented, versioned breakdown schema (`SCHEMA`, published as docs/breakdown.schema.json), and
-the statement that gathers one person's breakdowns across several plans.
+the statement that gathers one person's breakdowns across several plans.  `construct` makes a
+model from values already of its fields' types without validating them again, as the explainer
+does for every breakdown.
 """
 
 from __future__ import annotations
@@ -200,10 +202,6 @@ class Breakdown(BaseModel):
                     "json_schema_extra": lambda schema, cls: schema.pop("description", None)}
 
 
-def where(span) -> Where:
-    return Where(file=span.file, line=span.line, column=span.column)
-
-
 class CurrencyTotal(BaseModel):
     currency: str
     cash: str = Field(description="the cash payout of every plan in this currency")
@@ -219,3 +217,49 @@ class Statement(BaseModel):
     period: PeriodInfo | None = None
     plans: list[Breakdown]
     totals: list[CurrencyTotal]
+
+
+# ---- making models without validating again ---------------------------------------------------------
+_set = object.__setattr__
+_new = object.__new__
+# what a pydantic model instance holds: construct() sets all of it (as BaseModel.model_construct does)
+if set(BaseModel.__slots__) != {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
+                                "__pydantic_private__"}:  # pragma: no cover - a pydantic that differs
+    raise ImportError(f"incentives.explain.model.construct does not know pydantic {BaseModel.__slots__}")
+
+
+def construct(cls: type[BaseModel], values: dict, fields_set: set[str]) -> BaseModel:
+    """What `cls(**given)` makes, without validating again: `values` holds every field, in the order
+    declared, already of its field's type (a fresh list for a list default); `fields_set` names the
+    fields given (a fresh set).  The explainer makes thousands of models a second, from values it
+    has just made itself; anything it takes from outside is checked where it is taken.  The models
+    here have no validators, private attributes or `model_post_init` of their own: a model given
+    any of those must be validated instead."""
+    m = _new(cls)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", fields_set)
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
+
+
+def where(span) -> Where:
+    """The plan line of a span."""
+    at = place(span)
+    return Where(file=span.file, line=span.line, column=span.column) if at is None else where_at(at)
+
+
+def place(span) -> tuple[str, int, int] | None:
+    """A span's (file, line, column), when they are of Where's types (to make Wheres from, again and again)."""
+    file, line, column = span.file, span.line, span.column
+    return (file, line, column) if type(file) is str and type(line) is int and type(column) is int else None
+
+
+def where_at(at: tuple[str, int, int]) -> Where:
+    """The Where of a `place`."""
+    m = _new(Where)  # construct(), inline: a breakdown has one for every line it shows
+    _set(m, "__dict__", {"file": at[0], "line": at[1], "column": at[2]})
+    _set(m, "__pydantic_fields_set__", {"file", "line", "column"})
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m

@@ -13,10 +13,11 @@ from decimal import Decimal
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic_core import to_json
 
 from dsl.diagnostics import display_width
-
 from incentives.engine import numbers
+
 from .build import Breakdown, Item, Statement, statements
 
 WIDTH = 78
@@ -73,8 +74,8 @@ def _measured(formula: str) -> str:
 
 def render_text(b: Breakdown) -> str:
     d = _digits(b)
-    out = [f"{b.plan.name} - payee {person_text(b)}", f"{b.plan.file} | {b.currency} | per {b.plan.period} | "
-           f"rounding {b.plan.rounding}"]
+    out = [f"{b.plan.name} - payee {person_text(b)}", (f"{b.plan.file} | {b.currency} | per {b.plan.period} | "
+                                                        f"rounding {b.plan.rounding}")]
     if b.period is not None:
         out.append(f"period {period_text(b)}")
     out.append("")
@@ -166,12 +167,23 @@ def render_text_statement(s: Statement) -> str:
 
 
 def render_json(b: Breakdown) -> str:
-    return b.model_dump_json(by_alias=True, indent=2) + "\n"
+    # what b.model_dump_json(by_alias=True, indent=2) writes, without its wrapper's keyword handling
+    return b.__pydantic_serializer__.to_json(b, indent=2, by_alias=True).decode() + "\n"
+
+
+def _json_list(docs: list) -> str:
+    """json.dumps(docs, indent=2, ensure_ascii=False), written by pydantic-core: the same text (the same
+    escapes, for every character; breakdowns and statements hold no floats) in a fraction of the time.
+    Text json.dumps can write and pydantic-core cannot (a lone surrogate) goes to json.dumps."""
+    try:
+        return to_json(docs, indent=2).decode()
+    except ValueError:  # UnicodeEncodeError, PydanticSerializationError
+        return json.dumps(docs, indent=2, ensure_ascii=False)
 
 
 def render_json_many(breakdowns: list[Breakdown]) -> str:
     docs = [b.model_dump(mode="json", by_alias=True) for b in breakdowns]
-    return json.dumps(docs, indent=2, ensure_ascii=False) + "\n"
+    return _json_list(docs) + "\n"
 
 
 @lru_cache(maxsize=1)
@@ -191,9 +203,9 @@ def _markdown_text(value) -> str:
 
 
 def _context(items: list[Statement]) -> dict:
-    return dict(statements=items, who=person_text, period_text=period_text, measured=_measured, digits=_digits,
-                percent=lambda share: numbers.percent(Decimal(share)), nonzero=lambda x: Decimal(x) != 0,
-                tdigits=lambda t: len(t.cash.partition(".")[2]))
+    return {"statements": items, "who": person_text, "period_text": period_text, "measured": _measured,
+            "digits": _digits, "percent": lambda share: numbers.percent(Decimal(share)),
+            "nonzero": lambda x: Decimal(x) != 0, "tdigits": lambda t: len(t.cash.partition(".")[2])}
 
 
 def render_markdown(b: Breakdown) -> str:
@@ -221,7 +233,7 @@ def render_text_statements(items: list[Statement]) -> str:
 
 def render_json_statements(items: list[Statement]) -> str:
     docs = [s.model_dump(mode="json", by_alias=True) for s in items]
-    return json.dumps(docs, indent=2, ensure_ascii=False) + "\n"
+    return _json_list(docs) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
