@@ -60,8 +60,9 @@ for p in (str(ROOT), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from incentives import compile_text, load_people  # noqa: E402
-import columnar_baselines as B  # noqa: E402
+import columnar_baselines as B
+
+from incentives import compile_text, load_people
 
 # ---- the plans ---------------------------------------------------------------
 BANDS = """
@@ -344,16 +345,21 @@ def section_w(n: int, args, data: dict) -> dict:
     fig["sum_of_totals"] = f"{col_total.sum() / 100:,.2f}"
     fig["capped"] = int(np.count_nonzero(d_cents == 3_000_000))
 
+    memory_and_profile(fig, lambda: plan.run_table(table), n, args)
+    fig["load_after"] = load()
+    return fig
+
+
+def memory_and_profile(fig: dict, run, n: int, args) -> None:
+    """The memory peak per payee of one run (and where it is reached, if over the goal), and its profile."""
     if not args.no_memory:
-        peak, held, arrow_held = traced_peak(lambda: plan.run_table(table))
+        peak, held, arrow_held = traced_peak(run)
         fig["memory"] = {"peak_bytes_per_payee": peak / n, "held_bytes_per_payee": held / n,
                          "arrow_pool_held_bytes_per_payee": arrow_held / n, "goal": MEMORY_GOAL}
         if peak / n > MEMORY_GOAL or args.memory_where:
-            fig["memory"]["peak_where"] = peak_where(lambda: plan.run_table(table), n)
+            fig["memory"]["peak_where"] = peak_where(run, n)
     if args.profile:
-        fig["profile"] = profile_top(lambda: plan.run_table(table))
-    fig["load_after"] = load()
-    return fig
+        fig["profile"] = profile_top(run)
 
 
 def section_w_team(n: int, args, data: dict) -> dict:
@@ -411,14 +417,7 @@ def section_w_team(n: int, args, data: dict) -> dict:
     fig["mismatches"]["compared_payees"] = m
     fig["teams_at_quota"] = int(np.count_nonzero(d["team_bonus"])) // 10
 
-    if not args.no_memory:
-        peak, held, arrow_held = traced_peak(lambda: plan.run_table(table))
-        fig["memory"] = {"peak_bytes_per_payee": peak / n, "held_bytes_per_payee": held / n,
-                         "arrow_pool_held_bytes_per_payee": arrow_held / n, "goal": MEMORY_GOAL}
-        if peak / n > MEMORY_GOAL or args.memory_where:
-            fig["memory"]["peak_where"] = peak_where(lambda: plan.run_table(table), n)
-    if args.profile:
-        fig["profile"] = profile_top(lambda: plan.run_table(table))
+    memory_and_profile(fig, lambda: plan.run_table(table), n, args)
     fig["load_after"] = load()
     return fig
 
@@ -436,7 +435,7 @@ def section_sales(n_deals: int, n_reps: int, args) -> dict:
     plan.run_table(small["people"], small["deals"], small["splits"], period=period)  # warm-up
     B.sales_polars(small)
 
-    run_cols = lambda t=tables: plan.run_table(t["people"], t["deals"], t["splits"], period=period)  # noqa: E731
+    run_cols = lambda t=tables: plan.run_table(t["people"], t["deals"], t["splits"], period=period)
     t_col, res = timed(run_cols, args.repeat)
     fig["engine"], fig["row_lines"] = res.engine, [str(w) for _, w in res.row_lines]
     fig["row_payees"] = len(res.row_payees)
@@ -602,6 +601,7 @@ def section_explained(payees: int, args) -> dict:
     """bench_engine.py's figure (c): run_many(trace=True) + explain + render_json for every payee."""
     fig: dict = {"payees": payees, "load_before": load(), "goal_payees_per_s": 100_000}
     import bench_engine as E
+
     from incentives import load_plan
     plan = load_plan(E.REFERENCE)
     rows = E.make_payees(payees, 20261122)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dsl.types import T
 from incentives.columnar.api import run_table
 from incentives.columnar.files import read_table, results
 from incentives.engine.compiled import CompiledPlan
@@ -68,7 +69,7 @@ def columnar(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pat
     with stages(3) as advance:
         people = read_table(data, {**{k: v.type for k, v in p.givable.items()}})
         deal_table = read_table(deals, dict(p.deal_fields)) if deals is not None else None
-        split_table = read_table(splits, {"share": _percent()}) if splits is not None else None
+        split_table = read_table(splits, {"share": T.PERCENT}) if splits is not None else None
         if people is None or (deals is not None and deal_table is None) or (splits is not None and split_table is None):
             if strict:
                 say("the files hold values the columnar reader does not take as they are: the row evaluator "
@@ -85,10 +86,6 @@ def columnar(compiled: CompiledPlan, data: Path, deals: Path | None, splits: Pat
             say(notice)
         return results(p, result.table)
 
-
-def _percent():
-    from dsl.types import T
-    return T.PERCENT
 
 
 def check_agrees(fast: dict[str, PayeeResult], traced: list[PayeeResult]) -> None:

@@ -18,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from dsl.types import T
 from incentives.errors import IncentivesError
 
 from .common import (
@@ -76,7 +77,7 @@ def simulate(plan: Annotated[Path, typer.Argument(help="The plan file (the basel
             fail(f"{data}: the simulation reads .csv and .parquet payees whose values the columnar reader takes "
                  f"(check them with `incentives run`)", EXIT_DATA)
         extra = {"deals": read_table(deals, dict(compiled.ir.deal_fields)) if deals else None,
-                 "splits": read_table(splits, {"share": types.get("share") or _percent()}) if splits else None}
+                 "splits": read_table(splits, {"share": types.get("share") or T.PERCENT}) if splits else None}
         scenarios = [load_scenario(p) for p in scenario or []]
         if set_:
             scenarios.append(quick_scenario(set_))
@@ -105,10 +106,6 @@ def simulate(plan: Annotated[Path, typer.Argument(help="The plan file (the basel
     if out_dir is not None:
         _write(sim, out_dir)
 
-
-def _percent():
-    from dsl.types import T
-    return T.PERCENT
 
 
 def _decimal(text: str, what: str) -> Decimal:

@@ -42,15 +42,8 @@ def _exact(col, n: int, span, what: str) -> Num:
 
 def contest(frame: Frame, c: ir.Contest, org) -> dict[str, Num]:
     n = frame.n
-    if getattr(org, "rank_of_id", None) is None:
-        org.rank_of_id = id_rank(org.ids)
     groups = org.groups(c.among)
-    entrants = np.ones(n, dtype=bool)
-    bad = None
-    if c.qualify is not None:
-        q = frame(c.qualify)
-        entrants = np.broadcast_to(np.asarray(q.b), (n,)).copy()
-        bad = q.bad
+    entrants, bad = frame.condition(c.qualify)
     keys = [_exact(frame(c.rank_by), n, c.span, "score")] + [_exact(frame(b), n, c.span, "tie-breaker")
                                                              for b in c.tie_breakers]
     for k in keys:
@@ -115,8 +108,6 @@ def pool(frame: Frame, item: ir.Pool, org, plan) -> Num:
     n, p = frame.n, frame.plan
     if n == 0:
         return V.zeros(0)
-    if getattr(org, "rank_of_id", None) is None:
-        org.rank_of_id = id_rank(org.ids)
     amount = round_to(frame(item.amount), p.minor_units, p.rounding_mode)
     if not isinstance(amount, Num) or (amount.bad is not None and np.any(amount.bad)):
         raise Unsupported(item.span, "a pool amount that could not be decided exactly")

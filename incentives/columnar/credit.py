@@ -10,7 +10,6 @@ the deal (`deal_<name>` the whole deal's), as the row run's credited deals are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -303,4 +302,3 @@ def _take(col: Value, index: np.ndarray) -> Value:
     return V.Approx(col.x[index], col.e[index], bad)
 
 
-_ = Decimal

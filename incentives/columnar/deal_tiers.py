@@ -41,13 +41,10 @@ def one(base: Number, b: B.Bands, kind: str, upper_inclusive: bool, n: int) -> t
 def deal_tiers(lines: Lines, frame: DealFrame, rows: Credited, item: ir.Tiers, payees: int) -> Number:
     """Each payee's amount of a per-deal or running tier line."""
     n = rows.n
-    keep = np.ones(n, dtype=bool)
-    bad = None
-    if item.where is not None:
-        cond = frame(item.where)
-        keep = np.broadcast_to(np.asarray(cond.b), (n,)).copy()
-        bad = cond.bad
-    base = V.full(n, frame(item.base)) if np.ndim(getattr(frame(item.base), "v", 0)) == 0 else frame(item.base)
+    keep, bad = frame.condition(item.where)
+    base = frame(item.base)
+    if isinstance(base, Num) and np.ndim(base.v) == 0:
+        base = V.full(n, base)
     b = B.bands_of(frame, item.bands)
     bad = V._or(bad, b.bad)
     if item.per == "deal":

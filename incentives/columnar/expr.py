@@ -10,9 +10,7 @@ evaluator would only have evaluated the branch taken.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -72,6 +70,13 @@ class Frame:
             if isinstance(node, ir.Const):
                 self.memo[key] = out
         return out
+
+    def condition(self, node: ir.Expr | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """A condition over every row: (where it holds, its bad rows); no condition holds everywhere."""
+        if node is None:
+            return np.ones(self.n, dtype=bool), None
+        c = self(node)
+        return np.broadcast_to(np.asarray(c.b), (self.n,)), c.bad
 
     def var(self, node: ir.Var) -> Value:
         try:
@@ -264,8 +269,3 @@ def _date_part(a: Day, name: str) -> Num:
     return Num(np.asarray(v, dtype=np.int64), 0, a.bad)
 
 
-def const_fraction(f: Fraction) -> tuple[Num, Num]:
-    return V.const_num(Decimal(f.numerator)), V.const_num(Decimal(f.denominator))
-
-
-Evaluate = Callable[[ir.Expr], Value]

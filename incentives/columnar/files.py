@@ -12,7 +12,6 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -105,4 +104,3 @@ def results(plan: ir.Plan, table: pa.Table) -> list[PayeeResult]:
     return out
 
 
-_ = np

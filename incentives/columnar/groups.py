@@ -18,6 +18,7 @@ exactly (a population's payees depend on each other).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from incentives.engine.schedule import person_definitions
 
 from . import values as V
 from .aggregate import _any_by, aggregate
-from .contests import contest, pool
+from .contests import contest, id_rank, pool
 from .credit import DealFrame, credit, owned, read_activities, read_deals
 from .deal_tiers import deal_tiers
 from .expr import Frame, Unsupported
@@ -109,11 +110,9 @@ def _columnar(plan: CompiledPlan, people: pa.Table, deals: Any, splits: Any, per
         env[name] = frame(lets[name].expr)
         note(env[name])
     for m in (m for m in p.measures if m.source in ("team", "reports") and not m.of_pay):
-        keep = None
-        if m.where is not None:
-            cond = frame(m.where)
-            keep = np.broadcast_to(np.asarray(cond.b), (n,))
-            note(cond)
+        keep, cond_bad = frame.condition(m.where)
+        if cond_bad is not None:
+            bad |= np.broadcast_to(cond_bad, (n,))
         value = frame(m.value) if m.value is not None else env[m.field] if m.field else None
         env[m.name] = (org.team_measure(m.agg, value, keep) if m.source == "team"
                        else org.reports_measure(m.agg, value, keep))
@@ -148,13 +147,8 @@ def _measure(m: ir.Measure, frame: DealFrame, rows, n: int) -> Number:
     """A measure over credited deals or owned activities: its condition and value over every row at
     once, aggregated per payee.  A row whose condition could not be decided, or whose value the row
     evaluator could not read (an empty optional column), makes its payee bad."""
-    keep = None
-    bad = None
-    if m.where is not None:
-        cond = frame(m.where)
-        keep = np.broadcast_to(np.asarray(cond.b), (rows.n,))
-        if cond.bad is not None:
-            bad = _any_by(rows.payee, np.broadcast_to(cond.bad, (rows.n,)), n)
+    keep, cond_bad = frame.condition(m.where)
+    bad = None if cond_bad is None else _any_by(rows.payee, np.broadcast_to(cond_bad, (rows.n,)), n)
     value = frame(m.value) if m.value is not None else frame.column(m.field) if m.field else None
     return V.with_bad(aggregate(m.agg, value, rows.payee, keep, n), bad)
 
@@ -171,12 +165,9 @@ def finish(p: ir.Plan, frame: Frame, pools: dict, org: Org):
         amounts, total, awards, bad = evaluate(p, frame, pools, lets=lambda f: None)
         paid = {**amounts, "total": total}
         for m in of_pay:
-            keep = None
-            if m.where is not None:
-                cond = frame(m.where)
-                keep = np.broadcast_to(np.asarray(cond.b), (frame.n,))
-                if cond.bad is not None:
-                    bad = bad | np.broadcast_to(cond.bad, (frame.n,))
+            keep, cond_bad = frame.condition(m.where)
+            if cond_bad is not None:
+                bad = bad | np.broadcast_to(cond_bad, (frame.n,))
             frame.env[m.name] = org.reports_measure(m.agg, paid[m.field], keep)
     return amounts, total, awards, bad
 
@@ -199,7 +190,6 @@ class Org:
         codes = np.where(alone, codes.max(initial=0) + 1 + np.arange(n), codes)
         self.team = np.unique(codes, return_inverse=True)[1].astype(np.int64)
         self.teams = int(self.team.max(initial=-1)) + 1
-        self.has_team = ~alone
         self.manager = np.full(n, -1, dtype=np.int64)
         if "manager" in names:
             manager = pc.utf8_trim_whitespace(_array(people.column("manager")).cast(pa.string()))
@@ -256,6 +246,11 @@ class Org:
             at = np.flatnonzero(self.depth == d)
             f.at(acc, self.manager[at], f(own[at], acc[at]))
         return Num(np.where(acc == fill, 0, acc), value.scale, value.bad)
+
+    @cached_property
+    def rank_of_id(self) -> np.ndarray:
+        """Each person's place in id order (ties in contests and pools go to the lower id)."""
+        return id_rank(self.ids)
 
     def groups(self, among: str) -> np.ndarray:
         return self.team if among == "team" else np.zeros(self.n, dtype=np.int64)

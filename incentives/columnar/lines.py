@@ -4,8 +4,6 @@ them for one payee (the same order of work, the same roundings)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from incentives.engine import ir
 
 from . import bands as B
@@ -73,10 +71,9 @@ class Lines:
             bound = round_to(f(item.amount), self.places, "floor" if is_cap else "ceiling")
             return self.rl(V.minimum(running, bound, take_min=is_cap))
         if isinstance(item, ir.Gate):
-            cond = f(item.cond)
-            passed = np.broadcast_to(np.asarray(cond.b), (n,))
+            passed, cond_bad = f.condition(item.cond)
             failed = self.rl(V.mul(running, f(item.factor)))
-            return V.with_bad(V.where(passed, running, failed), cond.bad)
+            return V.with_bad(V.where(passed, running, failed), cond_bad)
         raise Unsupported(getattr(item, "span", None), f"`{type(item).__name__}` in a columnar run")
 
     def tiers(self, f: Frame, item: ir.Tiers) -> Number:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .values import EPS, SAFE, TEN, Num, Number, _or
+from .values import EPS, TEN, Num, Number, _or
 
 
 def _round_ints(v: np.ndarray, d: int, mode: str) -> np.ndarray:
@@ -87,7 +87,3 @@ def round_to(a: Number, places: int, mode: str) -> Number:
     if not np.all(decided):
         bad = _or(bad, np.asarray(~decided))
     return Num(out, places, bad)
-
-
-def fits(a: Num) -> bool:
-    return a.maxabs() < SAFE

@@ -33,7 +33,7 @@ from incentives.engine.compiled import CompiledPlan
 from incentives.engine.result import PayeeResult
 
 from . import values as V
-from .expr import EPOCH, Frame, Unsupported, constant
+from .expr import Frame, Unsupported, constant
 from .lines import Lines
 from .rounding import round_to
 from .tables import decimal_array, read_columns, unscaled
@@ -267,7 +267,3 @@ def row_run(plan: CompiledPlan, table: pa.Table, ids: pa.Array, period: Period |
               for a in plan.ir.awards}
     fixes = dict(enumerate(results))
     return TableResult(build_table(plan.ir, ids, amounts, V.zeros(n), awards, fixes), "row", why)
-
-
-def _epoch_day(d: dt.date) -> int:
-    return (d - EPOCH).days

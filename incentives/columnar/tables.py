@@ -32,6 +32,7 @@ from incentives.sales.inputs import (
 )
 
 from . import values as V
+from .expr import constant
 from .values import Day, Flag, Num, Text, Value
 
 NUMERIC = (T.MONEY, T.PERCENT, T.NUMBER, T.COUNT)
@@ -148,7 +149,6 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id",
     env: dict[str, Value] = {}
     for name, info in inputs.items():
         if name not in names:
-            from .expr import constant
             env[name] = constant(info.default)
             continue
         arr = _array(table.column(name))
@@ -161,8 +161,7 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id",
             if nulls is not None:
                 odd = odd & ~nulls
                 if info.has_default:  # the default, before the checks (a data file's empty cell is the same)
-                    from .expr import constant
-                    col = V.where(nulls, constant(info.default), Num(np.where(nulls, 0, col.v), col.scale))
+                            col = V.where(nulls, constant(info.default), Num(np.where(nulls, 0, col.v), col.scale))
             suspect |= odd
             if info.type == T.COUNT and col.scale:
                 suspect |= np.asarray(col.v % V.TEN[col.scale] != 0)
@@ -200,8 +199,7 @@ def read_columns(table: pa.Table, inputs: dict, id_column: str = "id",
             if not info.has_default:
                 suspect |= nulls
             elif info.type not in NUMERIC and info.type != T.TEXT:
-                from .expr import constant
-                value = V.where(nulls, constant(info.default), value)
+                    value = V.where(nulls, constant(info.default), value)
         env[name] = value
     if suspect.any():
         rows = np.flatnonzero(suspect)

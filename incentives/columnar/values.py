@@ -388,9 +388,3 @@ def full(n: int, value: Value) -> Value:
         out[:] = value.a if np.ndim(value.a) else value.a.item() if hasattr(value.a, "item") else value.a
         return Text(out, value.bad)
     return Day(np.broadcast_to(np.asarray(value.d, dtype=np.int64), (n,)).copy(), value.bad)
-
-
-def to_decimals(a: Num) -> list[Decimal]:
-    """A Num column as Decimals (for the output table and for the rows handed to the row evaluator)."""
-    scale = a.scale
-    return [Decimal(int(v)).scaleb(-scale) for v in np.asarray(a.v).tolist()]

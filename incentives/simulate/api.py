@@ -197,4 +197,3 @@ def simulate(plan, people: pa.Table, scenarios: list | None = None, *, deals=Non
     return sim
 
 
-_ = np
