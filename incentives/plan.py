@@ -186,27 +186,40 @@ class Plan(CompiledPlan):
 
         params: values of the plan's parameters for this run (see `check_params`), the same for every
         payee; the others keep their defaults."""
-        from incentives.columnar.api import run_table, traced
-        from incentives.explain.build import explain as explain_one
+        from incentives.columnar.api import run_table
         if engine not in ("columnar", "row"):
             raise ValueError(f"engine: expected columnar or row, got {engine!r}")
         given = self.check_params(params)
         bounds = self._bounds(period)
         result = run_table(self, table, deals, splits, bounds, engine, activities, given)
         if explain:
-            rows = {r["id"]: r for r in result.table.filter(
-                pc.is_in(result.table.column("id"), pa.array(list(explain), pa.string()))).to_pylist()}
-            unknown = [pid for pid in explain if pid not in rows]
-            if unknown:
-                raise DataError([Problem(f"explain: no payee with id {', '.join(unknown[:5])}", code="data",
-                                         field="explain")])
-            for r, person in traced(self, table, deals, splits, bounds, activities, list(explain), given):
-                row = rows[r.payee]
-                if r.total != row["total"] or any(c.amount != row[c.name] for c in r.components):
-                    raise RuntimeError(f"internal error: payee {r.payee}: the breakdown ({r.total}) and the columnar "
-                                       f"amounts ({row['total']}) disagree; please report it with the plan and row")
-                result.breakdowns[r.payee] = explain_one(self, r, person)
+            result.breakdowns = self.explain_table(table, result.table, explain, deals=deals, splits=splits,
+                                                   period=period, activities=activities, params=params)
         return result
+
+    def explain_table(self, table: Any, amounts: Any, payees: Sequence[str], deals: Any = None, splits: Any = None,
+                      period: str | Period | None = None, activities: Any = None,
+                      params: MappingT[str, Any] | None = None) -> dict[str, Any]:
+        """The breakdowns of some payees of a `run_table` run, by id: the row evaluator traces them over
+        the same tables, and their amounts are checked against `amounts` (that run's `.table`; a
+        difference is a bug, raised)."""
+        from incentives.columnar.api import traced
+        from incentives.explain.build import explain as explain_one
+        rows = {r["id"]: r for r in amounts.filter(
+            pc.is_in(amounts.column("id"), pa.array(list(payees), pa.string()))).to_pylist()}
+        unknown = [pid for pid in payees if pid not in rows]
+        if unknown:
+            raise DataError([Problem(f"explain: no payee with id {', '.join(unknown[:5])}", code="data",
+                                     field="explain")])
+        out = {}
+        for r, person in traced(self, table, deals, splits, self._bounds(period), activities, list(payees),
+                                self.check_params(params)):
+            row = rows[r.payee]
+            if r.total != row["total"] or any(c.amount != row[c.name] for c in r.components):
+                raise RuntimeError(f"internal error: payee {r.payee}: the breakdown ({r.total}) and the columnar "
+                                   f"amounts ({row['total']}) disagree; please report it with the plan and row")
+            out[r.payee] = explain_one(self, r, person)
+        return out
 
     def _sales(self, people, deals, splits, mapping, activities=None) -> Sales:
         maps = load_mapping(mapping) if mapping is not None else {}

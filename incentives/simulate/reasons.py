@@ -17,10 +17,9 @@ def breakdowns(outcome: Outcome, payees: list[str], deals=None, splits=None, per
                activities=None) -> dict[str, dict]:
     if not payees:
         return {}
-    kwargs = {"params": outcome.params} if outcome.params else {}
-    result = outcome.plan.run_table(outcome.inputs, deals=deals, splits=splits, period=period,
-                                    activities=activities, explain=payees, **kwargs)
-    return {pid: json.loads(render_json(b)) for pid, b in result.breakdowns.items()}
+    found = outcome.plan.explain_table(outcome.inputs, outcome.amounts, payees, deals=deals, splits=splits,
+                                       period=period, activities=activities, params=outcome.params or None)
+    return {pid: json.loads(render_json(b)) for pid, b in found.items()}
 
 
 def explain_changes(baseline: Outcome, scenario: Outcome, changed: list[Change], top: int = 20, **data) -> None:
