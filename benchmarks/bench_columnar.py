@@ -138,16 +138,7 @@ ROW_SLICE = 20_000
 
 
 # ---- measuring ---------------------------------------------------------------
-def timed(fn, repeat: int = 1):
-    """Best wall time of `repeat` runs (gc.collect before each) and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        result = None
-        gc.collect()
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
+timed = B.timed
 
 
 def traced_peak(fn) -> tuple[int, int, int]:

@@ -345,7 +345,8 @@ def make_contest(n: int, seed: int = SEED) -> pa.Table:
 
 
 # ---- report ------------------------------------------------------------------
-def _timed(fn, repeat: int = 1):
+def timed(fn, repeat: int = 1):
+    """Best wall time of `repeat` runs (gc.collect before each) and the last result."""
     best, result = float("inf"), None
     for _ in range(repeat):
         result = None
@@ -368,17 +369,17 @@ def main() -> None:
     args = ap.parse_args()
     n = args.payees
 
-    s, table = _timed(lambda: make_w(n, args.seed))
+    s, table = timed(lambda: make_w(n, args.seed))
     print(f"make_w({n:,}): {s:.2f} s")
-    s_f, (rev_f, quota_f, codes) = _timed(lambda: w_inputs_float64(table))
-    s_d, (rev_d, quota_d, team_d) = _timed(lambda: w_inputs_decimal(table))
+    s_f, (rev_f, quota_f, codes) = timed(lambda: w_inputs_float64(table))
+    s_d, (rev_d, quota_d, team_d) = timed(lambda: w_inputs_decimal(table))
     print(f"  inputs: float64 {s_f:.3f} s, Decimal lists {s_d:.2f} s")
     out, rows = {}, [("w_float64", args.repeat, lambda: w_float64(rev_f, quota_f)),
                      ("w_decimal", 1, lambda: w_decimal(rev_d, quota_d)),
                      ("w_team_float64", args.repeat, lambda: w_team_float64(rev_f, quota_f, codes)),
                      ("w_team_decimal", 1, lambda: w_team_decimal(rev_d, quota_d, team_d))]
     for name, repeat, fn in rows:
-        s, out[name] = _timed(fn, repeat)
+        s, out[name] = timed(fn, repeat)
         print(f"  {name:15} {s:8.3f} s  {n / s:>14,.0f} payees/s")
     diff = np.abs(to_cents(out["w_float64"]) - to_cents(out["w_decimal"]))
     print(f"  mismatches float64 vs Decimal, commission: {np.count_nonzero(diff):,} of {n:,} "
@@ -390,18 +391,18 @@ def main() -> None:
           f"capped {np.count_nonzero(exact == 3_000_000):,}")
     out = rows = rev_d = quota_d = team_d = None  # free the Decimal lists before the next workloads
 
-    s, contest = _timed(lambda: make_contest(n, args.seed))
+    s, contest = timed(lambda: make_contest(n, args.seed))
     print(f"make_contest({n:,}): {s:.2f} s, {contest.num_rows:,} rows")
 
     if not args.no_sales:
-        s, tables = _timed(lambda: make_sales(args.deals, args.people, args.seed))
+        s, tables = timed(lambda: make_sales(args.deals, args.people, args.seed))
         print(f"make_sales({args.deals:,} deals, {args.people:,} reps): {s:.2f} s; "
               + ", ".join(f"{k} {t.num_rows:,}" for k, t in tables.items()))
         if args.csv:
-            s, paths = _timed(lambda: write_sales_csv(tables, args.csv))
+            s, paths = timed(lambda: write_sales_csv(tables, args.csv))
             print(f"  CSV written to {args.csv} in {s:.2f} s: "
                   + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in paths.values()))
-        s, result = _timed(lambda: sales_polars(tables), max(1, args.repeat - 1))
+        s, result = timed(lambda: sales_polars(tables), max(1, args.repeat - 1))
         cents = result["commission_cents"].to_numpy()
         is_mgr = (result["manager"] == "").to_numpy()
         cap = int(SALES_CAP.scaleb(2))
